@@ -1,0 +1,84 @@
+// The run plan: everything a service or the lab needs to know about one experiment, derived
+// deterministically from a scenario file and its seed. Every process recomputes the same plan
+// from the same inputs, so nothing but the scenario and the seed has to travel between them.
+
+export type Role = 'broadcaster' | 'origin' | 'edge' | 'peer' | 'switch';
+export type DeliveryPath = 'cdn' | 'peer';
+export type Mode = 'cdn' | 'p2p';
+
+export interface StreamPlan {
+  streamId: string;
+  bitrateBps: number;
+  chunkDurationUs: number;
+  /** bytes of one chunk = bitrateBps × chunkDuration / 8, rounded */
+  chunkBytes: number;
+  /** every n-th chunk starts with a keyframe (1 = every chunk) */
+  keyframeIntervalChunks: number;
+  /** size of the fragments relays forward cut-through */
+  fragmentBytes: number;
+}
+
+export interface HostPlan {
+  id: string;
+  role: Role;
+  /** place name (city / cluster / explicit node group), a bounded label for metrics */
+  region: string;
+  lat?: number;
+  lon?: number;
+  uplinkBps: number;
+  downlinkBps: number;
+}
+
+export interface ViewerPlan {
+  id: string;
+  /** nearest edge by latency: the viewer's CDN-path parent */
+  edgeId: string;
+  /** bound of this viewer: shortest broadcaster→viewer propagation + one chunk at the bottleneck */
+  boundMs: number;
+  /** propagation part of the bound */
+  boundPropagationMs: number;
+  /** serialization part of the bound */
+  boundSerializationMs: number;
+  /** join time, seconds from the broadcast start (0 = present from the start) */
+  joinAtS: number;
+  /** departure time in seconds from the start, if the scenario scripts one */
+  leaveAtS?: number;
+  /** how it leaves: graceful Leave or killed without notice */
+  leaveKind?: 'graceful' | 'kill';
+}
+
+export interface EdgePlan {
+  id: string;
+  /** origin id or another edge id */
+  parentId: string;
+}
+
+/** One scripted churn event, seconds from the broadcast start. */
+export interface ChurnEvent {
+  atS: number;
+  kind: 'join' | 'leave' | 'kill';
+  viewerId: string;
+}
+
+export interface RunPlan {
+  scenarioName: string;
+  seed: number;
+  /** 'graph' for explicit nodes/links, 'geo' for places with lat/lon */
+  kind: 'graph' | 'geo';
+  durationS: number;
+  stream: StreamPlan;
+  broadcasterId: string;
+  originId: string;
+  /** every host that sends or receives chunks, keyed by id (no switches) */
+  hosts: Map<string, HostPlan>;
+  edges: EdgePlan[];
+  viewers: ViewerPlan[];
+  churn: ChurnEvent[];
+  /**
+   * One-way propagation delay between two hosts along the scenario's network (ms): shortest path
+   * over links for graphs, great-circle formula + access latencies for geo. Symmetric.
+   */
+  latencyMs(a: string, b: string): number;
+  /** Bottleneck bandwidth of the shortest path between two hosts (bit/s). */
+  bottleneckBps(a: string, b: string): number;
+}
