@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# `npm test`: installs the Debian packages the tests need when they are missing (as root), builds,
+# checks that generated code (proto, dashboards) has not drifted, then runs every test file
+# one at a time (the integration tests start many processes on a 2-core machine).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "test: installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Debian's prometheus package may start a system instance on :9090; tests run their own.
+    pkill -x prometheus 2>/dev/null || true
+  else
+    echo "test: missing Debian packages (${missing[*]}); run as root or install them: tests that need them will say they are skipped"
+  fi
+fi
+
+npm run build --silent
+
+# Generated code must be what the generators produce from the sources.
+node scripts/gen.mjs
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  drift=$(git status --porcelain -- services/gen grafana/dashboards charts/livepath/dashboards)
+  if [ -n "$drift" ]; then
+    echo "$drift" >&2
+    echo "test: generated code drifted from its sources: run 'npm run gen' and commit the result" >&2
+    exit 1
+  fi
+fi
+
+mapfile -t files < <(find dist/test -name '*.test.js' | sort)
+node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"

@@ -1,0 +1,160 @@
+// The `livepath` command: run an experiment, validate a scenario, re-render a report, and the
+// service roles (origin, edge, peers) that the lab, Mininet hosts and Kubernetes pods run.
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { loadPlan } from '../runtime/plan.js';
+import type { Mode } from '../core/types.js';
+import { parseDirectory } from '../runtime/directory.js';
+import { runOrigin } from '../origin/main.js';
+import { runEdge } from '../edge/main.js';
+import { runPeers } from '../peer/main.js';
+import { defaultOutDir, runExperiment } from './run.js';
+import { formatTable } from './table.js';
+import { createProgress } from './progress.js';
+
+const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const DEFAULT_SCENARIO = 'world';
+
+function positiveInt(name: string) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer (got "${v}")`);
+    return n;
+  };
+}
+
+/** A scenario argument: a path, or the name of a scenario shipped in scenarios/. */
+export function resolveScenario(arg: string | undefined): string {
+  const name = arg ?? DEFAULT_SCENARIO;
+  if (existsSync(name)) return resolve(name);
+  const shipped = join(PACKAGE_ROOT, 'scenarios', name.endsWith('.yaml') ? name : `${name}.yaml`);
+  if (existsSync(shipped)) return shipped;
+  throw new CliError(`scenario "${name}" not found: give a path to a .yaml file or the name of one in ${join(PACKAGE_ROOT, 'scenarios')}`);
+}
+
+export class CliError extends Error {}
+
+const program = new Command('livepath')
+  .description(
+    'Measure how close each live-stream chunk gets to its physical bound on the CDN path\n' +
+      '(origin → edge → viewer) and on the peer path (viewers relaying to nearby viewers).',
+  )
+  .showHelpAfterError('(run with --help for usage)')
+  .configureOutput({ outputError: (s, write) => write(s) });
+
+program
+  .command('run')
+  .description('run a scenario (default: the shipped world scenario) and write results + report')
+  .argument('[scenario]', `scenario file, or name of a shipped one (${DEFAULT_SCENARIO}, small, metro, churn)`)
+  .addOption(new Option('--mode <mode>', 'which path to measure: cdn, p2p, or both side by side').choices(['cdn', 'p2p', 'both']).default('cdn'))
+  .option('--out <dir>', 'results directory (default results/<timestamp>-<scenario>, linked as results/latest)')
+  .option('--seed <n>', 'override the scenario seed', positiveInt('--seed'))
+  .addOption(new Option('--backend <backend>', 'where the services run').choices(['local']).default('local'))
+  .option('--viewers-per-host <n>', 'virtual viewers per peers process', positiveInt('--viewers-per-host'))
+  .option('--quiet', 'no progress output')
+  .action(async (scenarioArg: string | undefined, opts: { mode: string; out?: string; seed?: number; viewersPerHost?: number; quiet?: boolean }) => {
+    const scenarioPath = resolveScenario(scenarioArg);
+    const plan = loadPlan(scenarioPath, opts.seed);
+    const modes: Mode[] = opts.mode === 'both' ? ['cdn', 'p2p'] : [opts.mode as Mode];
+    const out = opts.out ?? defaultOutDir(plan.scenarioName, new Date());
+    const abort = new AbortController();
+    let interrupts = 0;
+    process.on('SIGINT', () => {
+      interrupts++;
+      if (interrupts === 1) {
+        process.stderr.write('\nlivepath: stopping (Ctrl-C again to force); keeping what was received…\n');
+        abort.abort();
+      } else process.exit(130);
+    });
+    const progress = createProgress(!opts.quiet);
+    process.stderr.write(`livepath: ${plan.scenarioName} (seed ${plan.seed}): ${plan.viewers.length} viewers, ${plan.edges.length} edges, ${plan.durationS} s, mode ${opts.mode} → ${out}\n`);
+    const result = await runExperiment({
+      plan,
+      scenarioPath,
+      modes,
+      out,
+      viewersPerHost: opts.viewersPerHost,
+      signal: abort.signal,
+      progress: (mode, p) => progress.update(mode, p),
+    });
+    progress.stop();
+    process.stdout.write(formatTable(result.summaries) + '\n');
+    process.stdout.write(`\nresults: ${result.out}\n`);
+    if (abort.signal.aborted) process.exitCode = 130;
+  });
+
+program
+  .command('validate')
+  .description('check a scenario file without running it')
+  .argument('<scenario>', 'scenario file or shipped name')
+  .option('--seed <n>', 'override the scenario seed', positiveInt('--seed'))
+  .action((scenarioArg: string, opts: { seed?: number }) => {
+    const plan = loadPlan(resolveScenario(scenarioArg), opts.seed);
+    const bounds = plan.viewers.map((v) => v.boundMs);
+    process.stdout.write(
+      `${plan.scenarioName}: ok — ${plan.viewers.length} viewers, ${plan.edges.length} edges, ${plan.durationS} s, ` +
+        `chunk ${plan.stream.chunkBytes} B every ${plan.stream.chunkDurationUs / 1000} ms, ` +
+        `bound ${Math.min(...bounds).toFixed(1)}–${Math.max(...bounds).toFixed(1)} ms\n`,
+    );
+  });
+
+/** Options every service role takes. */
+function serviceCommand(name: string, description: string): Command {
+  return program
+    .command(name)
+    .description(description)
+    .requiredOption('--scenario <file>', 'scenario file (the same one every process of the run uses)')
+    .option('--seed <n>', 'override the scenario seed', positiveInt('--seed'))
+    .option('--listen <host:port>', 'gRPC listen address (port 0 = any free port)', '0.0.0.0:7000')
+    .option('--out <dir>', 'directory for raw records')
+    .option('--proc <name>', 'name of this process in logs and raw files', name)
+    .addOption(new Option('--control <how>', 'stdio: driven by the lab over stdin/stdout; standalone: start now, stop on SIGTERM').choices(['stdio', 'standalone']).default('standalone'))
+    .addOption(new Option('--link-shaping <how>', 'linkemu: delay in user space; kernel: the network delays (Mininet with netem)').choices(['linkemu', 'kernel']).default('linkemu'));
+}
+
+interface ServiceCliOptions {
+  scenario: string;
+  seed?: number;
+  listen: string;
+  out?: string;
+  proc: string;
+  control: 'stdio' | 'standalone';
+  linkShaping: 'linkemu' | 'kernel';
+}
+
+serviceCommand('origin', 'service role: the origin with its synthetic broadcaster').action(async (o: ServiceCliOptions) => {
+  await runOrigin({ ...o, scenario: resolveScenario(o.scenario) });
+});
+
+serviceCommand('edge', 'service role: a CDN edge')
+  .requiredOption('--node <id>', 'edge id in the scenario')
+  .option('--directory <list>', 'addresses of other nodes: ID=HOST:PORT,…', '')
+  .action(async (o: ServiceCliOptions & { node: string; directory: string }) => {
+    await runEdge({ ...o, scenario: resolveScenario(o.scenario), directory: parseDirectory(o.directory) });
+  });
+
+serviceCommand('peers', 'service role: a process hosting many virtual viewers')
+  .option('--viewers <ids>', 'comma-separated viewer ids to host')
+  .option('--viewer-index <n>', 'host the n-th slice of the scenario viewers', positiveInt('--viewer-index'))
+  .option('--viewers-per-host <n>', 'size of a slice', positiveInt('--viewers-per-host'))
+  .addOption(new Option('--mode <mode>', 'cdn: viewers pull from their edge; p2p: from parents the tracker assigns').choices(['cdn', 'p2p']).default('cdn'))
+  .option('--directory <list>', 'addresses of other nodes: ID=HOST:PORT,…', '')
+  .action(async (o: ServiceCliOptions & { viewers?: string; viewerIndex?: number; viewersPerHost?: number; mode: 'cdn' | 'p2p'; directory: string }) => {
+    await runPeers({
+      ...o,
+      scenario: resolveScenario(o.scenario),
+      directory: parseDirectory(o.directory),
+      viewers: o.viewers?.split(',').filter(Boolean),
+    });
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  const err = e as Error;
+  process.stderr.write(`livepath: ${err.message}\n`);
+  if (process.env.LIVEPATH_DEBUG) process.stderr.write(`${err.stack}\n`);
+  process.exit(2);
+}

@@ -1,0 +1,76 @@
+// `livepath run`: one experiment = one scenario + seed through one or both paths, each mode in
+// its own directory of results, then a comparison, a printed table and the report.
+import { existsSync, lstatSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import type { Mode, RunPlan } from '../core/types.js';
+import { runLocal, type BackendRunOptions } from './local.js';
+import { planToJson } from './plan-json.js';
+import { summarize, type RawRunInfo, type Summary } from './summary.js';
+
+export type Backend = (o: BackendRunOptions) => Promise<RawRunInfo>;
+
+export interface ExperimentOptions {
+  plan: RunPlan;
+  scenarioPath: string;
+  modes: Mode[];
+  out: string;
+  backend?: Backend;
+  viewersPerHost?: number;
+  signal?: AbortSignal;
+  progress?: (mode: Mode, p: { produced: number; total: number; received: number }) => void;
+}
+
+export interface ExperimentResult {
+  out: string;
+  summaries: Summary[];
+}
+
+export function defaultOutDir(scenarioName: string, now: Date): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  return join('results', `${stamp}-${scenarioName}`);
+}
+
+export async function runExperiment(o: ExperimentOptions): Promise<ExperimentResult> {
+  const out = resolve(o.out);
+  mkdirSync(out, { recursive: true });
+  pointLatestAt(out);
+  const summaries: Summary[] = [];
+  for (const mode of o.modes) {
+    if (o.signal?.aborted) break;
+    const dir = o.modes.length > 1 ? join(out, mode) : out;
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'plan.json'), JSON.stringify(planToJson(o.plan), null, 2) + '\n');
+    const rawDir = join(dir, 'raw');
+    rmSync(rawDir, { recursive: true, force: true });
+    const info = await (o.backend ?? runLocal)({
+      plan: o.plan,
+      scenarioPath: o.scenarioPath,
+      mode,
+      rawDir,
+      logDir: join(dir, 'logs'),
+      viewersPerHost: o.viewersPerHost,
+      signal: o.signal,
+      onProgress: (p) => o.progress?.(mode, p),
+    });
+    summaries.push(await summarize(rawDir, dir, info));
+  }
+  if (o.modes.length > 1) {
+    const comparison: Record<string, unknown> = { scenario: o.plan.scenarioName, seed: o.plan.seed, modes: summaries.map((s) => s.mode) };
+    for (const s of summaries) comparison[s.mode] = s;
+    writeFileSync(join(out, 'comparison.json'), JSON.stringify(comparison, null, 2) + '\n');
+  }
+  return { out, summaries };
+}
+
+/** results/latest → the newest run, when the run lives under a results/ folder. */
+function pointLatestAt(out: string): void {
+  const parent = dirname(out);
+  if (basename(parent) !== 'results') return;
+  const latest = join(parent, 'latest');
+  try {
+    if (existsSync(latest) || lstatSync(latest, { throwIfNoEntry: false })) rmSync(latest, { force: true });
+    symlinkSync(relative(parent, out), latest);
+  } catch {
+    // A missing symlink is a convenience lost, not a reason to fail the run.
+  }
+}

@@ -1,0 +1,154 @@
+// Turns the raw per-process files of one mode's run into chunks.csv, events.csv and
+// summary.json: delay, bound, stretch and excess distributions by path, losses, offload and the
+// emulator's own error. Streams the CSVs: a large run has millions of rows.
+import { createReadStream, createWriteStream, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Recorder, type Distribution } from '../core/stats.js';
+import type { Mode, RunPlan } from '../core/types.js';
+import { CHUNK_CSV_HEADER, EVENT_CSV_HEADER } from '../peer/records.js';
+
+export interface Summary {
+  scenario: string;
+  seed: number;
+  mode: Mode;
+  backend: string;
+  linkShaping: string;
+  viewers: number;
+  chunks: number;
+  lostChunks: number;
+  delayMs: { cdn: Distribution; peer: Distribution; all: Distribution };
+  boundMs: Distribution;
+  stretch: { cdn: Distribution; peer: Distribution; all: Distribution };
+  excessMs: Distribution;
+  offload: number;
+  emulationErrorMs: Distribution;
+  joinTimeMs: Distribution;
+  stalls: number;
+  reparents: number;
+  proximity?: unknown;
+}
+
+export interface RawRunInfo {
+  plan: RunPlan;
+  mode: Mode;
+  backend: string;
+  /** chunks the origin produced */
+  chunksProduced: number;
+  /** when chunk 0 began (µs), to map seq ↔ time */
+  startUs: number;
+  extra?: Partial<Summary>;
+}
+
+const Q = (resolution: number) => new Recorder(resolution);
+
+/** Merges `rawDir/*.chunks.csv` into `outDir/chunks.csv` and computes the summary. */
+export async function summarize(rawDir: string, outDir: string, info: RawRunInfo): Promise<Summary> {
+  const { plan } = info;
+  const delay = { cdn: Q(0.001), peer: Q(0.001), all: Q(0.001) };
+  const stretch = { cdn: Q(0.0001), peer: Q(0.0001), all: Q(0.0001) };
+  const excess = Q(0.001);
+  const bound = Q(0.001);
+  const joinTime = Q(0.001);
+  const bytes = { cdn: 0, peer: 0 };
+  const got = new Map<string, Set<number>>();
+  const firstAt = new Map<string, number>();
+  const out = createWriteStream(join(outDir, 'chunks.csv'));
+  out.write(CHUNK_CSV_HEADER + '\n');
+  const files = existsSync(rawDir) ? readdirSync(rawDir).sort() : [];
+  let rows = 0;
+  for (const f of files.filter((f) => f.endsWith('.chunks.csv'))) {
+    const rl = createInterface({ input: createReadStream(join(rawDir, f)), crlfDelay: Infinity });
+    let header = true;
+    for await (const line of rl) {
+      if (header) {
+        header = false;
+        continue;
+      }
+      if (!line) continue;
+      const [viewer, seqS, , receivedS, delayS, boundS, path] = line.split(',');
+      const seq = Number(seqS);
+      const d = Number(delayS);
+      const b = Number(boundS);
+      const p = path === 'peer' ? 'peer' : 'cdn';
+      let set = got.get(viewer!);
+      if (!set) got.set(viewer!, (set = new Set()));
+      if (set.has(seq)) continue;
+      set.add(seq);
+      if (!firstAt.has(viewer!)) firstAt.set(viewer!, Number(receivedS));
+      out.write(line + '\n');
+      rows++;
+      delay[p].record(d);
+      delay.all.record(d);
+      stretch[p].record(d / b);
+      stretch.all.record(d / b);
+      excess.record(d - b);
+      bytes[p] += plan.stream.chunkBytes;
+    }
+  }
+  await new Promise<void>((r) => out.end(r));
+  for (const v of plan.viewers) bound.record(v.boundMs);
+
+  // A chunk is lost for a viewer when it was produced while the viewer was present (from the
+  // live edge it joined at) and never completed there.
+  const chunkUs = plan.stream.chunkDurationUs;
+  const lastSeq = info.chunksProduced - 1;
+  let lost = 0;
+  for (const v of plan.viewers) {
+    const set = got.get(v.id);
+    const joinSeq = Math.max(0, Math.ceil((v.joinAtS * 1e6) / chunkUs));
+    const first = set && set.size > 0 ? Math.min(...set) : joinSeq;
+    const last = v.leaveAtS !== undefined ? Math.min(lastSeq, Math.floor((v.leaveAtS * 1e6) / chunkUs) - 2) : lastSeq;
+    for (let s = first; s <= last; s++) if (!set?.has(s)) lost++;
+    const joinedUs = info.startUs + v.joinAtS * 1e6;
+    const fa = firstAt.get(v.id);
+    if (fa !== undefined) joinTime.record((fa - joinedUs) / 1000);
+  }
+
+  const errors = Q(0.001);
+  let linkShaping = 'linkemu';
+  for (const f of files.filter((f) => f.endsWith('.linkemu.json'))) {
+    const j = JSON.parse(readFileSync(join(rawDir, f), 'utf8')) as { mechanism: string; errorMs: Parameters<Recorder['merge']>[0] };
+    linkShaping = j.mechanism;
+    errors.merge(j.errorMs);
+  }
+  mergeEvents(rawDir, files, outDir);
+
+  const total = bytes.cdn + bytes.peer;
+  const summary: Summary = {
+    scenario: plan.scenarioName,
+    seed: plan.seed,
+    mode: info.mode,
+    backend: info.backend,
+    linkShaping,
+    viewers: plan.viewers.length,
+    chunks: rows,
+    lostChunks: lost,
+    delayMs: { cdn: delay.cdn.summary(), peer: delay.peer.summary(), all: delay.all.summary() },
+    boundMs: bound.summary(),
+    stretch: { cdn: stretch.cdn.summary(), peer: stretch.peer.summary(), all: stretch.all.summary() },
+    excessMs: excess.summary(),
+    offload: total > 0 ? round4(bytes.peer / total) : 0,
+    emulationErrorMs: errors.summary(),
+    joinTimeMs: joinTime.summary(),
+    stalls: 0,
+    reparents: 0,
+    ...info.extra,
+  };
+  writeFileSync(join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  return summary;
+}
+
+function mergeEvents(rawDir: string, files: string[], outDir: string): void {
+  const rows: Array<[number, string]> = [];
+  for (const f of files.filter((f) => f.endsWith('.events.csv'))) {
+    const lines = readFileSync(join(rawDir, f), 'utf8').split('\n').slice(1).filter(Boolean);
+    for (const l of lines) rows.push([Number(l.slice(0, l.indexOf(','))), l]);
+  }
+  rows.sort((a, b) => a[0] - b[0]);
+  writeFileSync(join(outDir, 'events.csv'), [EVENT_CSV_HEADER, ...rows.map((r) => r[1])].join('\n') + '\n');
+}
+
+function round4(v: number): number {
+  return Math.round(v * 10_000) / 10_000;
+}

@@ -1,0 +1,15 @@
+// Tunables of the user-space link emulator.
+
+/**
+ * A held message is released when its intended time is at most this close in the future.
+ * Node timers have 1 ms granularity and fire late, never early; releasing a little early when a
+ * timer fires anyway trades a bounded negative error for fewer re-arms (and less lateness).
+ */
+export const EARLY_RELEASE_US = 250;
+
+/**
+ * Timers are armed this much before the intended time: a setTimeout fires 0–1 ms after its
+ * millisecond deadline (libuv's loop clock has 1 ms resolution), so aiming half a millisecond
+ * early centres the lateness on zero; the last < EARLY_RELEASE_US are waited with setImmediate.
+ */
+export const TIMER_LEAD_US = 500;

@@ -1,0 +1,115 @@
+// User-space link emulation for backends whose kernel cannot delay packets (no netem) or where
+// the user has no root. A message is stamped with its departure from the sender's uplink and held
+// at the receiver until departure + path latency (+ downlink serialization): transport jitter below
+// the emulated delay is absorbed, and what remains (timer lateness) is measured, per hop.
+//
+// Model: each host has one access link (uplink, downlink); core links are never bottlenecks here
+// (their latency is in the path latency, their bandwidth is ignored). Mininet emulates every link.
+import type { RunPlan } from '../core/types.js';
+import { DownlinkQueue, UplinkQueue } from '../core/linkmodel.js';
+import { Recorder } from '../core/stats.js';
+import type { Clock } from './clock.js';
+import { DeliveryScheduler } from './scheduler.js';
+
+export interface LinkEmulatorInit {
+  plan: RunPlan;
+  /** 'linkemu' holds messages; 'kernel' means the network itself delays them (Mininet with netem). */
+  mechanism?: 'linkemu' | 'kernel';
+}
+
+export interface LinkEmulatorComponents {
+  clock: Clock;
+  /** Called with each hop's (actual − intended) release time in seconds, e.g. for a metric. */
+  onError?: (errorS: number) => void;
+}
+
+export class UnknownHostError extends Error {
+  constructor(readonly hostId: string) {
+    super(`host "${hostId}" is not in the scenario: check the node id passed with --node/--viewers`);
+  }
+}
+
+export class LinkEmulator {
+  readonly scheduler: DeliveryScheduler;
+  /** |actual − intended| release time per hop, ms. */
+  readonly errorMs = new Recorder(0.001);
+  private readonly uplinks = new Map<string, UplinkQueue>();
+  private readonly downlinks = new Map<string, DownlinkQueue>();
+  private readonly latencyUsCache = new Map<string, number>();
+
+  constructor(
+    private readonly init: LinkEmulatorInit,
+    private readonly components: LinkEmulatorComponents,
+  ) {
+    this.scheduler = new DeliveryScheduler(components.clock);
+  }
+
+  get mechanism(): 'linkemu' | 'kernel' {
+    return this.init.mechanism ?? 'linkemu';
+  }
+
+  /** When a message of `bytes` handed to `senderId`'s uplink now will have left it (µs). */
+  depart(senderId: string, bytes: number): number {
+    const nowUs = this.components.clock.nowUs();
+    if (this.mechanism === 'kernel') return nowUs;
+    return this.uplink(senderId).depart(nowUs, bytes);
+  }
+
+  /**
+   * Holds a message that `senderId` stamped `sentAtUs` until its emulated arrival at `receiverId`,
+   * then calls `deliver(actualUs)`.
+   */
+  receive(receiverId: string, senderId: string, sentAtUs: number, bytes: number, deliver: (actualUs: number) => void): void {
+    if (this.mechanism === 'kernel') {
+      deliver(this.components.clock.nowUs());
+      return;
+    }
+    const sender = this.host(senderId);
+    const intendedUs = this.downlink(receiverId).arrive(sentAtUs, bytes, sender.uplinkBps, this.latencyUs(senderId, receiverId));
+    this.scheduler.schedule(intendedUs, (actualUs) => {
+      const errorUs = actualUs - intendedUs;
+      this.errorMs.record(Math.abs(errorUs) / 1000);
+      this.components.onError?.(Math.abs(errorUs) / 1e6);
+      deliver(actualUs);
+    });
+  }
+
+  /** One-way latency between two hosts (µs), as the scenario defines it. */
+  latencyUs(a: string, b: string): number {
+    const key = a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
+    let v = this.latencyUsCache.get(key);
+    if (v === undefined) {
+      v = this.init.plan.latencyMs(a, b) * 1000;
+      this.latencyUsCache.set(key, v);
+    }
+    return v;
+  }
+
+  stop(): void {
+    this.scheduler.stop();
+  }
+
+  private host(id: string) {
+    const h = this.init.plan.hosts.get(id);
+    if (!h) throw new UnknownHostError(id);
+    return h;
+  }
+
+  private uplink(id: string): UplinkQueue {
+    let q = this.uplinks.get(id);
+    if (!q) {
+      q = new UplinkQueue(this.host(id).uplinkBps);
+      this.uplinks.set(id, q);
+    }
+    return q;
+  }
+
+  private downlink(id: string): DownlinkQueue {
+    let q = this.downlinks.get(id);
+    if (!q) {
+      q = new DownlinkQueue(this.host(id).downlinkBps);
+      this.downlinks.set(id, q);
+    }
+    return q;
+  }
+}

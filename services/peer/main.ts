@@ -1,0 +1,106 @@
+// `livepath peers`: one process hosting many virtual viewers (a 2-core machine cannot run one
+// process per viewer). Each viewer joins at its scripted time, records every chunk, and leaves or
+// is killed when the scenario says so.
+import { join } from 'node:path';
+import type { ViewerPlan } from '../core/types.js';
+import { ClientPool } from '../relay/client.js';
+import { addRelayService, startServer } from '../relay/server.js';
+import { createShell, type ShellOptions } from '../runtime/shell.js';
+import { lookupAddress, type Directory } from '../runtime/directory.js';
+import { CHUNK_CSV_HEADER, CsvAppender, EVENT_CSV_HEADER, chunkRow } from './records.js';
+import { Viewer } from './viewer.js';
+
+export interface PeersOptions extends ShellOptions {
+  listen: string;
+  directory: Directory;
+  /** explicit viewer ids, or a slice by index */
+  viewers?: string[];
+  viewerIndex?: number;
+  viewersPerHost?: number;
+  mode: 'cdn' | 'p2p';
+}
+
+export class ViewerSelectionError extends Error {}
+
+export function selectViewers(all: ViewerPlan[], o: Pick<PeersOptions, 'viewers' | 'viewerIndex' | 'viewersPerHost'>): ViewerPlan[] {
+  if (o.viewers && o.viewers.length > 0) {
+    const byId = new Map(all.map((v) => [v.id, v]));
+    return o.viewers.map((id) => {
+      const v = byId.get(id);
+      if (!v) throw new ViewerSelectionError(`--viewers: "${id}" is not a viewer of this scenario (e.g. ${all[0]?.id ?? 'none'})`);
+      return v;
+    });
+  }
+  const per = o.viewersPerHost ?? all.length;
+  const index = o.viewerIndex ?? 0;
+  const slice = all.slice(index * per, (index + 1) * per);
+  if (slice.length === 0) throw new ViewerSelectionError(`--viewer-index ${index} × --viewers-per-host ${per} is past the scenario's ${all.length} viewers`);
+  return slice;
+}
+
+export async function runPeers(o: PeersOptions): Promise<void> {
+  const shell = createShell(o);
+  const { plan, clock, link, log, control } = shell;
+  const mine = selectViewers(plan.viewers, o);
+  const pool = new ClientPool();
+  const chunks = shell.outDir ? new CsvAppender(join(shell.outDir, `${shell.proc}.chunks.csv`), CHUNK_CSV_HEADER) : undefined;
+  const events = shell.outDir ? new CsvAppender(join(shell.outDir, `${shell.proc}.events.csv`), EVENT_CSV_HEADER) : undefined;
+  const viewers = new Map<string, Viewer>();
+  let received = 0;
+  for (const vp of mine) {
+    const v = new Viewer(
+      { plan: vp, streamId: plan.stream.streamId },
+      {
+        clock,
+        link,
+        pool,
+        record: (r) => {
+          received++;
+          chunks?.row(chunkRow(r));
+        },
+        event: (kind, detail) => events?.row([clock.nowUs(), kind, vp.id, detail]),
+      },
+    );
+    viewers.set(vp.id, v);
+  }
+  const server = await startServer(o.listen, (s) => addRelayService(s, { link, clock, node: (id) => viewers.get(id)?.node }));
+  const timers: NodeJS.Timeout[] = [];
+  const progress = setInterval(() => control.emit({ event: 'progress', proc: shell.proc, received, viewers: viewers.size }), 1_000);
+  shell.onStop(async () => {
+    await chunks?.close();
+    await events?.close();
+  });
+  shell.onStop(() => server.stop());
+  shell.onStop(() => pool.close());
+  shell.onStop(() => {
+    clearInterval(progress);
+    timers.forEach(clearTimeout);
+    for (const v of viewers.values()) v.leave();
+  });
+
+  const joinViewer = (v: Viewer) => {
+    const edgeId = v.init.plan.edgeId;
+    events?.row([clock.nowUs(), 'join', v.id, edgeId]);
+    v.join({ id: edgeId, address: lookupAddress(o.directory, edgeId) });
+  };
+  shell.onCommand((c) => {
+    if (c.cmd === 'start') {
+      for (const v of viewers.values()) {
+        const joinUs = c.atUs + v.init.plan.joinAtS * 1e6;
+        timers.push(setTimeout(() => joinViewer(v), Math.max(0, (joinUs - clock.nowUs()) / 1000)));
+        const leaveAtS = v.init.plan.leaveAtS;
+        if (leaveAtS !== undefined) {
+          const kind = v.init.plan.leaveKind ?? 'graceful';
+          timers.push(
+            setTimeout(() => {
+              events?.row([clock.nowUs(), kind === 'kill' ? 'kill' : 'leave', v.id, '']);
+              v.leave();
+            }, Math.max(0, (c.atUs + leaveAtS * 1e6 - clock.nowUs()) / 1000)),
+          );
+        }
+      }
+    }
+  });
+  log.info({ address: server.address, viewers: viewers.size, mode: o.mode }, 'peers ready');
+  control.emit({ event: 'ready', proc: shell.proc, address: server.address });
+}

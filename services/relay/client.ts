@@ -1,0 +1,145 @@
+// A node's link to its parent: subscribes, passes each fragment through the emulated link into
+// the node, and on failure (or on a re-parent) resubscribes from the node's next missing seq, so
+// a viewer that loses its parent loses no chunk the new parent still holds.
+import * as grpc from '@grpc/grpc-js';
+import type { Chunk } from '../gen/livepath/v1/chunk.js';
+import { RelayClient } from '../gen/livepath/v1/relay.js';
+import type { LinkEmulator } from '../linkemu/emulator.js';
+import type { Clock } from '../linkemu/clock.js';
+import { RECONNECT_MAX_MS, RECONNECT_MIN_MS, wireBytes } from './constants.js';
+import type { RelayNode } from './node.js';
+
+/** One grpc-js client per address, shared by every virtual node of a process. */
+export class ClientPool {
+  private readonly clients = new Map<string, RelayClient>();
+
+  get(address: string): RelayClient {
+    let c = this.clients.get(address);
+    if (!c) {
+      c = new RelayClient(address, grpc.credentials.createInsecure(), {
+        'grpc.max_receive_message_length': 8 * 1024 * 1024,
+        'grpc.keepalive_time_ms': 10_000,
+        'grpc.initial_reconnect_backoff_ms': RECONNECT_MIN_MS,
+        'grpc.max_reconnect_backoff_ms': RECONNECT_MAX_MS,
+      });
+      this.clients.set(address, c);
+    }
+    return c;
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+}
+
+export interface ParentRef {
+  id: string;
+  address: string;
+}
+
+export interface ParentLinkInit {
+  streamId: string;
+  /** start at the parent's newest chunk instead of seq 0 */
+  fromLive: boolean;
+  priority?: number;
+}
+
+export interface ParentLinkComponents {
+  node: RelayNode;
+  link: LinkEmulator;
+  clock: Clock;
+  pool: ClientPool;
+  /** Told when the stream to the current parent fails (the tracker may want to know). */
+  onParentLost?: (parent: ParentRef, error: Error) => void;
+  /** Told on each (re)subscription: the seq asked from. */
+  onSubscribed?: (parent: ParentRef, fromSeq: number | 'live') => void;
+}
+
+export class ParentLink {
+  private parent: ParentRef | undefined;
+  private call: grpc.ClientReadableStream<Chunk> | undefined;
+  private stopped = false;
+  private backoffMs = RECONNECT_MIN_MS;
+  private retry: NodeJS.Timeout | undefined;
+  /** the first seq this node wants; set on the first chunk received */
+  private firstSeq: number | undefined;
+
+  constructor(
+    private readonly init: ParentLinkInit,
+    private readonly c: ParentLinkComponents,
+  ) {}
+
+  get current(): ParentRef | undefined {
+    return this.parent;
+  }
+
+  /** Subscribes to `parent` (dropping any previous parent), from the next missing seq. */
+  attach(parent: ParentRef): void {
+    this.stopped = false;
+    this.parent = parent;
+    this.backoffMs = RECONNECT_MIN_MS;
+    this.subscribe();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
+    this.cancel();
+  }
+
+  /** The lowest seq at or after the first one received that this node does not hold whole. */
+  nextMissingSeq(): number | undefined {
+    if (this.firstSeq === undefined) return undefined;
+    let s = this.firstSeq;
+    const newest = this.c.node.newest;
+    while (s <= newest && this.c.node.hasComplete(s)) s++;
+    return s;
+  }
+
+  private cancel(): void {
+    const call = this.call;
+    this.call = undefined;
+    if (call) {
+      call.removeAllListeners('data');
+      call.cancel();
+    }
+  }
+
+  private subscribe(): void {
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = undefined;
+    this.cancel();
+    const parent = this.parent;
+    if (!parent || this.stopped) return;
+    const next = this.nextMissingSeq();
+    const fromLive = next === undefined && this.init.fromLive;
+    const call = this.c.pool.get(parent.address).subscribe({
+      streamId: this.init.streamId,
+      subscriberId: this.c.node.id,
+      publisherId: parent.id,
+      fromSeq: next ?? 0,
+      fromLive,
+      toSeq: 0,
+      priority: this.init.priority ?? 0,
+    });
+    this.call = call;
+    this.c.onSubscribed?.(parent, fromLive ? 'live' : (next ?? 0));
+    call.on('data', (f: Chunk) => {
+      this.backoffMs = RECONNECT_MIN_MS;
+      if (this.firstSeq === undefined) this.firstSeq = f.seq;
+      this.c.link.receive(this.c.node.id, f.senderId, f.sentAtUs, wireBytes(f.payload.length), (actualUs) => {
+        this.c.node.accept(f, actualUs);
+      });
+    });
+    const onEnd = (err: Error) => {
+      if (this.call !== call || this.stopped) return;
+      this.call = undefined;
+      this.c.onParentLost?.(parent, err);
+      this.retry = setTimeout(() => this.subscribe(), this.backoffMs);
+      this.backoffMs = Math.min(RECONNECT_MAX_MS, this.backoffMs * 2);
+    };
+    call.on('error', onEnd);
+    call.on('end', () => onEnd(new Error(`parent ${parent.id} ended the stream`)));
+  }
+}

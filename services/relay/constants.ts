@@ -1,0 +1,26 @@
+// Tunables of the relay shared by origin, edge and peer.
+
+/**
+ * Chunks a relay keeps for children that resume from an older seq (after a reconnect or a
+ * re-parent). 40 chunks of 250 ms cover 10 s, longer than any re-parent or playout buffer.
+ */
+export const KEEP_CHUNKS = 40;
+
+/**
+ * Fragments queued to one child before that child is dropped as too slow. A child that cannot
+ * keep up must not hold memory or stall its siblings; it reconnects and resumes from its next
+ * missing seq. 256 fragments of 16 KB = 4 MB, several chunks of slack.
+ */
+export const MAX_CHILD_QUEUE_FRAGMENTS = 256;
+
+/** Reconnect back-off after a parent stream fails: first try fast, then back off to 1 s. */
+export const RECONNECT_MIN_MS = 50;
+export const RECONNECT_MAX_MS = 1_000;
+
+/** Protobuf + HTTP/2 framing per fragment, counted in emulated serialization. */
+export const FRAGMENT_OVERHEAD_BYTES = 64;
+
+/** Bytes a fragment occupies on an emulated link: payload plus framing. */
+export function wireBytes(payloadBytes: number): number {
+  return payloadBytes + FRAGMENT_OVERHEAD_BYTES;
+}

@@ -1,0 +1,104 @@
+// The gRPC face of relay nodes: one server per process serves every virtual node it hosts
+// (routed by publisher_id), answers Ping through the emulated links, and speaks grpc.health.v1.
+import * as grpc from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import type { Chunk } from '../gen/livepath/v1/chunk.js';
+import { RelayService, type PingRequest, type PingResponse, type SubscribeRequest } from '../gen/livepath/v1/relay.js';
+import type { LinkEmulator } from '../linkemu/emulator.js';
+import type { Clock } from '../linkemu/clock.js';
+import { NodeNotHereError, PortInUseError, type RelayError } from './errors.js';
+import type { RelayNode } from './node.js';
+
+export interface RelayServerComponents {
+  link: LinkEmulator;
+  clock: Clock;
+  /** Looks up a hosted node; `undefined` id means "the only node here". */
+  node(id: string): RelayNode | undefined;
+}
+
+export interface ServerHandle {
+  server: grpc.Server;
+  health: HealthImplementation;
+  port: number;
+  address: string;
+  stop(): Promise<void>;
+}
+
+/** Adds the Relay service to `server`. Exposed separately so the tracker can share a server. */
+export function addRelayService(server: grpc.Server, c: RelayServerComponents): void {
+  server.addService(RelayService, {
+    subscribe(call: grpc.ServerWritableStream<SubscribeRequest, Chunk>) {
+      const req = call.request;
+      const node = c.node(req.publisherId);
+      if (!node) {
+        call.destroy(toStatus(new NodeNotHereError(req.publisherId)));
+        return;
+      }
+      const unsubscribe = node.subscribe(
+        {
+          childId: req.subscriberId,
+          fromSeq: req.fromLive ? undefined : req.fromSeq,
+          fromLive: req.fromLive,
+          toSeq: req.toSeq > 0 ? req.toSeq : undefined,
+          priority: req.priority,
+        },
+        {
+          write: (f) => call.write(f),
+          onDrain: (cb) => call.on('drain', cb),
+          fail: (e) => call.destroy(toStatus(e)),
+          end: () => call.end(),
+        },
+      );
+      call.on('cancelled', unsubscribe);
+      call.on('close', unsubscribe);
+      call.on('error', unsubscribe);
+    },
+    ping(call: grpc.ServerUnaryCall<PingRequest, PingResponse>, callback: grpc.sendUnaryData<PingResponse>) {
+      const req = call.request;
+      const node = c.node(req.targetId);
+      if (!node) {
+        callback(toStatus(new NodeNotHereError(req.targetId)));
+        return;
+      }
+      // The probe crosses the emulated link both ways, like a chunk would.
+      c.link.receive(node.id, req.senderId, req.sentAtUs, 64, () => {
+        callback(null, { responderId: node.id, pingSentAtUs: req.sentAtUs, sentAtUs: c.link.depart(node.id, 64) });
+      });
+    },
+  });
+}
+
+export async function startServer(listen: string, add: (server: grpc.Server) => void): Promise<ServerHandle> {
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
+  const health = new HealthImplementation({ '': 'SERVING', 'livepath.v1.Relay': 'SERVING', 'livepath.v1.Tracker': 'SERVING' });
+  health.addToServer(server);
+  add(server);
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (err, p) => {
+      if (err) reject(/in use|EADDRINUSE|No address added/i.test(err.message) ? new PortInUseError(listen) : err);
+      else resolve(p);
+    });
+  });
+  const host = listen.slice(0, listen.lastIndexOf(':'));
+  return {
+    server,
+    health,
+    port,
+    address: `${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        const t = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 1_000);
+        server.tryShutdown(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      }),
+  };
+}
+
+export function toStatus(e: RelayError): Partial<grpc.StatusObject> {
+  return { code: e.code, details: e.message };
+}

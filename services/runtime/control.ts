@@ -1,0 +1,52 @@
+// The control channel between the lab and a service process: the service reports events as JSON
+// lines on stdout and takes commands as JSON lines on stdin. Without a lab (Kubernetes, by hand)
+// a service runs standalone: it starts at once and runs until SIGTERM/SIGINT.
+import { createInterface } from 'node:readline';
+
+export type ControlEvent =
+  | { event: 'ready'; address: string; metricsUrl?: string; proc: string }
+  | { event: 'progress'; proc: string; [k: string]: unknown }
+  | { event: 'done'; proc: string; [k: string]: unknown }
+  | { event: 'error'; proc: string; message: string };
+
+export type ControlCommand =
+  | { cmd: 'start'; atUs: number }
+  | { cmd: 'stop' }
+  | { cmd: 'churn'; kind: 'leave' | 'kill' | 'join'; viewer: string };
+
+export interface Control {
+  emit(e: ControlEvent): void;
+  onCommand(handler: (c: ControlCommand) => void): void;
+}
+
+export function stdioControl(): Control {
+  const handlers: Array<(c: ControlCommand) => void> = [];
+  const rl = createInterface({ input: process.stdin });
+  rl.on('line', (line) => {
+    let c: ControlCommand;
+    try {
+      c = JSON.parse(line) as ControlCommand;
+    } catch {
+      return;
+    }
+    for (const h of handlers) h(c);
+  });
+  // The lab went away: stop rather than run orphaned.
+  rl.on('close', () => {
+    for (const h of handlers) h({ cmd: 'stop' });
+  });
+  return {
+    emit: (e) => process.stdout.write(JSON.stringify(e) + '\n'),
+    onCommand: (h) => handlers.push(h),
+  };
+}
+
+/** Standalone: "start" right away, "stop" on a signal. Events go to the log only. */
+export function standaloneControl(nowUs: () => number, log: (e: ControlEvent) => void): Control {
+  const handlers: Array<(c: ControlCommand) => void> = [];
+  setImmediate(() => handlers.forEach((h) => h({ cmd: 'start', atUs: nowUs() + 1_000_000 })));
+  return {
+    emit: log,
+    onCommand: (h) => handlers.push(h),
+  };
+}

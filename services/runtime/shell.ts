@@ -1,0 +1,80 @@
+// What every service process does the same way: load the plan, set up the clock, link emulator,
+// logger and control channel, stop cleanly on a signal or a "stop" command, and leave its raw
+// results (chunk records, events, emulation error histogram) in --out.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pino, { type Logger } from 'pino';
+import type { RunPlan } from '../core/types.js';
+import { loadPlan } from './plan.js';
+import { systemClock, type Clock } from '../linkemu/clock.js';
+import { LinkEmulator } from '../linkemu/emulator.js';
+import { standaloneControl, stdioControl, type Control, type ControlCommand } from './control.js';
+
+export interface ShellOptions {
+  scenario: string;
+  seed?: number;
+  out?: string;
+  proc: string;
+  control: 'stdio' | 'standalone';
+  linkShaping?: 'linkemu' | 'kernel';
+}
+
+export interface Shell {
+  plan: RunPlan;
+  clock: Clock;
+  link: LinkEmulator;
+  log: Logger;
+  control: Control;
+  outDir: string | undefined;
+  proc: string;
+  /** Registers cleanup run on stop (in reverse order). */
+  onStop(fn: () => void | Promise<void>): void;
+  onCommand(fn: (c: ControlCommand) => void): void;
+  stop(): Promise<void>;
+}
+
+export function createShell(o: ShellOptions): Shell {
+  const log = pino({ name: o.proc, level: process.env.LIVEPATH_LOG_LEVEL ?? 'info' }, pino.destination(2));
+  const plan = loadPlan(o.scenario, o.seed);
+  const clock = systemClock;
+  const link = new LinkEmulator({ plan, mechanism: o.linkShaping ?? 'linkemu' }, { clock });
+  if (o.out) mkdirSync(o.out, { recursive: true });
+  const control = o.control === 'stdio' ? stdioControl() : standaloneControl(clock.nowUs, (e) => log.info(e));
+  const stops: Array<() => void | Promise<void>> = [];
+  let stopping: Promise<void> | undefined;
+  const shell: Shell = {
+    plan,
+    clock,
+    link,
+    log,
+    control,
+    outDir: o.out,
+    proc: o.proc,
+    onStop: (fn) => stops.push(fn),
+    onCommand: (fn) => control.onCommand(fn),
+    stop: () => {
+      stopping ??= (async () => {
+        for (const fn of stops.reverse()) {
+          try {
+            await fn();
+          } catch (e) {
+            log.error({ err: e }, 'error while stopping');
+          }
+        }
+        link.stop();
+        if (o.out) {
+          writeFileSync(join(o.out, `${o.proc}.linkemu.json`), JSON.stringify({ proc: o.proc, mechanism: link.mechanism, errorMs: link.errorMs.encode() }));
+        }
+        control.emit({ event: 'done', proc: o.proc, emulationErrorMs: link.errorMs.summary() });
+      })();
+      return stopping;
+    },
+  };
+  control.onCommand((c) => {
+    if (c.cmd === 'stop') void shell.stop().then(() => process.exit(0));
+  });
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(sig, () => void shell.stop().then(() => process.exit(0)));
+  }
+  return shell;
+}
