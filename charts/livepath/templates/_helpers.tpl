@@ -1,0 +1,251 @@
+{{/*
+Names, labels and the pieces every livepath pod shares (args, volumes, probes, netem init).
+Names are truncated to 63 characters because some Kubernetes name fields are DNS labels.
+*/}}
+
+{{- define "livepath.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "livepath.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "livepath.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Resource name of one component: livepath.componentName (list $ "tracker") */}}
+{{- define "livepath.componentName" -}}
+{{- $root := index . 0 }}
+{{- printf "%s-%s" (include "livepath.fullname" $root) (index . 1) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "livepath.labels" -}}
+helm.sh/chart: {{ include "livepath.chart" . }}
+{{ include "livepath.selectorLabels" . }}
+{{- if .Chart.AppVersion }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+{{- end }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: livepath
+{{- end }}
+
+{{- define "livepath.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "livepath.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/*
+Labels of one component. livepath.io/role and livepath.io/region become the Prometheus `role` and
+`region` target labels; livepath.io/job is the Prometheus job name (ServiceMonitor jobLabel).
+Call with (dict "root" $ "component" "edge" "role" "edge" "instance" "edge-us-east" "region" "us-east");
+without "role" (the bundled Prometheus/Grafana) a Service is not a livepath scrape target.
+*/}}
+{{- define "livepath.componentLabels" -}}
+{{ include "livepath.labels" .root }}
+app.kubernetes.io/component: {{ .component }}
+{{- with .role }}
+livepath.io/role: {{ . }}
+livepath.io/job: livepath-{{ . }}
+{{- end }}
+{{- with .instance }}
+livepath.io/node: {{ . }}
+{{- end }}
+{{- with .region }}
+livepath.io/region: {{ . }}
+{{- end }}
+{{- end }}
+
+{{/* Selector of one component's pods; .instance distinguishes the edges. */}}
+{{- define "livepath.componentSelector" -}}
+{{ include "livepath.selectorLabels" .root }}
+app.kubernetes.io/component: {{ .component }}
+{{- with .instance }}
+livepath.io/node: {{ . }}
+{{- end }}
+{{- end }}
+
+{{- define "livepath.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "livepath.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "livepath.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+
+{{/* The scenario text: --set-file scenarioFile wins over the inline scenario. */}}
+{{- define "livepath.scenario" -}}
+{{- $text := default .Values.scenario .Values.scenarioFile }}
+{{- if not (trim $text) }}
+{{- fail "no scenario: set `scenario` (inline YAML) or `--set-file scenarioFile=scenarios/<name>.yaml`" }}
+{{- end }}
+{{- $text }}
+{{- end }}
+
+{{/* Addresses */}}
+{{- define "livepath.originAddress" -}}
+{{ include "livepath.componentName" (list . "origin") }}:{{ .Values.ports.relay }}
+{{- end }}
+
+{{- define "livepath.trackerAddress" -}}
+{{ include "livepath.componentName" (list . "tracker") }}:{{ .Values.ports.tracker }}
+{{- end }}
+
+{{/*
+--directory value: every relay node's id → its Service address, so any node can resolve the
+parent the scenario (or the tracker) gives it. Also checks edges[].parent and id uniqueness.
+*/}}
+{{- define "livepath.directory" -}}
+{{- $root := . }}
+{{- $entries := list (printf "%s=%s" .Values.origin.nodeId (include "livepath.originAddress" .)) }}
+{{- $ids := list .Values.origin.nodeId }}
+{{- range .Values.edges }}
+{{- if has .id $ids }}
+{{- fail (printf "edges: id %q is used twice (or equals origin.nodeId); every edge needs its own id" .id) }}
+{{- end }}
+{{- $ids = append $ids .id }}
+{{- $entries = append $entries (printf "%s=%s:%v" .id (include "livepath.componentName" (list $root .id)) $root.Values.ports.relay) }}
+{{- end }}
+{{- range .Values.edges }}
+{{- if and .parent (not (has .parent $ids)) }}
+{{- fail (printf "edges: parent %q of edge %q is neither origin.nodeId (%q) nor another edge's id" .parent .id $root.Values.origin.nodeId) }}
+{{- end }}
+{{- if eq (default "" .parent) .id }}
+{{- fail (printf "edges: edge %q cannot be its own parent" .id) }}
+{{- end }}
+{{- end }}
+{{- join "," $entries }}
+{{- end }}
+
+{{/* Pod annotations: a scenario change rolls every pod (they read it only at start). */}}
+{{- define "livepath.podAnnotations" -}}
+checksum/scenario: {{ include "livepath.scenario" . | sha256sum }}
+{{- end }}
+
+{{/* Environment shared by every livepath container. */}}
+{{- define "livepath.env" -}}
+- name: LIVEPATH_LINK_SHAPING
+  value: {{ .Values.linkShaping | quote }}
+- name: LIVEPATH_RESULTS_DIR
+  value: /app/results
+- name: POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+- name: POD_NAMESPACE
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
+- name: POD_IP
+  valueFrom:
+    fieldRef:
+      fieldPath: status.podIP
+{{- end }}
+
+{{- define "livepath.volumeMounts" -}}
+- name: scenario
+  mountPath: /etc/livepath
+  readOnly: true
+- name: tmp
+  mountPath: /tmp
+- name: results
+  mountPath: /app/results
+{{- end }}
+
+{{- define "livepath.volumes" -}}
+- name: scenario
+  configMap:
+    name: {{ include "livepath.componentName" (list . "scenario") }}
+- name: tmp
+  emptyDir:
+    sizeLimit: {{ .Values.scratchSizeLimit }}
+- name: results
+  emptyDir:
+    sizeLimit: {{ .Values.scratchSizeLimit }}
+{{- end }}
+
+{{/* gRPC health probes (grpc.health.v1) on the given port. */}}
+{{- define "livepath.probes" -}}
+{{- $root := index . 0 }}
+{{- $port := index . 1 }}
+livenessProbe:
+  grpc:
+    port: {{ $port }}
+  periodSeconds: {{ $root.Values.probes.periodSeconds }}
+  failureThreshold: {{ $root.Values.probes.livenessFailureThreshold }}
+readinessProbe:
+  grpc:
+    port: {{ $port }}
+  periodSeconds: {{ $root.Values.probes.periodSeconds }}
+  failureThreshold: {{ $root.Values.probes.readinessFailureThreshold }}
+{{- end }}
+
+{{- define "livepath.podSpecCommon" -}}
+serviceAccountName: {{ include "livepath.serviceAccountName" . }}
+automountServiceAccountToken: false
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+securityContext:
+  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+{{- end }}
+
+{{/*
+netem init container: shapes the pod's egress with tc before the service starts. tc needs an
+effective CAP_NET_ADMIN, which Kubernetes grants only to a root process (capabilities.add is not
+made ambient for non-root users), so this one container runs as uid 0 with NET_ADMIN alone.
+*/}}
+{{- define "livepath.netemInit" -}}
+{{- if eq .Values.linkShaping "netem" }}
+{{- $n := .Values.netem }}
+- name: netem
+  image: "{{ $n.image.repository }}:{{ $n.image.tag }}"
+  imagePullPolicy: {{ $n.image.pullPolicy }}
+  command: ["tc"]
+  args:
+    - qdisc
+    - replace
+    - dev
+    - {{ $n.interface | quote }}
+    - root
+    - netem
+    - delay
+    - "{{ $n.delayMs }}ms"
+    {{- if gt (int $n.jitterMs) 0 }}
+    - "{{ $n.jitterMs }}ms"
+    {{- end }}
+    {{- if gt (float64 $n.lossPercent) 0.0 }}
+    - loss
+    - "{{ $n.lossPercent }}%"
+    {{- end }}
+    {{- if gt (int64 $n.rateBps) 0 }}
+    - rate
+    - "{{ int64 $n.rateBps }}bit"
+    {{- end }}
+  resources:
+    {{- toYaml $n.resources | nindent 4 }}
+  securityContext:
+    runAsUser: 0
+    runAsNonRoot: false
+    allowPrivilegeEscalation: false
+    readOnlyRootFilesystem: true
+    capabilities:
+      drop: ["ALL"]
+      add: ["NET_ADMIN"]
+{{- end }}
+{{- end }}

@@ -1,0 +1,327 @@
+// The Helm chart, checked without a cluster: helm lint --strict, helm template on the default and
+// every ci/*.yaml values file, each rendered object against the Kubernetes OpenAPI schemas
+// (kubernetes-models), and the properties the chart promises (netem, security, dashboards, schema).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { runHelm } from '../../scripts/helm.mjs';
+import { parseScenario } from '../../services/core/scenario/index.js';
+
+const chartDir = 'charts/livepath';
+const ciFiles = readdirSync(join(chartDir, 'ci')).filter((f) => f.endsWith('.yaml')).sort();
+
+// Loose shapes of what the tests read from rendered manifests.
+interface Container {
+  name: string;
+  args?: string[];
+  env?: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
+  securityContext?: {
+    runAsNonRoot?: boolean;
+    runAsUser?: number;
+    readOnlyRootFilesystem?: boolean;
+    allowPrivilegeEscalation?: boolean;
+    capabilities?: { add?: string[]; drop?: string[] };
+  };
+  livenessProbe?: { grpc?: { port: number } };
+  readinessProbe?: { grpc?: { port: number } };
+}
+interface PodSpec {
+  containers: Container[];
+  initContainers?: Container[];
+  securityContext?: { runAsNonRoot?: boolean };
+}
+interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: { replicas?: number; template?: { spec: PodSpec } } & Partial<PodSpec> & Record<string, unknown>;
+  data?: Record<string, string>;
+}
+
+function render(args: string[] = []): Manifest[] {
+  const r = runHelm(['template', 'lp', chartDir, '--namespace', 'livepath-test', ...args]);
+  assert.equal(r.status, 0, `helm template ${args.join(' ')} failed:\n${r.stderr}`);
+  return parseAllDocuments(r.stdout)
+    .map((d) => d.toJS() as Manifest | null)
+    .filter((m): m is Manifest => m !== null);
+}
+
+/** Pod specs of workloads and bare pods (the helm test pod), keyed by "Kind/name". */
+function podSpecs(manifests: Manifest[]): [string, PodSpec][] {
+  const out: [string, PodSpec][] = [];
+  for (const m of manifests) {
+    if (m.kind === 'Pod') out.push([`Pod/${m.metadata.name}`, m.spec as unknown as PodSpec]);
+    else if (m.spec?.template?.spec) out.push([`${m.kind}/${m.metadata.name}`, m.spec.template.spec]);
+  }
+  return out;
+}
+
+const allContainers = (spec: PodSpec): Container[] => [...(spec.initContainers ?? []), ...spec.containers];
+const find = (ms: Manifest[], kind: string, name: string): Manifest => {
+  const m = ms.find((x) => x.kind === kind && x.metadata.name === name);
+  assert.ok(m, `no ${kind}/${name} rendered; have ${ms.map((x) => `${x.kind}/${x.metadata.name}`).join(', ')}`);
+  return m;
+};
+
+/** Everything optional switched on at once: the widest rendering. */
+const everythingOn = ['-f', join(chartDir, 'ci/monitoring-values.yaml'), '-f', join(chartDir, 'ci/netem-values.yaml')];
+
+test('helm lint --strict passes on the defaults and on every ci/*.yaml', () => {
+  assert.ok(ciFiles.length >= 4, `expected ci/ values files, found ${ciFiles.join(', ')}`);
+  for (const extra of [[], ...ciFiles.map((f) => ['-f', join(chartDir, 'ci', f)])]) {
+    const r = runHelm(['lint', '--strict', chartDir, ...extra]);
+    assert.equal(r.status, 0, `helm lint --strict ${extra.join(' ')}:\n${r.stdout}${r.stderr}`);
+  }
+});
+
+test('every rendered object validates against the Kubernetes OpenAPI schema', async () => {
+  for (const extra of [[], everythingOn, ...ciFiles.map((f) => ['-f', join(chartDir, 'ci', f)])]) {
+    const manifests = render(extra);
+    assert.ok(manifests.length > 0);
+    for (const m of manifests) {
+      // ServiceMonitor is a Prometheus Operator CRD: kubernetes-models only has the built-in
+      // API groups, and the CRD's schema is not installed here. Its shape is asserted below.
+      if (m.kind === 'ServiceMonitor') continue;
+      const [group, version] = m.apiVersion.includes('/') ? m.apiVersion.split('/') : [undefined, m.apiVersion];
+      const modulePath = group ? `kubernetes-models/${group}/${version}/${m.kind}` : `kubernetes-models/${version}/${m.kind}`;
+      const mod = (await import(modulePath)) as Record<string, new (o: unknown) => { validate(): void }>;
+      const Model = mod[m.kind];
+      assert.ok(Model, `kubernetes-models has no ${m.apiVersion} ${m.kind}`);
+      assert.doesNotThrow(() => new Model(m).validate(), `${m.kind}/${m.metadata.name} (${extra.join(' ') || 'defaults'})`);
+    }
+  }
+});
+
+test('the schema check itself catches a malformed object', async () => {
+  // Guards the test above against validating nothing (e.g. a model that accepts anything).
+  const { Deployment } = await import('kubernetes-models/apps/v1/Deployment');
+  const bad = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { replicas: 'two', selector: {}, template: {} } };
+  assert.throws(() => new Deployment(bad as never).validate(), /replicas/);
+});
+
+test('NET_ADMIN is added only with linkShaping=netem, and only to the netem init container', () => {
+  for (const [name, spec] of podSpecs(render(['-f', join(chartDir, 'ci/monitoring-values.yaml')]))) {
+    for (const c of allContainers(spec)) {
+      assert.deepEqual(c.securityContext?.capabilities?.add ?? [], [], `${name}/${c.name} adds capabilities without netem`);
+    }
+    assert.ok(!spec.initContainers?.some((c) => c.name === 'netem'), `${name} has a netem init container under linkemu`);
+  }
+  const netem = render(everythingOn);
+  const shaped = new Set<string>();
+  for (const [name, spec] of podSpecs(netem)) {
+    for (const c of allContainers(spec)) {
+      const add = c.securityContext?.capabilities?.add ?? [];
+      if (c.name === 'netem') {
+        assert.deepEqual(add, ['NET_ADMIN'], `${name}/netem`);
+        assert.equal(c.args?.includes('netem'), true);
+        shaped.add(name);
+      } else {
+        assert.deepEqual(add, [], `${name}/${c.name} must not get capabilities`);
+      }
+    }
+  }
+  // Every process that sends or receives chunks is shaped: origin, each edge, the peers.
+  assert.deepEqual([...shaped].sort(), [
+    'Deployment/lp-livepath-edge-eu-west', 'Deployment/lp-livepath-edge-us-east',
+    'Deployment/lp-livepath-origin', 'StatefulSet/lp-livepath-peers',
+  ]);
+  // The services learn which shaping is active (linkemu must not shape on top of netem).
+  const peers = find(netem, 'StatefulSet', 'lp-livepath-peers').spec!.template!.spec.containers[0];
+  assert.equal(peers.env?.find((e) => e.name === 'LIVEPATH_LINK_SHAPING')?.value, 'netem');
+});
+
+test('every container runs non-root on a read-only root filesystem with ALL capabilities dropped', () => {
+  const specs = podSpecs(render(everythingOn));
+  assert.ok(specs.length >= 7);
+  for (const [name, spec] of specs) {
+    for (const c of allContainers(spec)) {
+      const sc = c.securityContext ?? {};
+      assert.equal(sc.readOnlyRootFilesystem, true, `${name}/${c.name} readOnlyRootFilesystem`);
+      assert.equal(sc.allowPrivilegeEscalation, false, `${name}/${c.name} allowPrivilegeEscalation`);
+      assert.ok(sc.capabilities?.drop?.includes('ALL'), `${name}/${c.name} drops ALL`);
+      if (c.name === 'netem') {
+        // The one exception: tc needs an effective CAP_NET_ADMIN, which Kubernetes grants only to
+        // uid 0 (added capabilities are not ambient for other users). It runs only `tc qdisc`.
+        assert.equal(sc.runAsUser, 0);
+        continue;
+      }
+      const nonRoot = sc.runAsNonRoot ?? spec.securityContext?.runAsNonRoot;
+      assert.equal(nonRoot, true, `${name}/${c.name} runAsNonRoot`);
+    }
+  }
+});
+
+test('values.schema.json rejects bad values with a message naming the field', () => {
+  const cases: [string[], RegExp][] = [
+    [['--set', 'peers.hosts=-1'], /peers\/hosts/],
+    [['--set', 'linkShaping=tc'], /linkShaping.*linkemu.*netem/],
+    [['--set', 'mode=hybrid'], /\/mode/],
+    [['--set', 'ports.relay=70000'], /ports\/relay/],
+    [['--set', 'image.pullPolicy=Sometimes'], /image\/pullPolicy/],
+    [['--set', 'monitoring.grafana.image.tag=latest'], /grafana\/image\/tag/],
+    [['--set', 'peerz.hosts=3'], /peerz/],
+    [['--set', 'edges[0].id=Edge_1', '--set', 'edges[0].region=x'], /edges\/0\/id/],
+  ];
+  for (const [args, message] of cases) {
+    const r = runHelm(['template', 'lp', chartDir, ...args]);
+    assert.notEqual(r.status, 0, `helm accepted ${args.join(' ')}`);
+    assert.match(r.stderr, message, `${args.join(' ')}`);
+  }
+});
+
+test('an edge whose parent is unknown fails the render with an actionable message', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'livepath-chart-'));
+  try {
+    const values = join(dir, 'values.yaml');
+    writeFileSync(values, 'edges:\n  - { id: edge-a, region: a, parent: edge-nowhere }\n');
+    const r = runHelm(['template', 'lp', chartDir, '-f', values]);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /parent "edge-nowhere" of edge "edge-a"/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the Grafana dashboards ConfigMap holds every charts/livepath/dashboards/*.json', () => {
+  const files = readdirSync(join(chartDir, 'dashboards')).filter((f) => f.endsWith('.json')).sort();
+  const cm = find(render(['--set', 'monitoring.enabled=true']), 'ConfigMap', 'lp-livepath-grafana-dashboards');
+  assert.deepEqual(Object.keys(cm.data ?? {}).sort(), files);
+  for (const f of files) {
+    assert.equal(cm.data![f], readFileSync(join(chartDir, 'dashboards', f), 'utf8'), f);
+  }
+  // And the provider points Grafana at where that ConfigMap is mounted.
+  const prov = find(render(['--set', 'monitoring.enabled=true']), 'ConfigMap', 'lp-livepath-grafana-provisioning');
+  const providers = parseYaml(prov.data!['dashboards.yaml']) as { providers: { options: { path: string } }[] };
+  const grafana = find(render(['--set', 'monitoring.enabled=true']), 'Deployment', 'lp-livepath-grafana');
+  const mounts = (grafana.spec!.template!.spec.containers[0] as unknown as { volumeMounts: { name: string; mountPath: string }[] }).volumeMounts;
+  assert.equal(mounts.find((v) => v.name === 'dashboards')?.mountPath, providers.providers[0]!.options.path);
+});
+
+test('the chart renders with no dashboards yet (empty dashboards ConfigMap)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'livepath-chart-'));
+  try {
+    const copy = join(dir, 'livepath');
+    cpSync(chartDir, copy, { recursive: true, filter: (src) => !src.endsWith('.json') || src.endsWith('values.schema.json') });
+    const r = runHelm(['template', 'lp', copy, '--set', 'monitoring.enabled=true']);
+    assert.equal(r.status, 0, r.stderr);
+    const cm = parseAllDocuments(r.stdout).map((d) => d.toJS() as Manifest | null)
+      .find((m) => m?.metadata.name === 'lp-livepath-grafana-dashboards');
+    assert.deepEqual(cm?.data, {});
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('peers StatefulSet: replicas = peers.hosts, and each pod passes its ordinal as --viewer-index', () => {
+  for (const hosts of [0, 3, 17]) {
+    const sts = find(render(['--set', `peers.hosts=${hosts}`, '--set', 'peers.viewersPerHost=40']), 'StatefulSet', 'lp-livepath-peers');
+    assert.equal(sts.spec!.replicas, hosts);
+    const c = sts.spec!.template!.spec.containers[0]!;
+    const args = c.args ?? [];
+    assert.equal(args[0], 'peers');
+    assert.equal(args[args.indexOf('--viewer-index') + 1], '$(POD_INDEX)');
+    assert.equal(args[args.indexOf('--viewers-per-host') + 1], '40');
+    assert.equal(args[args.indexOf('--tracker') + 1], 'lp-livepath-tracker:7001');
+    const podIndex = c.env?.find((e) => e.name === 'POD_INDEX');
+    assert.equal(podIndex?.valueFrom?.fieldRef?.fieldPath, "metadata.labels['apps.kubernetes.io/pod-index']");
+    // $(VAR) is expanded only for variables defined earlier in env.
+    assert.equal(c.env?.[0]?.name, 'POD_INDEX');
+  }
+});
+
+test('roles get their ids, the directory of every relay node, and gRPC health probes', () => {
+  const ms = render(['-f', join(chartDir, 'ci/many-edges-values.yaml')]);
+  const edges = ms.filter((m) => m.kind === 'Deployment' && m.metadata.labels?.['app.kubernetes.io/component'] === 'edge');
+  assert.equal(edges.length, 8);
+  const directory = edges[0]!.spec!.template!.spec.containers[0]!.args!;
+  const dir = directory[directory.indexOf('--directory') + 1]!.split(',');
+  assert.equal(dir.length, 9);
+  assert.ok(dir.includes('origin=lp-livepath-origin:7000'));
+  assert.ok(dir.includes('edge-ap-northeast=lp-livepath-edge-ap-northeast:7000'));
+  const usWest = find(ms, 'Deployment', 'lp-livepath-edge-us-west');
+  assert.equal(usWest.metadata.annotations?.['livepath.io/parent'], 'edge-us');
+  assert.equal(usWest.metadata.labels?.['livepath.io/region'], 'us-west');
+  const args = usWest.spec!.template!.spec.containers[0]!.args!;
+  assert.equal(args[args.indexOf('--node') + 1], 'edge-us-west');
+  for (const [name, spec] of podSpecs(ms)) {
+    if (name.startsWith('Pod/')) continue;
+    const c = spec.containers[0]!;
+    const port = name.includes('tracker') ? 7001 : 7000;
+    assert.equal(c.livenessProbe?.grpc?.port, port, `${name} liveness`);
+    assert.equal(c.readinessProbe?.grpc?.port, port, `${name} readiness`);
+  }
+});
+
+test('scenarioFile (--set-file) wins over the inline scenario and lands in the mounted ConfigMap', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'livepath-chart-'));
+  try {
+    const file = join(dir, 'scenario.yaml');
+    writeFileSync(file, 'name: from-file\nkind: graph\n');
+    const cm = find(render(['--set-file', `scenarioFile=${file}`]), 'ConfigMap', 'lp-livepath-scenario');
+    assert.equal(cm.data!['scenario.yaml']!.trim(), 'name: from-file\nkind: graph');
+    const r = runHelm(['template', 'lp', chartDir, '--set', 'scenario=']);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /no scenario/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('monitoring: Prometheus scrapes the four livepath jobs; ServiceMonitor uses the same job names', () => {
+  const ms = render(['-f', join(chartDir, 'ci/monitoring-values.yaml')]);
+  const prom = parseYaml(find(ms, 'ConfigMap', 'lp-livepath-prometheus').data!['prometheus.yml']!) as {
+    scrape_configs: { job_name: string; static_configs?: { labels: Record<string, string> }[] }[];
+  };
+  assert.deepEqual(prom.scrape_configs.map((s) => s.job_name).sort(),
+    ['livepath-edge', 'livepath-origin', 'livepath-peer', 'livepath-tracker']);
+  const edgeJob = prom.scrape_configs.find((s) => s.job_name === 'livepath-edge')!;
+  assert.deepEqual(edgeJob.static_configs!.map((s) => s.labels.region), ['eu-west', 'us-east']);
+
+  const sm = find(ms, 'ServiceMonitor', 'lp-livepath');
+  assert.equal(sm.apiVersion, 'monitoring.coreos.com/v1');
+  assert.equal(sm.spec!.jobLabel, 'livepath.io/job');
+  assert.equal(sm.metadata.labels?.release, 'kube-prometheus-stack');
+  const jobs = ms.filter((m) => m.kind === 'Service' && m.metadata.labels?.['livepath.io/job'])
+    .map((m) => m.metadata.labels!['livepath.io/job']);
+  assert.deepEqual([...new Set(jobs)].sort(), ['livepath-edge', 'livepath-origin', 'livepath-peer', 'livepath-tracker']);
+});
+
+test('ingest: the origin pulls RTMP from its nginx-rtmp sidecar, whose config comes from a ConfigMap', () => {
+  const ms = render(['--set', 'ingest.enabled=true']);
+  const origin = find(ms, 'Deployment', 'lp-livepath-origin').spec!.template!.spec;
+  assert.deepEqual(origin.containers.map((c) => c.name), ['origin', 'ingest']);
+  const args = origin.containers[0]!.args!;
+  assert.equal(args[args.indexOf('--ingest') + 1], 'rtmp');
+  assert.equal(args[args.indexOf('--rtmp-url') + 1], 'rtmp://127.0.0.1:1935/live/stream');
+  assert.match(find(ms, 'ConfigMap', 'lp-livepath-ingest').data!['nginx.conf']!, /listen 1935;/);
+  const svcPorts = (find(ms, 'Service', 'lp-livepath-origin').spec as unknown as { ports: { name: string }[] }).ports;
+  assert.ok(svcPorts.some((p) => p.name === 'rtmp'));
+  // Off by default: synthetic broadcaster, no sidecar.
+  const plain = find(render(), 'Deployment', 'lp-livepath-origin').spec!.template!.spec;
+  assert.deepEqual(plain.containers.map((c) => c.name), ['origin']);
+});
+
+test('helm test pod probes the first peer host', () => {
+  const pod = find(render(), 'Pod', 'lp-livepath-test-probe');
+  assert.equal(pod.metadata.annotations?.['helm.sh/hook'], 'test');
+  const args = (pod.spec as unknown as PodSpec).containers[0]!.args!;
+  assert.deepEqual(args, ['probe', '--address', 'lp-livepath-peers-0.lp-livepath-peers.livepath-test.svc:7000']);
+});
+
+test('the scenario every values file ships parses and names the same origin, edges and parents', () => {
+  for (const extra of [[], ...ciFiles.map((f) => ['-f', join(chartDir, 'ci', f)])]) {
+    const ms = render(extra);
+    const text = find(ms, 'ConfigMap', 'lp-livepath-scenario').data!['scenario.yaml']!;
+    const scenario = parseScenario(text, `chart scenario (${extra.join(' ') || 'defaults'})`);
+    assert.ok(scenario.geo, 'chart scenarios are geo scenarios');
+    const originArgs = find(ms, 'Deployment', 'lp-livepath-origin').spec!.template!.spec.containers[0]!.args!;
+    assert.equal(originArgs[originArgs.indexOf('--node') + 1], scenario.geo.origin.id);
+    const chartEdges = ms.filter((m) => m.kind === 'Deployment' && m.metadata.labels?.['app.kubernetes.io/component'] === 'edge')
+      .map((m) => `${m.metadata.labels!['livepath.io/node']}<-${m.metadata.annotations!['livepath.io/parent']}`).sort();
+    const scenarioEdges = scenario.geo.edges.map((e) => `${e.id}<-${e.parent ?? scenario.geo!.origin.id}`).sort();
+    assert.deepEqual(chartEdges, scenarioEdges);
+  }
+});
