@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
 
 import { DASHBOARDS_DIR, renderDashboards } from '../../grafana/build.js';
 import { livepathDashboards } from '../../grafana/dashboards/index.js';
@@ -129,5 +130,32 @@ describe('substituteMacros', () => {
 
   it('leaves no $ in any livepath panel query', () => {
     for (const q of livepathPanelQueries()) assert.doesNotMatch(q.checkExpr, /\$/, `${q.panelTitle}: ${q.checkExpr}`);
+  });
+});
+
+describe('grafana provisioning', () => {
+  const provisioningDir = path.join(DASHBOARDS_DIR, '..', 'provisioning');
+
+  it('provides an editable Prometheus data source at localhost:9090', async () => {
+    const file = parseYaml(await readFile(path.join(provisioningDir, 'datasources', 'livepath.yaml'), 'utf8')) as {
+      apiVersion: number;
+      datasources: { type: string; url: string; editable: boolean; access: string }[];
+    };
+    assert.equal(file.apiVersion, 1);
+    assert.equal(file.datasources.length, 1);
+    assert.deepEqual(
+      { type: file.datasources[0]!.type, url: file.datasources[0]!.url, editable: file.datasources[0]!.editable },
+      { type: 'prometheus', url: 'http://localhost:9090', editable: true },
+    );
+  });
+
+  it('loads the dashboards folder with a file provider', async () => {
+    const file = parseYaml(await readFile(path.join(provisioningDir, 'dashboards', 'livepath.yaml'), 'utf8')) as {
+      apiVersion: number;
+      providers: { type: string; options: { path: string } }[];
+    };
+    assert.equal(file.apiVersion, 1);
+    assert.equal(file.providers[0]?.type, 'file');
+    assert.match(file.providers[0]?.options.path ?? '', /^\/.+dashboards/);
   });
 });
