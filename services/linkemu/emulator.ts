@@ -48,20 +48,26 @@ export class LinkEmulator {
     return this.init.mechanism ?? 'linkemu';
   }
 
-  /** When a message of `bytes` handed to `senderId`'s uplink now will have left it (µs). */
-  depart(senderId: string, bytes: number): number {
+  /**
+   * When a message of `bytes` handed to `senderId`'s uplink at `atUs` (default: now) will have
+   * left it (µs). Relays pass the *intended* arrival time of what they forward, so one hop's timer
+   * lateness does not shift the next hop's schedule: errors do not accumulate along a path.
+   */
+  depart(senderId: string, bytes: number, atUs?: number): number {
     const nowUs = this.components.clock.nowUs();
     if (this.mechanism === 'kernel') return nowUs;
-    return this.uplink(senderId).depart(nowUs, bytes);
+    // Whole microseconds: the stamp travels as an int64.
+    return Math.ceil(this.uplink(senderId).depart(atUs ?? nowUs, bytes));
   }
 
   /**
    * Holds a message that `senderId` stamped `sentAtUs` until its emulated arrival at `receiverId`,
-   * then calls `deliver(actualUs)`.
+   * then calls `deliver(actualUs, intendedUs)`.
    */
-  receive(receiverId: string, senderId: string, sentAtUs: number, bytes: number, deliver: (actualUs: number) => void): void {
+  receive(receiverId: string, senderId: string, sentAtUs: number, bytes: number, deliver: (actualUs: number, intendedUs: number) => void): void {
     if (this.mechanism === 'kernel') {
-      deliver(this.components.clock.nowUs());
+      const nowUs = this.components.clock.nowUs();
+      deliver(nowUs, nowUs);
       return;
     }
     const sender = this.host(senderId);
@@ -70,7 +76,7 @@ export class LinkEmulator {
       const errorUs = actualUs - intendedUs;
       this.errorMs.record(Math.abs(errorUs) / 1000);
       this.components.onError?.(Math.abs(errorUs) / 1e6);
-      deliver(actualUs);
+      deliver(actualUs, intendedUs);
     });
   }
 

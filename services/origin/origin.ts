@@ -10,6 +10,23 @@ import { wireBytes } from '../relay/constants.js';
 import { ChunkSigner } from './signer.js';
 import { fragmentRanges, isKeyframe, syntheticPayload } from './synthetic.js';
 
+/** A chunk as a broadcaster hands it to the origin. */
+export interface SourceChunk {
+  payload: Buffer;
+  keyframe: boolean;
+  producedAtUs: number;
+  durationUs: number;
+}
+
+/**
+ * Where the origin's chunks come from: the synthetic generator, or real video (RTMP / a file
+ * through ffmpeg). A source calls `emit` for each complete chunk and `end` when it has no more.
+ */
+export interface ChunkSource {
+  start(atUs: number, sink: { emit(c: SourceChunk): void; end(reason?: Error): void }): void;
+  stop(): void;
+}
+
 export interface OriginInit {
   plan: RunPlan;
 }
@@ -17,19 +34,60 @@ export interface OriginInit {
 export interface OriginComponents {
   clock: Clock;
   link: LinkEmulator;
+  /** default: the synthetic generator of the scenario's stream */
+  source?: ChunkSource;
+}
+
+/** The synthetic broadcaster: chunk k is complete (produced) one chunk duration after it began. */
+export class SyntheticSource implements ChunkSource {
+  private timer: NodeJS.Timeout | undefined;
+  private nextSeq = 0;
+
+  constructor(
+    private readonly plan: RunPlan,
+    private readonly clock: Clock,
+  ) {}
+
+  get chunkCount(): number {
+    return Math.floor((this.plan.durationS * 1e6) / this.plan.stream.chunkDurationUs);
+  }
+
+  start(atUs: number, sink: { emit(c: SourceChunk): void; end(): void }): void {
+    const s = this.plan.stream;
+    const next = () => {
+      if (this.nextSeq >= this.chunkCount) {
+        sink.end();
+        return;
+      }
+      const dueUs = atUs + (this.nextSeq + 1) * s.chunkDurationUs;
+      this.timer = setTimeout(() => {
+        const seq = this.nextSeq++;
+        // Stamped when it really happened: a late timer delays production, not the measurement.
+        const producedAtUs = this.clock.nowUs();
+        sink.emit({ payload: syntheticPayload(s.streamId, seq, s.chunkBytes), keyframe: isKeyframe(s, seq), producedAtUs, durationUs: s.chunkDurationUs });
+        next();
+      }, Math.max(0, Math.round((dueUs - this.clock.nowUs()) / 1000)));
+    };
+    next();
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
 }
 
 export class Origin {
   readonly node: RelayNode;
   private readonly signer: ChunkSigner;
-  private timer: NodeJS.Timeout | undefined;
-  private startUs = 0;
+  private readonly source: ChunkSource;
   private nextSeq = 0;
   /** chunks produced so far */
   produced = 0;
   /** called after each chunk is produced */
   onProduced: ((seq: number, producedAtUs: number) => void) | undefined;
-  onFinished: (() => void) | undefined;
+  /** called when the source has no more chunks (with the reason when it failed) */
+  onFinished: ((reason?: Error) => void) | undefined;
 
   constructor(
     private readonly init: OriginInit,
@@ -37,65 +95,52 @@ export class Origin {
   ) {
     this.node = new RelayNode({ id: init.plan.originId, role: 'origin' }, { link: c.link });
     this.signer = new ChunkSigner(init.plan.seed, init.plan.stream.streamId);
+    this.source = c.source ?? new SyntheticSource(init.plan, c.clock);
   }
 
+  /** Chunks the scenario's broadcast lasts (the synthetic source's count). */
   get chunkCount(): number {
-    const s = this.init.plan.stream;
-    return Math.floor((this.init.plan.durationS * 1e6) / s.chunkDurationUs);
+    return Math.floor((this.init.plan.durationS * 1e6) / this.init.plan.stream.chunkDurationUs);
   }
 
-  /** Starts the broadcast at `atUs` (the instant chunk 0 begins; it is produced one duration later). */
+  /** Starts the broadcast at `atUs` (the instant chunk 0 begins). */
   start(atUs: number): void {
-    this.startUs = atUs;
-    this.scheduleNext();
+    this.source.start(atUs, { emit: (c) => this.produce(c), end: (reason) => this.onFinished?.(reason) });
   }
 
   stop(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.source.stop();
   }
 
-  private scheduleNext(): void {
-    if (this.nextSeq >= this.chunkCount) {
-      this.onFinished?.();
-      return;
-    }
-    const dueUs = this.startUs + (this.nextSeq + 1) * this.init.plan.stream.chunkDurationUs;
-    const waitMs = Math.max(0, (dueUs - this.c.clock.nowUs()) / 1000);
-    this.timer = setTimeout(() => {
-      this.produce(this.nextSeq++);
-      this.scheduleNext();
-    }, Math.round(waitMs));
-  }
-
-  private produce(seq: number): void {
+  /** Signs a chunk and sends it as fragments over the emulated broadcaster → origin link. */
+  private produce(chunk: SourceChunk): void {
     const { plan } = this.init;
     const s = plan.stream;
-    const producedAtUs = this.c.clock.nowUs();
-    const payload = syntheticPayload(s.streamId, seq, s.chunkBytes);
-    const signature = this.signer.sign(s.streamId, seq, producedAtUs, payload);
-    const ranges = fragmentRanges(s.chunkBytes, s.fragmentBytes);
+    const seq = this.nextSeq++;
+    const totalBytes = chunk.payload.length;
+    const signature = this.signer.sign(s.streamId, seq, chunk.producedAtUs, chunk.payload);
+    const ranges = fragmentRanges(totalBytes, s.fragmentBytes);
     ranges.forEach((r, i) => {
       const fragment: Chunk = {
         streamId: s.streamId,
         seq,
-        producedAtUs,
-        durationUs: s.chunkDurationUs,
-        payload: payload.subarray(r.offset, r.offset + r.length),
-        keyframe: isKeyframe(s, seq),
+        producedAtUs: chunk.producedAtUs,
+        durationUs: chunk.durationUs,
+        payload: chunk.payload.subarray(r.offset, r.offset + r.length),
+        keyframe: chunk.keyframe,
         signature: i === ranges.length - 1 ? signature : Buffer.alloc(0),
         hops: 0,
         offset: r.offset,
-        totalBytes: s.chunkBytes,
-        sentAtUs: this.c.link.depart(plan.broadcasterId, wireBytes(r.length)),
+        totalBytes,
+        sentAtUs: this.c.link.depart(plan.broadcasterId, wireBytes(r.length), chunk.producedAtUs),
         senderId: plan.broadcasterId,
         viaPeer: false,
       };
-      this.c.link.receive(this.node.id, plan.broadcasterId, fragment.sentAtUs, wireBytes(r.length), (actualUs) => {
-        this.node.accept(fragment, actualUs);
+      this.c.link.receive(this.node.id, plan.broadcasterId, fragment.sentAtUs, wireBytes(r.length), (actualUs, intendedUs) => {
+        this.node.accept(fragment, actualUs, intendedUs);
       });
     });
     this.produced++;
-    this.onProduced?.(seq, producedAtUs);
+    this.onProduced?.(seq, chunk.producedAtUs);
   }
 }

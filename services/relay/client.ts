@@ -128,8 +128,8 @@ export class ParentLink {
     call.on('data', (f: Chunk) => {
       this.backoffMs = RECONNECT_MIN_MS;
       if (this.firstSeq === undefined) this.firstSeq = f.seq;
-      this.c.link.receive(this.c.node.id, f.senderId, f.sentAtUs, wireBytes(f.payload.length), (actualUs) => {
-        this.c.node.accept(f, actualUs);
+      this.c.link.receive(this.c.node.id, f.senderId, f.sentAtUs, wireBytes(f.payload.length), (actualUs, intendedUs) => {
+        this.c.node.accept(f, actualUs, intendedUs);
       });
     });
     const onEnd = (err: Error) => {

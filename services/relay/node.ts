@@ -126,8 +126,11 @@ export class RelayNode {
     return this.assembler.isComplete(seq);
   }
 
-  /** A fragment has arrived at this node (after its emulated link). Stores and forwards it. */
-  accept(fragment: Chunk, actualUs: number): 'new' | 'complete' | 'duplicate' {
+  /**
+   * A fragment has arrived at this node (after its emulated link) at `actualUs`; the model meant
+   * it to arrive at `intendedUs`. Stores it and forwards it, departing at the intended time.
+   */
+  accept(fragment: Chunk, actualUs: number, intendedUs: number = actualUs): 'new' | 'complete' | 'duplicate' {
     const seq = fragment.seq;
     const result = this.assembler.add({ seq, offset: fragment.offset, length: fragment.payload.length, totalBytes: fragment.totalBytes });
     if (result === 'duplicate') return result;
@@ -141,9 +144,19 @@ export class RelayNode {
       }
     }
     stored.fragments.push(fragment);
-    for (const child of this.children) if (child.wants(seq)) this.send(child, fragment);
+    for (const child of this.children) if (child.wants(seq)) this.send(child, fragment, intendedUs);
     if (result === 'complete') this.onChunkComplete?.(fragment, actualUs);
     return result;
+  }
+
+  /** The bytes of a complete chunk this node holds, in order (for recording what a viewer got). */
+  chunkPayload(seq: number): Buffer | undefined {
+    const stored = this.store.get(seq);
+    if (!stored || !this.assembler.isComplete(seq)) return undefined;
+    const total = stored.fragments[0]?.totalBytes ?? 0;
+    const out = Buffer.alloc(total);
+    for (const f of stored.fragments) out.set(f.payload, f.offset);
+    return out;
   }
 
   /** Adds a child; sends what it asked for from the store, then live fragments as they come. */
@@ -171,7 +184,8 @@ export class RelayNode {
     this.children = this.children.filter((c) => c !== child);
   }
 
-  private send(child: ChildStream, fragment: Chunk): void {
+  /** Queues `fragment` to `child`, handed to the uplink at `atUs` (default: now, for backlog). */
+  private send(child: ChildStream, fragment: Chunk, atUs?: number): void {
     if (child.queue.length >= (this.init.maxChildQueueFragments ?? MAX_CHILD_QUEUE_FRAGMENTS)) {
       child.fail(new ChildTooSlowError(child.id, child.queue.length));
       this.unsubscribe(child);
@@ -182,7 +196,7 @@ export class RelayNode {
       ...fragment,
       hops: fragment.hops + 1,
       senderId: this.id,
-      sentAtUs: this.components.link.depart(this.id, bytes),
+      sentAtUs: this.components.link.depart(this.id, bytes, atUs),
       viaPeer: fragment.viaPeer || this.init.role === 'peer',
     };
     this.sentBytes += bytes;

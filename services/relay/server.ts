@@ -1,5 +1,6 @@
 // The gRPC face of relay nodes: one server per process serves every virtual node it hosts
 // (routed by publisher_id), answers Ping through the emulated links, and speaks grpc.health.v1.
+import type { Server as NetServer, Socket } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Chunk } from '../gen/livepath/v1/chunk.js';
@@ -79,6 +80,7 @@ export async function startServer(listen: string, add: (server: grpc.Server) => 
       else resolve(p);
     });
   });
+  disableNagle(server);
   const host = listen.slice(0, listen.lastIndexOf(':'));
   return {
     server,
@@ -99,6 +101,19 @@ export async function startServer(listen: string, add: (server: grpc.Server) => 
   };
 }
 
-export function toStatus(e: RelayError): Partial<grpc.StatusObject> {
-  return { code: e.code, details: e.message };
+/**
+ * grpc-js disables Nagle's algorithm on client sockets but not on accepted ones, and a server
+ * stream of fragments then waits for delayed ACKs (≈40 ms on Linux) — an error larger than any
+ * link we emulate. grpc-js offers no option for it, so reach its listening servers (a private
+ * field, checked) and set TCP_NODELAY on each accepted connection.
+ */
+function disableNagle(server: grpc.Server): void {
+  const listeners = (server as unknown as { http2Servers?: Map<NetServer, unknown> }).http2Servers;
+  if (!(listeners instanceof Map)) throw new Error('grpc-js internals changed: cannot set TCP_NODELAY on server sockets (update services/relay/server.ts)');
+  for (const l of listeners.keys()) l.on('connection', (socket: Socket) => socket.setNoDelay(true));
+}
+
+/** A relay failure as the error grpc-js sends as the call's status. */
+export function toStatus(e: RelayError): grpc.ServerErrorResponse {
+  return Object.assign(new Error(e.message), { code: e.code, details: e.message });
 }
