@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadPlan } from '../runtime/plan.js';
 import type { Mode } from '../core/types.js';
+import type { LinkShaping } from '../linkemu/emulator.js';
 import { parseDirectory } from '../runtime/directory.js';
 import { runOrigin } from '../origin/main.js';
 import { runEdge } from '../edge/main.js';
@@ -111,7 +112,12 @@ function serviceCommand(name: string, description: string): Command {
     .option('--out <dir>', 'directory for raw records')
     .option('--proc <name>', 'name of this process in logs and raw files', name)
     .addOption(new Option('--control <how>', 'stdio: driven by the lab over stdin/stdout; standalone: start now, stop on SIGTERM').choices(['stdio', 'standalone']).default('standalone'))
-    .addOption(new Option('--link-shaping <how>', 'linkemu: delay in user space; kernel: the network delays (Mininet with netem)').choices(['linkemu', 'kernel']).default('linkemu'));
+    .addOption(
+      new Option('--link-shaping <how>', 'linkemu: latency + bandwidth in user space; delay-only: latency here, bandwidth by the kernel (htb); kernel: the network does both (netem)')
+        .choices(['linkemu', 'delay-only', 'kernel'])
+        .default('linkemu')
+        .env('LIVEPATH_LINK_SHAPING'),
+    );
 }
 
 interface ServiceCliOptions {
@@ -121,10 +127,12 @@ interface ServiceCliOptions {
   out?: string;
   proc: string;
   control: 'stdio' | 'standalone';
-  linkShaping: 'linkemu' | 'kernel';
+  linkShaping: LinkShaping;
 }
 
-serviceCommand('origin', 'service role: the origin with its synthetic broadcaster').action(async (o: ServiceCliOptions) => {
+serviceCommand('origin', 'service role: the origin with its synthetic broadcaster')
+  .option('--node <id>', 'origin id in the scenario (default: the scenario\'s origin)')
+  .action(async (o: ServiceCliOptions) => {
   await runOrigin({ ...o, scenario: resolveScenario(o.scenario) });
 });
 

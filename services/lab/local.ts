@@ -1,10 +1,12 @@
-// The local backend: every service as a process on 127.0.0.1, many virtual viewers per process,
-// delays emulated by linkemu. Starts origin, then edges (parents before children), then viewers;
-// starts the broadcast once all are ready; stops everything when the last chunk has drained.
+// Running one mode of an experiment on a placement of processes: origin, then edges (parents
+// before children), then the viewer hosts; the broadcast starts once all are ready and everything
+// stops when the last chunk has drained. The local backend places every process on 127.0.0.1
+// with many virtual viewers each and linkemu for delays; Mininet places them on its hosts.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Mode, RunPlan } from '../core/types.js';
 import { formatDirectory, type Directory } from '../runtime/directory.js';
+import type { LinkShaping } from '../linkemu/emulator.js';
 import type { ControlEvent } from '../runtime/control.js';
 import { DEFAULT_VIEWERS_PER_HOST, DRAIN_GRACE_MS, START_LEAD_MS } from './constants.js';
 import { spawnService, stopAll, type ServiceProcess } from './procs.js';
@@ -24,6 +26,28 @@ export interface BackendRunOptions {
   signal?: AbortSignal;
 }
 
+/** One service process of a run. */
+export interface ProcSpec {
+  proc: string;
+  role: 'origin' | 'edge' | 'peers' | 'tracker';
+  /** scenario node ids this process hosts */
+  nodeIds: string[];
+}
+
+/** Where and how each process of a run runs. */
+export interface Placement {
+  name: string;
+  linkShaping: LinkShaping;
+  /** address the process listens on (others reach it there) */
+  listenHost(spec: ProcSpec): string;
+  /** command prefix to run the process inside its host (e.g. Mininet's mnexec) */
+  prefix?(spec: ProcSpec): string[] | undefined;
+  /** how viewers are grouped into peers processes (default: slices of viewersPerHost) */
+  viewerGroups?(plan: RunPlan): string[][];
+}
+
+export const localPlacement: Placement = { name: 'local', linkShaping: 'linkemu', listenHost: () => '127.0.0.1' };
+
 export function orderEdges(plan: RunPlan): RunPlan['edges'] {
   const done = new Set([plan.originId]);
   const out: RunPlan['edges'] = [];
@@ -40,7 +64,11 @@ export function orderEdges(plan: RunPlan): RunPlan['edges'] {
   return out;
 }
 
-export async function runLocal(o: BackendRunOptions): Promise<RawRunInfo> {
+export function runLocal(o: BackendRunOptions): Promise<RawRunInfo> {
+  return runOnPlacement(o, localPlacement);
+}
+
+export async function runOnPlacement(o: BackendRunOptions, placement: Placement): Promise<RawRunInfo> {
   const { plan } = o;
   mkdirSync(o.rawDir, { recursive: true });
   mkdirSync(o.logDir, { recursive: true });
@@ -62,26 +90,31 @@ export async function runLocal(o: BackendRunOptions): Promise<RawRunInfo> {
     }
     o.onProgress?.({ produced, total, received: [...received.values()].reduce((a, b) => a + b, 0) });
   };
-  const common = ['--scenario', o.scenarioPath, '--seed', String(plan.seed), '--out', o.rawDir];
-  const start = (proc: string, args: string[]) =>
-    spawnService({ proc, args: [...args, ...common, '--proc', proc], logDir: o.logDir, onEvent }).then((p) => {
+  const common = ['--scenario', o.scenarioPath, '--seed', String(plan.seed), '--out', o.rawDir, '--link-shaping', placement.linkShaping];
+  const start = (spec: ProcSpec, args: string[]) =>
+    spawnService({
+      proc: spec.proc,
+      args: [...args, '--listen', `${placement.listenHost(spec)}:0`, ...common, '--proc', spec.proc],
+      logDir: o.logDir,
+      onEvent,
+      prefix: placement.prefix?.(spec),
+    }).then((p) => {
       procs.push(p);
       return p;
     });
 
   let startUs = 0;
   try {
-    const origin = await start('origin', ['origin', '--node', plan.originId, '--listen', '127.0.0.1:0']);
+    const origin = await start({ proc: 'origin', role: 'origin', nodeIds: [plan.originId] }, ['origin', '--node', plan.originId]);
     directory.set(plan.originId, origin.address!);
     for (const e of orderEdges(plan)) {
-      const p = await start(e.id, ['edge', '--node', e.id, '--listen', '127.0.0.1:0', '--directory', formatDirectory(directory)]);
+      const p = await start({ proc: e.id, role: 'edge', nodeIds: [e.id] }, ['edge', '--node', e.id, '--directory', formatDirectory(directory)]);
       directory.set(e.id, p.address!);
     }
-    const per = o.viewersPerHost ?? DEFAULT_VIEWERS_PER_HOST;
-    const hosts = Math.ceil(plan.viewers.length / per);
+    const groups = placement.viewerGroups?.(plan) ?? sliceViewers(plan, o.viewersPerHost ?? DEFAULT_VIEWERS_PER_HOST);
     await Promise.all(
-      Array.from({ length: hosts }, (_, i) =>
-        start(`peers-${i}`, ['peers', '--viewer-index', String(i), '--viewers-per-host', String(per), '--mode', o.mode, '--listen', '127.0.0.1:0', '--directory', formatDirectory(directory)]),
+      groups.map((ids, i) =>
+        start({ proc: `peers-${i}`, role: 'peers', nodeIds: ids }, ['peers', '--viewers', ids.join(','), '--mode', o.mode, '--directory', formatDirectory(directory)]),
       ),
     );
     startUs = Date.now() * 1000 + START_LEAD_MS * 1000;
@@ -96,5 +129,12 @@ export async function runLocal(o: BackendRunOptions): Promise<RawRunInfo> {
   } finally {
     await stopAll(procs);
   }
-  return { plan, mode: o.mode, backend: 'local', chunksProduced: produced, startUs };
+  return { plan, mode: o.mode, backend: placement.name, chunksProduced: produced, startUs };
+}
+
+export function sliceViewers(plan: RunPlan, perHost: number): string[][] {
+  const ids = plan.viewers.map((v) => v.id);
+  const groups: string[][] = [];
+  for (let i = 0; i < ids.length; i += perHost) groups.push(ids.slice(i, i + perHost));
+  return groups;
 }

@@ -11,10 +11,16 @@ import { Recorder } from '../core/stats.js';
 import type { Clock } from './clock.js';
 import { DeliveryScheduler } from './scheduler.js';
 
+/**
+ * How links are shaped: 'linkemu' emulates latency and access bandwidth here; 'delay-only'
+ * emulates latency here while the kernel shapes bandwidth (Mininet without netem: htb only);
+ * 'kernel' leaves both to the network (Mininet with netem, a real cluster).
+ */
+export type LinkShaping = 'linkemu' | 'delay-only' | 'kernel';
+
 export interface LinkEmulatorInit {
   plan: RunPlan;
-  /** 'linkemu' holds messages; 'kernel' means the network itself delays them (Mininet with netem). */
-  mechanism?: 'linkemu' | 'kernel';
+  mechanism?: LinkShaping;
 }
 
 export interface LinkEmulatorComponents {
@@ -44,7 +50,7 @@ export class LinkEmulator {
     this.scheduler = new DeliveryScheduler(components.clock);
   }
 
-  get mechanism(): 'linkemu' | 'kernel' {
+  get mechanism(): LinkShaping {
     return this.init.mechanism ?? 'linkemu';
   }
 
@@ -55,7 +61,7 @@ export class LinkEmulator {
    */
   depart(senderId: string, bytes: number, atUs?: number): number {
     const nowUs = this.components.clock.nowUs();
-    if (this.mechanism === 'kernel') return nowUs;
+    if (this.mechanism !== 'linkemu') return Math.round(atUs ?? nowUs);
     // Whole microseconds: the stamp travels as an int64.
     return Math.ceil(this.uplink(senderId).depart(atUs ?? nowUs, bytes));
   }
@@ -70,8 +76,11 @@ export class LinkEmulator {
       deliver(nowUs, nowUs);
       return;
     }
-    const sender = this.host(senderId);
-    const intendedUs = this.downlink(receiverId).arrive(sentAtUs, bytes, sender.uplinkBps, this.latencyUs(senderId, receiverId));
+    const latencyUs = this.latencyUs(senderId, receiverId);
+    const intendedUs =
+      this.mechanism === 'delay-only'
+        ? sentAtUs + latencyUs
+        : this.downlink(receiverId).arrive(sentAtUs, bytes, this.host(senderId).uplinkBps, latencyUs);
     this.scheduler.schedule(intendedUs, (actualUs) => {
       const errorUs = actualUs - intendedUs;
       this.errorMs.record(Math.abs(errorUs) / 1000);

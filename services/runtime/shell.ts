@@ -7,7 +7,7 @@ import pino, { type Logger } from 'pino';
 import type { RunPlan } from '../core/types.js';
 import { loadPlan } from './plan.js';
 import { systemClock, type Clock } from '../linkemu/clock.js';
-import { LinkEmulator } from '../linkemu/emulator.js';
+import { LinkEmulator, type LinkShaping } from '../linkemu/emulator.js';
 import { standaloneControl, stdioControl, type Control, type ControlCommand } from './control.js';
 
 export interface ShellOptions {
@@ -16,7 +16,7 @@ export interface ShellOptions {
   out?: string;
   proc: string;
   control: 'stdio' | 'standalone';
-  linkShaping?: 'linkemu' | 'kernel';
+  linkShaping?: LinkShaping;
 }
 
 export interface Shell {
