@@ -1,0 +1,86 @@
+// Opens a rendered report.html in headless Debian chromium, offline: the DOM must hold the inline
+// SVG charts and the screenshot must be a full page. Skipped only where chromium is not installed
+// (`apt-get install -y chromium`).
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { access, cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { renderReport } from '../../services/lab/report/render.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'results');
+const WINDOW = { width: 1280, height: 4000 };
+const run = promisify(execFile);
+
+const chromiumMissing = await access(CHROMIUM).then(
+  () => false,
+  () => true,
+);
+
+let scratch: string;
+let reportUrl: string;
+
+async function chromium(...args: string[]): Promise<string> {
+  const { stdout } = await run(
+    CHROMIUM,
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      // Any request the page tried to make would fail to resolve: the report must not need one.
+      '--host-resolver-rules=MAP * ~NOTFOUND',
+      `--user-data-dir=${join(scratch, 'profile')}`,
+      `--window-size=${WINDOW.width},${WINDOW.height}`,
+      ...args,
+      reportUrl,
+    ],
+    { timeout: 90_000, maxBuffer: 64 * 1024 * 1024 },
+  );
+  return stdout;
+}
+
+describe('report.html in headless chromium', { skip: chromiumMissing ? `${CHROMIUM} is not installed (apt-get install -y chromium)` : false }, () => {
+  before(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'livepath-report-chromium-'));
+    const dir = join(scratch, 'results');
+    await cp(join(FIXTURES, 'geo-both'), dir, { recursive: true });
+    reportUrl = pathToFileURL(await renderReport(dir)).href;
+  });
+  after(async () => {
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('parses the inline SVG charts into the DOM', async () => {
+    const dom = await chromium('--dump-dom');
+    const charts = dom.match(/<svg role="img"/g) ?? [];
+    assert.equal(charts.length, 6, 'CDF, stretch, delay over time, offload, two overlay maps');
+    for (const title of ['Chunk delay CDF per path', 'Stretch per viewer: CDN mode vs P2P mode', 'Overlay at the end of the run — p2p mode']) {
+      assert.ok(dom.includes(`>${title}</text>`), title);
+    }
+    // The map's country outlines survived parsing as SVG paths, not as text.
+    assert.ok((dom.match(/<path /g) ?? []).length > 300);
+    assert.ok(dom.includes('<table class="headline">'));
+  });
+
+  it('takes a full-page screenshot', async () => {
+    const png = join(scratch, 'report.png');
+    await chromium(`--screenshot=${png}`);
+    const bytes = await readFile(png);
+    assert.equal(bytes.subarray(1, 4).toString('ascii'), 'PNG');
+    // IHDR: width and height as big-endian u32 at bytes 16 and 20.
+    assert.equal(bytes.readUInt32BE(16), WINDOW.width);
+    assert.equal(bytes.readUInt32BE(20), WINDOW.height);
+    // A blank or error page compresses to a few KB; six charts do not.
+    assert.ok(bytes.length > 100_000, `${bytes.length} bytes`);
+  });
+});
