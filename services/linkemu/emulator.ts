@@ -6,7 +6,7 @@
 // Model: each host has one access link (uplink, downlink); core links are never bottlenecks here
 // (their latency is in the path latency, their bandwidth is ignored). Mininet emulates every link.
 import type { RunPlan } from '../core/types.js';
-import { DownlinkQueue, UplinkQueue } from '../core/linkmodel.js';
+import { DownlinkQueue, SequentialUplink } from '../core/linkmodel.js';
 import { Recorder } from '../core/stats.js';
 import type { Clock } from './clock.js';
 import { DeliveryScheduler } from './scheduler.js';
@@ -39,7 +39,7 @@ export class LinkEmulator {
   readonly scheduler: DeliveryScheduler;
   /** |actual − intended| release time per hop, ms. */
   readonly errorMs = new Recorder(0.001);
-  private readonly uplinks = new Map<string, UplinkQueue>();
+  private readonly uplinks = new Map<string, SequentialUplink>();
   private readonly downlinks = new Map<string, DownlinkQueue>();
   private readonly latencyUsCache = new Map<string, number>();
 
@@ -64,6 +64,16 @@ export class LinkEmulator {
     if (this.mechanism !== 'linkemu') return Math.round(atUs ?? nowUs);
     // Whole microseconds: the stamp travels as an int64.
     return Math.ceil(this.uplink(senderId).depart(atUs ?? nowUs, bytes));
+  }
+
+  /**
+   * Like `depart`, for fragment [offset, offset+length) of chunk `seq` forwarded live to `childId`:
+   * the uplink serves the chunk to children one after another in the order they are first given it.
+   */
+  departFragment(senderId: string, childId: string, f: { seq: number; offset: number; length: number; totalBytes: number }, atUs?: number): number {
+    const nowUs = this.components.clock.nowUs();
+    if (this.mechanism !== 'linkemu') return Math.round(atUs ?? nowUs);
+    return Math.ceil(this.uplink(senderId).departFragment(atUs ?? nowUs, f.seq, childId, f.offset, f.length, f.totalBytes));
   }
 
   /**
@@ -110,10 +120,10 @@ export class LinkEmulator {
     return h;
   }
 
-  private uplink(id: string): UplinkQueue {
+  private uplink(id: string): SequentialUplink {
     let q = this.uplinks.get(id);
     if (!q) {
-      q = new UplinkQueue(this.host(id).uplinkBps);
+      q = new SequentialUplink(this.host(id).uplinkBps);
       this.uplinks.set(id, q);
     }
     return q;

@@ -13,6 +13,12 @@ export const KEEP_CHUNKS = 40;
  */
 export const MAX_CHILD_QUEUE_FRAGMENTS = 256;
 
+/**
+ * Weight of the newest chunk in a node's smoothed delay, which it reports to probes: a few
+ * chunks' memory follows a re-parent within a second without jumping on one late chunk.
+ */
+export const DELAY_EWMA_WEIGHT = 0.25;
+
 /** Reconnect back-off after a parent stream fails: first try fast, then back off to 1 s. */
 export const RECONNECT_MIN_MS = 50;
 export const RECONNECT_MAX_MS = 1_000;

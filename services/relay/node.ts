@@ -5,7 +5,7 @@ import type { Chunk } from '../gen/livepath/v1/chunk.js';
 import { ChunkAssembler } from '../core/chunks.js';
 import type { LinkEmulator } from '../linkemu/emulator.js';
 import { ChildTooSlowError, type RelayError } from './errors.js';
-import { KEEP_CHUNKS, MAX_CHILD_QUEUE_FRAGMENTS, wireBytes } from './constants.js';
+import { DELAY_EWMA_WEIGHT, KEEP_CHUNKS, MAX_CHILD_QUEUE_FRAGMENTS, wireBytes } from './constants.js';
 
 /** Where a child's fragments go: a gRPC server stream, or an in-memory sink in tests. */
 export interface ChildSink {
@@ -98,6 +98,8 @@ export class RelayNode {
   private newestSeq = -1;
   /** bytes sent to children (all hops out of this node) */
   sentBytes = 0;
+  /** smoothed delay (ms) from production to completion of chunks at this node; 0 = none yet */
+  delayMs = 0;
   /** Called when a chunk becomes complete at this node, with the fragment that completed it. */
   onChunkComplete: ((last: Chunk, actualUs: number) => void) | undefined;
 
@@ -145,7 +147,11 @@ export class RelayNode {
     }
     stored.fragments.push(fragment);
     for (const child of this.children) if (child.wants(seq)) this.send(child, fragment, intendedUs);
-    if (result === 'complete') this.onChunkComplete?.(fragment, actualUs);
+    if (result === 'complete') {
+      const d = (actualUs - fragment.producedAtUs) / 1000;
+      this.delayMs = this.delayMs === 0 ? d : this.delayMs + DELAY_EWMA_WEIGHT * (d - this.delayMs);
+      this.onChunkComplete?.(fragment, actualUs);
+    }
     return result;
   }
 
@@ -196,7 +202,12 @@ export class RelayNode {
       ...fragment,
       hops: fragment.hops + 1,
       senderId: this.id,
-      sentAtUs: this.components.link.depart(this.id, bytes, atUs),
+      // Live forwarding follows the chunk schedule (children served in priority order); backlog
+      // for a resuming child goes out as a plain queue from now.
+      sentAtUs:
+        atUs === undefined
+          ? this.components.link.depart(this.id, bytes)
+          : this.components.link.departFragment(this.id, child.id, { seq: fragment.seq, offset: fragment.offset, length: bytes, totalBytes: fragment.totalBytes }, atUs),
       viaPeer: fragment.viaPeer || this.init.role === 'peer',
     };
     this.sentBytes += bytes;

@@ -63,7 +63,7 @@ export function addRelayService(server: grpc.Server, c: RelayServerComponents): 
       }
       // The probe crosses the emulated link both ways, like a chunk would.
       c.link.receive(node.id, req.senderId, req.sentAtUs, 64, () => {
-        callback(null, { responderId: node.id, pingSentAtUs: req.sentAtUs, sentAtUs: c.link.depart(node.id, 64) });
+        callback(null, { responderId: node.id, pingSentAtUs: req.sentAtUs, sentAtUs: c.link.depart(node.id, 64), delayMs: node.delayMs });
       });
     },
   });

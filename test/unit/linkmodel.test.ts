@@ -43,3 +43,35 @@ test('a chunk cut into fragments crosses uplink and downlink at the slower rate 
   // 20 ms latency — no extra store-and-forward of a fragment on the faster uplink.
   assert.equal(last, 20_000 + 20_000);
 });
+
+import { SequentialUplink } from '../../services/core/linkmodel.js';
+
+test('a sequential uplink serves a whole chunk to the first child before the second', () => {
+  const up = new SequentialUplink(8_000_000); // 1 byte per µs
+  const total = 4000;
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let off = 0; off < total; off += 1000) {
+    a.push(up.departFragment(0, 7, 'first', off, 1000, total));
+    b.push(up.departFragment(0, 7, 'second', off, 1000, total));
+  }
+  assert.deepEqual(a, [1000, 2000, 3000, 4000], 'first child at full rate');
+  assert.deepEqual(b, [5000, 6000, 7000, 8000], 'second child after the first');
+});
+
+test('a sequential uplink never books two transmissions at once, and fills gaps', () => {
+  const up = new SequentialUplink(8_000_000);
+  // fragments arrive slowly (every 2000 µs): the first child's sends leave gaps…
+  const ends: Array<[number, number]> = [];
+  for (let k = 0; k < 4; k++) {
+    const now = k * 2000;
+    const e1 = up.departFragment(now, 1, 'x', k * 1000, 1000, 4000);
+    const e2 = up.departFragment(now, 1, 'y', k * 1000, 1000, 4000);
+    ends.push([e1 - 1000, e1], [e2 - 1000, e2]);
+  }
+  ends.sort((p, q) => p[0] - q[0]);
+  for (let i = 1; i < ends.length; i++) assert.ok(ends[i]![0] >= ends[i - 1]![1], `overlap at ${i}: ${JSON.stringify(ends)}`);
+  // …which the second child's slot (due once a full-rate chunk would have gone) then shares, so
+  // the first child's last fragments queue behind bookings made for the second.
+  assert.equal(ends[ends.length - 1]![1], 6000 + 4000, JSON.stringify(ends));
+});

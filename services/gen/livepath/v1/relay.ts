@@ -55,6 +55,11 @@ export interface PingResponse {
   responderId: string;
   pingSentAtUs: number;
   sentAtUs: number;
+  /**
+   * The responder's own recent chunk delay from the broadcaster (ms, smoothed), 0 if unknown:
+   * with the RTT it tells a prober what delay it would get through this node.
+   */
+  delayMs: number;
 }
 
 function createBaseSubscribeRequest(): SubscribeRequest {
@@ -360,7 +365,7 @@ export const PingRequest: MessageFns<PingRequest> = {
 };
 
 function createBasePingResponse(): PingResponse {
-  return { responderId: "", pingSentAtUs: 0, sentAtUs: 0 };
+  return { responderId: "", pingSentAtUs: 0, sentAtUs: 0, delayMs: 0 };
 }
 
 export const PingResponse: MessageFns<PingResponse> = {
@@ -373,6 +378,9 @@ export const PingResponse: MessageFns<PingResponse> = {
     }
     if (message.sentAtUs !== 0) {
       writer.uint32(24).int64(message.sentAtUs);
+    }
+    if (message.delayMs !== 0) {
+      writer.uint32(33).double(message.delayMs);
     }
     return writer;
   },
@@ -414,6 +422,14 @@ export const PingResponse: MessageFns<PingResponse> = {
             message.sentAtUs = longToNumber(reader.int64());
             continue;
           }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.delayMs = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -443,6 +459,11 @@ export const PingResponse: MessageFns<PingResponse> = {
         : isSet(object.sent_at_us)
         ? globalThis.Number(object.sent_at_us)
         : 0,
+      delayMs: isSet(object.delayMs)
+        ? globalThis.Number(object.delayMs)
+        : isSet(object.delay_ms)
+        ? globalThis.Number(object.delay_ms)
+        : 0,
     };
   },
 
@@ -457,6 +478,9 @@ export const PingResponse: MessageFns<PingResponse> = {
     if (message.sentAtUs !== 0) {
       obj.sentAtUs = Math.round(message.sentAtUs);
     }
+    if (message.delayMs !== 0) {
+      obj.delayMs = floatToJson(message.delayMs);
+    }
     return obj;
   },
 
@@ -468,6 +492,7 @@ export const PingResponse: MessageFns<PingResponse> = {
     message.responderId = object.responderId ?? "";
     message.pingSentAtUs = object.pingSentAtUs ?? 0;
     message.sentAtUs = object.sentAtUs ?? 0;
+    message.delayMs = object.delayMs ?? 0;
     return message;
   },
 };
@@ -532,6 +557,10 @@ export const RelayClient = makeGenericClientConstructor(RelayService, "livepath.
   service: typeof RelayService;
   serviceName: string;
 };
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

@@ -35,10 +35,18 @@ export interface NodeAddress {
 export interface RttSample {
   nodeId: string;
   rttMs: number;
+  /** The probed node's recent chunk delay (ms) as it answered the probe; 0 if unknown. */
+  delayMs: number;
 }
 
 export interface CandidatesRequest {
   peerId: string;
+  /**
+   * Probes made so far: empty on the first round (the tracker answers with roots and a sample),
+   * filled on the second (the tracker places the peer in its coordinates and answers with the
+   * nearest nodes that have room for a child).
+   */
+  rtts: RttSample[];
 }
 
 export interface CandidatesResponse {
@@ -62,7 +70,11 @@ export interface Assignment {
   /** Why this assignment was made: "join" | "parent-lost" | "improve". */
   reason: string;
   /** The CDN edge the peer falls back to when a chunk misses its deadline. */
-  fallback?: NodeAddress | undefined;
+  fallback?:
+    | NodeAddress
+    | undefined;
+  /** Subscribe with this priority: the parent serves larger subtrees first. */
+  priority: number;
 }
 
 export interface ReportRequest {
@@ -191,7 +203,7 @@ export const NodeAddress: MessageFns<NodeAddress> = {
 };
 
 function createBaseRttSample(): RttSample {
-  return { nodeId: "", rttMs: 0 };
+  return { nodeId: "", rttMs: 0, delayMs: 0 };
 }
 
 export const RttSample: MessageFns<RttSample> = {
@@ -201,6 +213,9 @@ export const RttSample: MessageFns<RttSample> = {
     }
     if (message.rttMs !== 0) {
       writer.uint32(17).double(message.rttMs);
+    }
+    if (message.delayMs !== 0) {
+      writer.uint32(25).double(message.delayMs);
     }
     return writer;
   },
@@ -234,6 +249,14 @@ export const RttSample: MessageFns<RttSample> = {
             message.rttMs = reader.double();
             continue;
           }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.delayMs = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -258,6 +281,11 @@ export const RttSample: MessageFns<RttSample> = {
         : isSet(object.rtt_ms)
         ? globalThis.Number(object.rtt_ms)
         : 0,
+      delayMs: isSet(object.delayMs)
+        ? globalThis.Number(object.delayMs)
+        : isSet(object.delay_ms)
+        ? globalThis.Number(object.delay_ms)
+        : 0,
     };
   },
 
@@ -269,6 +297,9 @@ export const RttSample: MessageFns<RttSample> = {
     if (message.rttMs !== 0) {
       obj.rttMs = floatToJson(message.rttMs);
     }
+    if (message.delayMs !== 0) {
+      obj.delayMs = floatToJson(message.delayMs);
+    }
     return obj;
   },
 
@@ -279,18 +310,22 @@ export const RttSample: MessageFns<RttSample> = {
     const message = createBaseRttSample();
     message.nodeId = object.nodeId ?? "";
     message.rttMs = object.rttMs ?? 0;
+    message.delayMs = object.delayMs ?? 0;
     return message;
   },
 };
 
 function createBaseCandidatesRequest(): CandidatesRequest {
-  return { peerId: "" };
+  return { peerId: "", rtts: [] };
 }
 
 export const CandidatesRequest: MessageFns<CandidatesRequest> = {
   encode(message: CandidatesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.peerId !== "") {
       writer.uint32(10).string(message.peerId);
+    }
+    for (const v of message.rtts) {
+      RttSample.encode(v!, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -316,6 +351,14 @@ export const CandidatesRequest: MessageFns<CandidatesRequest> = {
             message.peerId = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.rtts.push(RttSample.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -335,6 +378,7 @@ export const CandidatesRequest: MessageFns<CandidatesRequest> = {
         : isSet(object.peer_id)
         ? globalThis.String(object.peer_id)
         : "",
+      rtts: globalThis.Array.isArray(object?.rtts) ? object.rtts.map((e: any) => RttSample.fromJSON(e)) : [],
     };
   },
 
@@ -342,6 +386,9 @@ export const CandidatesRequest: MessageFns<CandidatesRequest> = {
     const obj: any = {};
     if (message.peerId !== "") {
       obj.peerId = message.peerId;
+    }
+    if (message.rtts?.length) {
+      obj.rtts = message.rtts.map((e) => RttSample.toJSON(e));
     }
     return obj;
   },
@@ -352,6 +399,7 @@ export const CandidatesRequest: MessageFns<CandidatesRequest> = {
   fromPartial(object: DeepPartial<CandidatesRequest>): CandidatesRequest {
     const message = createBaseCandidatesRequest();
     message.peerId = object.peerId ?? "";
+    message.rtts = object.rtts?.map((e) => RttSample.fromPartial(e)) || [];
     return message;
   },
 };
@@ -569,7 +617,7 @@ export const JoinRequest: MessageFns<JoinRequest> = {
 };
 
 function createBaseAssignment(): Assignment {
-  return { parent: undefined, expectedDelayMs: 0, reason: "", fallback: undefined };
+  return { parent: undefined, expectedDelayMs: 0, reason: "", fallback: undefined, priority: 0 };
 }
 
 export const Assignment: MessageFns<Assignment> = {
@@ -585,6 +633,9 @@ export const Assignment: MessageFns<Assignment> = {
     }
     if (message.fallback !== undefined) {
       NodeAddress.encode(message.fallback, writer.uint32(34).fork()).join();
+    }
+    if (message.priority !== 0) {
+      writer.uint32(40).uint32(message.priority);
     }
     return writer;
   },
@@ -634,6 +685,14 @@ export const Assignment: MessageFns<Assignment> = {
             message.fallback = NodeAddress.decode(reader, reader.uint32());
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.priority = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -656,6 +715,7 @@ export const Assignment: MessageFns<Assignment> = {
         : 0,
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
       fallback: isSet(object.fallback) ? NodeAddress.fromJSON(object.fallback) : undefined,
+      priority: isSet(object.priority) ? globalThis.Number(object.priority) : 0,
     };
   },
 
@@ -673,6 +733,9 @@ export const Assignment: MessageFns<Assignment> = {
     if (message.fallback !== undefined) {
       obj.fallback = NodeAddress.toJSON(message.fallback);
     }
+    if (message.priority !== 0) {
+      obj.priority = Math.round(message.priority);
+    }
     return obj;
   },
 
@@ -689,6 +752,7 @@ export const Assignment: MessageFns<Assignment> = {
     message.fallback = (object.fallback !== undefined && object.fallback !== null)
       ? NodeAddress.fromPartial(object.fallback)
       : undefined;
+    message.priority = object.priority ?? 0;
     return message;
   },
 };
