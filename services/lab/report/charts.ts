@@ -430,7 +430,8 @@ export function overlayGraphSpec(drawing: OverlayDrawing): TopLevelSpec {
   if (drawing.nodes.length <= MAX_LABELLED_GRAPH_NODES) {
     layers.push({
       data: { values: drawing.nodes },
-      mark: { type: 'text', dy: -10, fontSize: 10, color: '#333' },
+      // Right of the node: a column of 30 viewers leaves ~15 px per node, too little for labels above.
+      mark: { type: 'text', align: 'left', baseline: 'middle', dx: 8, fontSize: 10, color: '#333' },
       encoding: {
         x: depthAxis,
         y: rowAxis,
@@ -441,7 +442,7 @@ export function overlayGraphSpec(drawing: OverlayDrawing): TopLevelSpec {
   return {
     config: CONFIG,
     width: CHART_WIDTH_PX,
-    height: Math.max(CHART_HEIGHT_PX, Math.min(900, 14 * Math.max(...countPerDepth(drawing)))),
+    height: Math.max(CHART_HEIGHT_PX, Math.min(900, 16 * Math.max(...countPerDepth(drawing)))),
     title: {
       text: `Overlay at the end of the run — ${drawing.mode} mode`,
       subtitle: 'Graph scenario (no geography): nodes in columns by hops from the broadcaster, lines from parent to child.',
