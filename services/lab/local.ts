@@ -24,6 +24,9 @@ export interface BackendRunOptions {
   onProgress?: (p: { produced: number; total: number; received: number }) => void;
   /** aborts the run early (Ctrl-C): resolves the run with what was received */
   signal?: AbortSignal;
+  /** more options for the origin (the ingest: --rtmp-url, --record, …) and for every peers process (--record) */
+  extraOriginArgs?: string[];
+  extraPeerArgs?: string[];
 }
 
 /** One service process of a run. */
@@ -105,16 +108,21 @@ export async function runOnPlacement(o: BackendRunOptions, placement: Placement)
 
   let startUs = 0;
   try {
-    const origin = await start({ proc: 'origin', role: 'origin', nodeIds: [plan.originId] }, ['origin', '--node', plan.originId]);
+    const origin = await start({ proc: 'origin', role: 'origin', nodeIds: [plan.originId] }, ['origin', '--node', plan.originId, ...(o.extraOriginArgs ?? [])]);
     directory.set(plan.originId, origin.address!);
     for (const e of orderEdges(plan)) {
       const p = await start({ proc: e.id, role: 'edge', nodeIds: [e.id] }, ['edge', '--node', e.id, '--directory', formatDirectory(directory)]);
       directory.set(e.id, p.address!);
     }
+    const peerArgs: string[] = [];
+    if (o.mode === 'p2p') {
+      const tracker = await start({ proc: 'tracker', role: 'tracker', nodeIds: [] }, ['tracker', '--directory', formatDirectory(directory)]);
+      peerArgs.push('--tracker', tracker.address!);
+    }
     const groups = placement.viewerGroups?.(plan) ?? sliceViewers(plan, o.viewersPerHost ?? DEFAULT_VIEWERS_PER_HOST);
     await Promise.all(
       groups.map((ids, i) =>
-        start({ proc: `peers-${i}`, role: 'peers', nodeIds: ids }, ['peers', '--viewers', ids.join(','), '--mode', o.mode, '--directory', formatDirectory(directory)]),
+        start({ proc: `peers-${i}`, role: 'peers', nodeIds: ids }, ['peers', '--viewers', ids.join(','), '--mode', o.mode, '--directory', formatDirectory(directory), ...peerArgs, ...(o.extraPeerArgs ?? [])]),
       ),
     );
     startUs = Date.now() * 1000 + START_LEAD_MS * 1000;

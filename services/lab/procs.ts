@@ -29,7 +29,9 @@ export interface SpawnOptions {
 }
 
 export function spawnService(o: SpawnOptions): Promise<ServiceProcess> {
-  const argv = [...(o.prefix ?? []), process.execPath, CLI_PATH, ...o.args, '--control', 'stdio'];
+  // LIVEPATH_NODE_ARGS passes flags to every service's node (e.g. --cpu-prof for profiling).
+  const nodeArgs = (process.env.LIVEPATH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const argv = [...(o.prefix ?? []), process.execPath, ...nodeArgs, CLI_PATH, ...o.args, '--control', 'stdio'];
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
   const log = createWriteStream(join(o.logDir, `${o.proc}.log`));
   child.stderr!.pipe(log);

@@ -9,7 +9,7 @@ export const EARLY_RELEASE_US = 250;
 
 /**
  * Timers are armed this much before the intended time: a setTimeout fires 0–1 ms after its
- * millisecond deadline (libuv's loop clock has 1 ms resolution), so aiming half a millisecond
- * early centres the lateness on zero; the last < EARLY_RELEASE_US are waited with setImmediate.
+ * millisecond deadline (libuv's loop clock has 1 ms resolution). Anything that fires too early
+ * is re-armed; nothing spins on setImmediate, which would burn the CPU the emulation needs.
  */
-export const TIMER_LEAD_US = 500;
+export const TIMER_LEAD_US = 250;

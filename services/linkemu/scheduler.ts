@@ -48,10 +48,11 @@ export class DeliveryScheduler {
     }
     this.armedForUs = next.atUs;
     const waitUs = next.atUs - this.clock.nowUs();
-    if (waitUs <= EARLY_RELEASE_US + TIMER_LEAD_US) {
+    if (waitUs <= EARLY_RELEASE_US) {
       this.immediate = setImmediate(() => this.fire());
     } else {
-      this.timer = setTimeout(() => this.fire(), Math.max(1, Math.round((waitUs - TIMER_LEAD_US) / 1000)));
+      // Never spin: a timer of at least 1 ms, aimed a little early (see TIMER_LEAD_US).
+      this.timer = setTimeout(() => this.fire(), Math.max(1, Math.floor((waitUs - TIMER_LEAD_US) / 1000)));
     }
   }
 

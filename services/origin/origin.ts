@@ -8,11 +8,16 @@ import type { LinkEmulator } from '../linkemu/emulator.js';
 import { RelayNode } from '../relay/node.js';
 import { wireBytes } from '../relay/constants.js';
 import { ChunkSigner } from './signer.js';
-import { fragmentRanges, isKeyframe, syntheticPayload } from './synthetic.js';
+import { fragmentRanges, isKeyframe, virtualChunkDigest } from './synthetic.js';
+
+const EMPTY = Buffer.alloc(0);
 
 /** A chunk as a broadcaster hands it to the origin. */
 export interface SourceChunk {
+  /** the bytes; empty for a virtual chunk */
   payload: Buffer;
+  /** set for a virtual chunk (synthetic stream): its size, with no bytes to carry */
+  virtualBytes?: number;
   keyframe: boolean;
   producedAtUs: number;
   durationUs: number;
@@ -64,7 +69,7 @@ export class SyntheticSource implements ChunkSource {
         const seq = this.nextSeq++;
         // Stamped when it really happened: a late timer delays production, not the measurement.
         const producedAtUs = this.clock.nowUs();
-        sink.emit({ payload: syntheticPayload(s.streamId, seq, s.chunkBytes), keyframe: isKeyframe(s, seq), producedAtUs, durationUs: s.chunkDurationUs });
+        sink.emit({ payload: EMPTY, virtualBytes: s.chunkBytes, keyframe: isKeyframe(s, seq), producedAtUs, durationUs: s.chunkDurationUs });
         next();
       }, Math.max(0, Math.round((dueUs - this.clock.nowUs()) / 1000)));
     };
@@ -117,8 +122,9 @@ export class Origin {
     const { plan } = this.init;
     const s = plan.stream;
     const seq = this.nextSeq++;
-    const totalBytes = chunk.payload.length;
-    const signature = this.signer.sign(s.streamId, seq, chunk.producedAtUs, chunk.payload);
+    const virtual = chunk.virtualBytes !== undefined;
+    const totalBytes = chunk.virtualBytes ?? chunk.payload.length;
+    const signature = this.signer.sign(s.streamId, seq, chunk.producedAtUs, virtual ? virtualChunkDigest(s.streamId, seq, totalBytes) : chunk.payload);
     const ranges = fragmentRanges(totalBytes, s.fragmentBytes);
     ranges.forEach((r, i) => {
       const fragment: Chunk = {
@@ -126,7 +132,8 @@ export class Origin {
         seq,
         producedAtUs: chunk.producedAtUs,
         durationUs: chunk.durationUs,
-        payload: chunk.payload.subarray(r.offset, r.offset + r.length),
+        payload: virtual ? EMPTY : chunk.payload.subarray(r.offset, r.offset + r.length),
+        virtualLength: virtual ? r.length : 0,
         keyframe: chunk.keyframe,
         signature: i === ranges.length - 1 ? signature : Buffer.alloc(0),
         hops: 0,

@@ -1,5 +1,7 @@
-// The synthetic broadcaster's content (sans-IO): chunk k's bytes, its keyframe flag, and its
-// fragments. Bytes are a deterministic function of (stream, seq) so any receiver can check them.
+// The synthetic broadcaster's content (sans-IO). Its chunks are virtual: only their size travels
+// (moving 100s of Mbit/s of meaningless bytes through grpc-js would saturate a 2-core machine and
+// make the emulation lie); what the origin signs is a digest of (stream, seq, size). Real bytes,
+// a deterministic function of (stream, seq), remain available for benchmarks of the transport.
 import { createHash } from 'node:crypto';
 import type { StreamPlan } from '../core/types.js';
 import { fragmentRanges } from '../core/chunks.js';
@@ -13,6 +15,11 @@ export function syntheticPayload(streamId: string, seq: number, bytes: number): 
     block = createHash('sha256').update(block).digest();
   }
   return out;
+}
+
+/** What the origin signs for a virtual chunk. */
+export function virtualChunkDigest(streamId: string, seq: number, bytes: number): Buffer {
+  return createHash('sha256').update(`${streamId}/${seq}/${bytes}`).digest();
 }
 
 export function isKeyframe(stream: StreamPlan, seq: number): boolean {

@@ -9,6 +9,10 @@ import { createShell, type ShellOptions } from '../runtime/shell.js';
 import { lookupAddress, type Directory } from '../runtime/directory.js';
 import { CHUNK_CSV_HEADER, CsvAppender, EVENT_CSV_HEADER, chunkRow } from './records.js';
 import { Viewer } from './viewer.js';
+import { TsRecorder } from './ts-recorder.js';
+import { mkdirSync } from 'node:fs';
+import { createTrackerClient, PeerAgent } from './p2p.js';
+import { DEADLINE_CHECK_MS, REPORT_INTERVAL_MS } from './constants.js';
 
 export interface PeersOptions extends ShellOptions {
   listen: string;
@@ -18,6 +22,12 @@ export interface PeersOptions extends ShellOptions {
   viewerIndex?: number;
   viewersPerHost?: number;
   mode: 'cdn' | 'p2p';
+  /** tracker address (p2p mode) */
+  tracker?: string;
+  /** address children use to reach this process (default: the address it listens on) */
+  advertise?: string;
+  /** write each viewer's received chunks to DIR/<viewer>.ts */
+  record?: string;
 }
 
 export class ViewerSelectionError extends Error {}
@@ -46,6 +56,8 @@ export async function runPeers(o: PeersOptions): Promise<void> {
   const chunks = shell.outDir ? new CsvAppender(join(shell.outDir, `${shell.proc}.chunks.csv`), CHUNK_CSV_HEADER) : undefined;
   const events = shell.outDir ? new CsvAppender(join(shell.outDir, `${shell.proc}.events.csv`), EVENT_CSV_HEADER) : undefined;
   const viewers = new Map<string, Viewer>();
+  if (o.record) mkdirSync(o.record, { recursive: true });
+  const recorders = new Map(o.record ? mine.map((vp) => [vp.id, new TsRecorder(o.record!, vp.id)] as const) : []);
   let received = 0;
   for (const vp of mine) {
     const v = new Viewer(
@@ -59,12 +71,45 @@ export async function runPeers(o: PeersOptions): Promise<void> {
           chunks?.row(chunkRow(r));
         },
         event: (kind, detail) => events?.row([clock.nowUs(), kind, vp.id, detail]),
+        recorder: recorders.get(vp.id),
       },
     );
     viewers.set(vp.id, v);
   }
+  // Registered first, so it runs last on stop: after the viewers have left.
+  shell.onStop(() => Promise.all([...recorders.values()].map((r) => r.close())).then(() => undefined));
   const server = await startServer(o.listen, (s) => addRelayService(s, { link, clock, node: (id) => viewers.get(id)?.node }));
   const timers: NodeJS.Timeout[] = [];
+  const agents = new Map<string, PeerAgent>();
+  if (o.mode === 'p2p') {
+    if (!o.tracker) throw new ViewerSelectionError('--mode p2p needs --tracker HOST:PORT (the tracker assigns parents)');
+    const tracker = createTrackerClient(o.tracker);
+    shell.onStop(() => tracker.close());
+    for (const v of viewers.values()) {
+      agents.set(
+        v.id,
+        new PeerAgent(v, {
+          clock,
+          link,
+          pool,
+          tracker,
+          advertise: o.advertise ?? server.address,
+          uplinkBps: plan.hosts.get(v.id)?.uplinkBps ?? 0,
+          lastSeq: Math.floor((plan.durationS * 1e6) / plan.stream.chunkDurationUs) - 1,
+          event: (kind, detail) => events?.row([clock.nowUs(), kind, v.id, detail]),
+        }),
+      );
+    }
+    const deadlines = setInterval(() => {
+      const now = clock.nowUs();
+      for (const a of agents.values()) a.checkDeadlines(now);
+    }, DEADLINE_CHECK_MS);
+    const reports = setInterval(() => agents.forEach((a) => a.report()), REPORT_INTERVAL_MS);
+    shell.onStop(() => {
+      clearInterval(deadlines);
+      clearInterval(reports);
+    });
+  }
   const progress = setInterval(() => control.emit({ event: 'progress', proc: shell.proc, received, viewers: viewers.size }), 1_000);
   shell.onStop(async () => {
     await chunks?.close();
@@ -79,9 +124,22 @@ export async function runPeers(o: PeersOptions): Promise<void> {
   });
 
   const joinViewer = (v: Viewer) => {
+    const agent = agents.get(v.id);
+    if (agent) {
+      events?.row([clock.nowUs(), 'join', v.id, 'tracker']);
+      void agent.join();
+      return;
+    }
     const edgeId = v.init.plan.edgeId;
     events?.row([clock.nowUs(), 'join', v.id, edgeId]);
     v.join({ id: edgeId, address: lookupAddress(o.directory, edgeId) });
+  };
+  const leaveViewer = (v: Viewer, kind: 'graceful' | 'kill') => {
+    events?.row([clock.nowUs(), kind === 'kill' ? 'kill' : 'leave', v.id, '']);
+    const agent = agents.get(v.id);
+    if (agent) agent.leave(kind);
+    else if (kind === 'kill') v.kill();
+    else v.leave();
   };
   shell.onCommand((c) => {
     if (c.cmd === 'start') {
@@ -91,12 +149,7 @@ export async function runPeers(o: PeersOptions): Promise<void> {
         const leaveAtS = v.init.plan.leaveAtS;
         if (leaveAtS !== undefined) {
           const kind = v.init.plan.leaveKind ?? 'graceful';
-          timers.push(
-            setTimeout(() => {
-              events?.row([clock.nowUs(), kind === 'kill' ? 'kill' : 'leave', v.id, '']);
-              v.leave();
-            }, Math.max(0, (c.atUs + leaveAtS * 1e6 - clock.nowUs()) / 1000)),
-          );
+          timers.push(setTimeout(() => leaveViewer(v, kind), Math.max(0, (c.atUs + leaveAtS * 1e6 - clock.nowUs()) / 1000)));
         }
       }
     }

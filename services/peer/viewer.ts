@@ -19,6 +19,8 @@ export interface ViewerComponents {
   pool: ClientPool;
   record: (r: ChunkRecord) => void;
   event?: (kind: string, detail: string) => void;
+  /** gets each completed chunk's bytes (--record: the viewer's .ts file) */
+  recorder?: { chunk(c: { seq: number; keyframe: boolean; payload: Buffer }): void };
 }
 
 export class Viewer {
@@ -26,9 +28,13 @@ export class Viewer {
   readonly parentLink: ParentLink;
   /** seqs completed, for loss accounting */
   received = 0;
-  firstSeq: number | undefined;
   joinedAtUs: number | undefined;
   firstChunkAtUs: number | undefined;
+  /** the stream's clock as this viewer learnt it from its first chunk: chunk k is produced at
+   *  firstProducedUs + (k − firstSeq) × durationUs */
+  timeline: { firstSeq: number; firstProducedUs: number; durationUs: number } | undefined;
+  /** told when the stream from the current parent fails */
+  onParentLost: (() => void) | undefined;
 
   constructor(
     readonly init: ViewerInit,
@@ -43,7 +49,10 @@ export class Viewer {
         link: c.link,
         clock: c.clock,
         pool: c.pool,
-        onParentLost: (p, e) => c.event?.('parent-lost', `${p.id}: ${e.message.split('\n')[0]}`),
+        onParentLost: (p, e) => {
+          c.event?.('parent-lost', `${p.id}: ${e.message.split('\n')[0]}`);
+          this.onParentLost?.();
+        },
       },
     );
   }
@@ -52,22 +61,40 @@ export class Viewer {
     return this.init.plan.id;
   }
 
+  /** Joins (CDN path): subscribe to the edge from the live edge. */
   join(parent: ParentRef): void {
     this.joinedAtUs = this.c.clock.nowUs();
     this.parentLink.attach(parent);
   }
 
+  /** (Re-)parents this viewer; it resumes from its next missing seq. */
+  attach(parent: ParentRef, priority?: number): void {
+    this.joinedAtUs ??= this.c.clock.nowUs();
+    this.parentLink.attach(parent, priority);
+  }
+
+  /** Graceful departure: children see their stream end. */
   leave(): void {
     this.parentLink.stop();
     this.node.endAll();
   }
 
+  /** Ungraceful: children see their stream fail, as if the host died. */
+  kill(): void {
+    this.parentLink.stop();
+    this.node.abortAll();
+  }
+
   private complete(last: Chunk, actualUs: number): void {
-    if (this.firstSeq === undefined) {
-      this.firstSeq = last.seq;
+    if (this.timeline === undefined) {
+      this.timeline = { firstSeq: last.seq, firstProducedUs: last.producedAtUs, durationUs: last.durationUs };
       this.firstChunkAtUs = actualUs;
     }
     this.received++;
+    if (this.c.recorder) {
+      const payload = this.node.chunkPayload(last.seq);
+      if (payload) this.c.recorder.chunk({ seq: last.seq, keyframe: last.keyframe, payload });
+    }
     const delayMs = (actualUs - last.producedAtUs) / 1000;
     this.c.record({
       viewer: this.id,

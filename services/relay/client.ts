@@ -6,7 +6,7 @@ import type { Chunk } from '../gen/livepath/v1/chunk.js';
 import { RelayClient } from '../gen/livepath/v1/relay.js';
 import type { LinkEmulator } from '../linkemu/emulator.js';
 import type { Clock } from '../linkemu/clock.js';
-import { RECONNECT_MAX_MS, RECONNECT_MIN_MS, wireBytes } from './constants.js';
+import { RECONNECT_MAX_MS, RECONNECT_MIN_MS, fragmentLength, wireBytes } from './constants.js';
 import type { RelayNode } from './node.js';
 
 /** One grpc-js client per address, shared by every virtual node of a process. */
@@ -64,20 +64,24 @@ export class ParentLink {
   private retry: NodeJS.Timeout | undefined;
   /** the first seq this node wants; set on the first chunk received */
   private firstSeq: number | undefined;
+  private priority: number;
 
   constructor(
     private readonly init: ParentLinkInit,
     private readonly c: ParentLinkComponents,
-  ) {}
+  ) {
+    this.priority = init.priority ?? 0;
+  }
 
   get current(): ParentRef | undefined {
     return this.parent;
   }
 
   /** Subscribes to `parent` (dropping any previous parent), from the next missing seq. */
-  attach(parent: ParentRef): void {
+  attach(parent: ParentRef, priority?: number): void {
     this.stopped = false;
     this.parent = parent;
+    if (priority !== undefined) this.priority = priority;
     this.backoffMs = RECONNECT_MIN_MS;
     this.subscribe();
   }
@@ -86,6 +90,11 @@ export class ParentLink {
     this.stopped = true;
     if (this.retry) clearTimeout(this.retry);
     this.cancel();
+  }
+
+  /** The first seq this node received (its live edge when it joined). */
+  get startSeq(): number | undefined {
+    return this.firstSeq;
   }
 
   /** The lowest seq at or after the first one received that this node does not hold whole. */
@@ -121,14 +130,14 @@ export class ParentLink {
       fromSeq: next ?? 0,
       fromLive,
       toSeq: 0,
-      priority: this.init.priority ?? 0,
+      priority: this.priority,
     });
     this.call = call;
     this.c.onSubscribed?.(parent, fromLive ? 'live' : (next ?? 0));
     call.on('data', (f: Chunk) => {
       this.backoffMs = RECONNECT_MIN_MS;
       if (this.firstSeq === undefined) this.firstSeq = f.seq;
-      this.c.link.receive(this.c.node.id, f.senderId, f.sentAtUs, wireBytes(f.payload.length), (actualUs, intendedUs) => {
+      this.c.link.receive(this.c.node.id, f.senderId, f.sentAtUs, wireBytes(fragmentLength(f)), (actualUs, intendedUs) => {
         this.c.node.accept(f, actualUs, intendedUs);
       });
     });

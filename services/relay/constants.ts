@@ -26,6 +26,11 @@ export const RECONNECT_MAX_MS = 1_000;
 /** Protobuf + HTTP/2 framing per fragment, counted in emulated serialization. */
 export const FRAGMENT_OVERHEAD_BYTES = 64;
 
+/** Bytes of the chunk a fragment carries (real or virtual). */
+export function fragmentLength(f: { payload: Uint8Array; virtualLength: number }): number {
+  return f.virtualLength > 0 ? f.virtualLength : f.payload.length;
+}
+
 /** Bytes a fragment occupies on an emulated link: payload plus framing. */
 export function wireBytes(payloadBytes: number): number {
   return payloadBytes + FRAGMENT_OVERHEAD_BYTES;

@@ -4,8 +4,8 @@
 import type { Chunk } from '../gen/livepath/v1/chunk.js';
 import { ChunkAssembler } from '../core/chunks.js';
 import type { LinkEmulator } from '../linkemu/emulator.js';
-import { ChildTooSlowError, type RelayError } from './errors.js';
-import { DELAY_EWMA_WEIGHT, KEEP_CHUNKS, MAX_CHILD_QUEUE_FRAGMENTS, wireBytes } from './constants.js';
+import { ChildTooSlowError, NodeGoneError, type RelayError } from './errors.js';
+import { DELAY_EWMA_WEIGHT, KEEP_CHUNKS, MAX_CHILD_QUEUE_FRAGMENTS, fragmentLength, wireBytes } from './constants.js';
 
 /** Where a child's fragments go: a gRPC server stream, or an in-memory sink in tests. */
 export interface ChildSink {
@@ -134,7 +134,7 @@ export class RelayNode {
    */
   accept(fragment: Chunk, actualUs: number, intendedUs: number = actualUs): 'new' | 'complete' | 'duplicate' {
     const seq = fragment.seq;
-    const result = this.assembler.add({ seq, offset: fragment.offset, length: fragment.payload.length, totalBytes: fragment.totalBytes });
+    const result = this.assembler.add({ seq, offset: fragment.offset, length: fragmentLength(fragment), totalBytes: fragment.totalBytes });
     if (result === 'duplicate') return result;
     let stored = this.store.get(seq);
     if (!stored) {
@@ -160,6 +160,7 @@ export class RelayNode {
     const stored = this.store.get(seq);
     if (!stored || !this.assembler.isComplete(seq)) return undefined;
     const total = stored.fragments[0]?.totalBytes ?? 0;
+    if (stored.fragments.some((f) => f.virtualLength > 0)) return undefined; // a synthetic chunk has no bytes
     const out = Buffer.alloc(total);
     for (const f of stored.fragments) out.set(f.payload, f.offset);
     return out;
@@ -177,6 +178,12 @@ export class RelayNode {
     for (const s of seqs) for (const f of this.store.get(s)!.fragments) this.send(child, f);
     if (child.toSeq !== undefined && seqs.length > 0 && this.assembler.isComplete(child.toSeq)) child.end();
     return () => this.unsubscribe(child);
+  }
+
+  /** Cuts every child stream with an error, as a crash would (ungraceful kill). */
+  abortAll(): void {
+    for (const c of this.children) c.fail(new NodeGoneError(this.id));
+    this.children = [];
   }
 
   /** Ends every child stream (graceful stop). */
@@ -197,7 +204,7 @@ export class RelayNode {
       this.unsubscribe(child);
       return;
     }
-    const bytes = wireBytes(fragment.payload.length);
+    const bytes = wireBytes(fragmentLength(fragment));
     const out: Chunk = {
       ...fragment,
       hops: fragment.hops + 1,

@@ -40,7 +40,7 @@ export function addRelayService(server: grpc.Server, c: RelayServerComponents): 
           childId: req.subscriberId,
           fromSeq: req.fromLive ? undefined : req.fromSeq,
           fromLive: req.fromLive,
-          toSeq: req.toSeq > 0 ? req.toSeq : undefined,
+          toSeq: req.toSeq > 0 ? req.toSeq - 1 : undefined, // the node's bound is inclusive
           priority: req.priority,
         },
         {

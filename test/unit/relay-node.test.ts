@@ -8,8 +8,8 @@ import { fakePlan, ManualClock } from '../helpers/fake-plan.js';
 
 function fragment(seq: number, offset: number, len: number, total: number): Chunk {
   return {
-    streamId: 'live', seq, producedAtUs: 0, durationUs: 250_000, payload: new Uint8Array(len), keyframe: false,
-    signature: new Uint8Array(0), hops: 0, offset, totalBytes: total, sentAtUs: 0, senderId: 'b', viaPeer: false,
+    streamId: 'live', seq, producedAtUs: 0, durationUs: 250_000, payload: Buffer.alloc(len), keyframe: false,
+    signature: Buffer.alloc(0), hops: 0, offset, totalBytes: total, sentAtUs: 0, senderId: 'b', viaPeer: false, virtualLength: 0,
   };
 }
 

@@ -41,6 +41,12 @@ export interface Chunk {
   senderId: string;
   /** True when the chunk travelled through at least one peer relay. */
   viaPeer: boolean;
+  /**
+   * Bytes of this fragment when `payload` is empty: a synthetic stream's bytes carry no
+   * information, so the testbed moves only their size (the emulated links still serialize
+   * `length` bytes). 0 when `payload` holds the bytes.
+   */
+  virtualLength: number;
 }
 
 function createBaseChunk(): Chunk {
@@ -58,6 +64,7 @@ function createBaseChunk(): Chunk {
     sentAtUs: 0,
     senderId: "",
     viaPeer: false,
+    virtualLength: 0,
   };
 }
 
@@ -101,6 +108,9 @@ export const Chunk: MessageFns<Chunk> = {
     }
     if (message.viaPeer !== false) {
       writer.uint32(104).bool(message.viaPeer);
+    }
+    if (message.virtualLength !== 0) {
+      writer.uint32(112).uint32(message.virtualLength);
     }
     return writer;
   },
@@ -222,6 +232,14 @@ export const Chunk: MessageFns<Chunk> = {
             message.viaPeer = reader.bool();
             continue;
           }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.virtualLength = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -277,6 +295,11 @@ export const Chunk: MessageFns<Chunk> = {
         : isSet(object.via_peer)
         ? globalThis.Boolean(object.via_peer)
         : false,
+      virtualLength: isSet(object.virtualLength)
+        ? globalThis.Number(object.virtualLength)
+        : isSet(object.virtual_length)
+        ? globalThis.Number(object.virtual_length)
+        : 0,
     };
   },
 
@@ -321,6 +344,9 @@ export const Chunk: MessageFns<Chunk> = {
     if (message.viaPeer !== false) {
       obj.viaPeer = message.viaPeer;
     }
+    if (message.virtualLength !== 0) {
+      obj.virtualLength = Math.round(message.virtualLength);
+    }
     return obj;
   },
 
@@ -342,6 +368,7 @@ export const Chunk: MessageFns<Chunk> = {
     message.sentAtUs = object.sentAtUs ?? 0;
     message.senderId = object.senderId ?? "";
     message.viaPeer = object.viaPeer ?? false;
+    message.virtualLength = object.virtualLength ?? 0;
     return message;
   },
 };

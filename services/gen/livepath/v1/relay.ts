@@ -33,7 +33,7 @@ export interface SubscribeRequest {
   /** First chunk wanted; ignored when from_live is true. */
   fromSeq: number;
   fromLive: boolean;
-  /** Stop after this seq (inclusive); 0 means no end. Used for range repair after a re-parent. */
+  /** Stop before this seq (exclusive); 0 means no end. Used to fetch a range (deadline fallback). */
   toSeq: number;
   /** Larger values are served first when the parent's uplink is contended (remaining subtree delay). */
   priority: number;

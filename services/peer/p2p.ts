@@ -1,0 +1,165 @@
+// A viewer on the peer path: it probes the candidates the tracker names (RTT through the same
+// emulated links as chunks), joins, follows the parent assignments the tracker streams, reports
+// its delay, and fetches from its CDN edge any chunk still missing near its playout deadline.
+import * as grpc from '@grpc/grpc-js';
+import type { Chunk } from '../gen/livepath/v1/chunk.js';
+import { TrackerClient, type Assignment, type NodeAddress, type RttSample } from '../gen/livepath/v1/tracker.js';
+import type { Clock } from '../linkemu/clock.js';
+import type { LinkEmulator } from '../linkemu/emulator.js';
+import type { ClientPool } from '../relay/client.js';
+import { fragmentLength, wireBytes } from '../relay/constants.js';
+import { FALLBACK_LEAD_MS, PLAYOUT_DELAY_MS, PROBE_TIMEOUT_MS } from './constants.js';
+import type { Viewer } from './viewer.js';
+
+const PROBE_BYTES = 64;
+
+export interface PeerAgentComponents {
+  clock: Clock;
+  link: LinkEmulator;
+  pool: ClientPool;
+  tracker: TrackerClient;
+  /** where children reach this viewer's process */
+  advertise: string;
+  uplinkBps: number;
+  /** last seq of the broadcast when known (a synthetic source of known length) */
+  lastSeq?: number;
+  event: (kind: string, detail: string) => void;
+}
+
+export function createTrackerClient(address: string): TrackerClient {
+  return new TrackerClient(address, grpc.credentials.createInsecure());
+}
+
+export class PeerAgent {
+  private join$: grpc.ClientReadableStream<Assignment> | undefined;
+  private fallback: NodeAddress | undefined;
+  private readonly fetching = new Set<number>();
+  private nextDeadlineSeq: number | undefined;
+  private assignments = 0;
+  private gone = false;
+  private lastLostReportUs = 0;
+  reparents = 0;
+  fallbacks = 0;
+
+  constructor(
+    readonly viewer: Viewer,
+    private readonly c: PeerAgentComponents,
+  ) {
+    viewer.onParentLost = () => this.reportParentLost();
+  }
+
+  /** Probes candidates in two rounds, then joins and follows assignments. */
+  async join(): Promise<void> {
+    const id = this.viewer.id;
+    const samples: RttSample[] = [];
+    for (let round = 0; round < 2 && !this.gone; round++) {
+      const candidates = await this.candidates(samples);
+      const fresh = candidates.filter((cand) => !samples.some((s) => s.nodeId === cand.nodeId));
+      const results = await Promise.all(fresh.map((cand) => this.probe(cand)));
+      for (const r of results) if (r) samples.push(r);
+    }
+    if (this.gone) return;
+    this.c.event('probed', samples.map((s) => `${s.nodeId}:${s.rttMs.toFixed(1)}`).join(' '));
+    const call = this.c.tracker.join({ peerId: id, address: this.c.advertise, uplinkBps: this.c.uplinkBps, rtts: samples, region: '' });
+    this.join$ = call;
+    call.on('data', (a: Assignment) => this.assigned(a));
+    call.on('error', () => undefined);
+  }
+
+  /** Graceful: tell the tracker, end the children's streams. Kill: vanish without a word. */
+  leave(kind: 'graceful' | 'kill'): void {
+    this.gone = true;
+    if (kind === 'graceful') {
+      this.c.tracker.leave({ peerId: this.viewer.id }, () => undefined);
+      this.viewer.leave();
+    } else {
+      this.viewer.kill();
+    }
+    this.join$?.cancel();
+  }
+
+  report(): void {
+    if (this.gone || this.assignments === 0) return;
+    this.c.tracker.report({ peerId: this.viewer.id, lastSeq: Math.max(0, this.viewer.node.newest), delayMs: this.viewer.node.delayMs, lateChunks: this.fallbacks, parentLost: false, rtts: [] }, () => undefined);
+  }
+
+  /** Fetches from the CDN edge each chunk still missing FALLBACK_LEAD_MS before its deadline. */
+  checkDeadlines(nowUs: number): void {
+    const t = this.viewer.timeline;
+    if (this.gone || !t || !this.fallback) return;
+    const chunkUs = t.durationUs;
+    this.nextDeadlineSeq ??= t.firstSeq + 1;
+    for (;;) {
+      const k: number = this.nextDeadlineSeq;
+      if (this.c.lastSeq !== undefined && k > this.c.lastSeq) break; // the broadcast is over
+      const fetchAtUs = t.firstProducedUs + (k - t.firstSeq) * chunkUs + (PLAYOUT_DELAY_MS - FALLBACK_LEAD_MS) * 1000;
+      if (fetchAtUs > nowUs) break;
+      if (!this.viewer.node.hasComplete(k) && !this.fetching.has(k)) this.fetchFromEdge(k);
+      this.nextDeadlineSeq = k + 1;
+    }
+  }
+
+  private fetchFromEdge(seq: number): void {
+    const edge = this.fallback!;
+    this.fetching.add(seq);
+    this.fallbacks++;
+    this.c.event('fallback', `${seq}@${edge.nodeId}`);
+    const call = this.c.pool.get(edge.address).subscribe({
+      streamId: '',
+      subscriberId: this.viewer.id,
+      publisherId: edge.nodeId,
+      fromSeq: seq,
+      fromLive: false,
+      toSeq: seq + 1,
+      priority: 0,
+    });
+    call.on('data', (f: Chunk) => {
+      this.c.link.receive(this.viewer.id, f.senderId, f.sentAtUs, wireBytes(fragmentLength(f)), (actualUs, intendedUs) => this.viewer.node.accept(f, actualUs, intendedUs));
+    });
+    const done = () => this.fetching.delete(seq);
+    call.on('end', done);
+    call.on('error', done);
+  }
+
+  private assigned(a: Assignment): void {
+    if (this.gone || !a.parent) return;
+    const from = this.viewer.parentLink.current?.id;
+    this.assignments++;
+    if (a.fallback) this.fallback = a.fallback;
+    if (this.assignments > 1) {
+      this.reparents++;
+      this.c.event('reparent', `${from ?? ''}>${a.parent.nodeId} ${a.reason}`);
+    } else {
+      this.c.event('assigned', `${a.parent.nodeId} expected ${a.expectedDelayMs.toFixed(1)} ms`);
+    }
+    this.viewer.attach({ id: a.parent.nodeId, address: a.parent.address }, a.priority);
+  }
+
+  private reportParentLost(): void {
+    const now = this.c.clock.nowUs();
+    // One report per loss burst: the stream retries every few ms until the tracker reassigns.
+    if (this.gone || now - this.lastLostReportUs < 500_000) return;
+    this.lastLostReportUs = now;
+    this.c.tracker.report({ peerId: this.viewer.id, lastSeq: 0, delayMs: 0, lateChunks: 0, parentLost: true, rtts: [] }, () => undefined);
+  }
+
+  private candidates(rtts: RttSample[]): Promise<NodeAddress[]> {
+    return new Promise((resolve) => {
+      this.c.tracker.candidates({ peerId: this.viewer.id, rtts }, new grpc.Metadata(), { deadline: Date.now() + PROBE_TIMEOUT_MS }, (err, res) => resolve(err || !res ? [] : res.candidates));
+    });
+  }
+
+  /** RTT to `target` through the emulated links both ways, and the delay it reports. */
+  private probe(target: NodeAddress): Promise<RttSample | undefined> {
+    const { clock, link } = this.c;
+    const id = this.viewer.id;
+    const startUs = clock.nowUs();
+    const sentAtUs = link.depart(id, PROBE_BYTES);
+    return new Promise((resolve) => {
+      this.c.pool.get(target.address).ping({ senderId: id, sentAtUs, targetId: target.nodeId }, new grpc.Metadata(), { deadline: Date.now() + PROBE_TIMEOUT_MS }, (err, res) => {
+        if (err || !res) return resolve(undefined);
+        link.receive(id, res.responderId, res.sentAtUs, PROBE_BYTES, (actualUs) => resolve({ nodeId: target.nodeId, rttMs: (actualUs - startUs) / 1000, delayMs: res.delayMs }));
+      });
+    });
+  }
+}

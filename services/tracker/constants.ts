@@ -1,0 +1,27 @@
+// Tunables of the tracker and its overlay planner.
+
+/** Upload headroom: a peer takes children × bitrate × 1.25 ≤ uplink, leaving room for repairs and probes. */
+export const UPLOAD_HEADROOM = 1.25;
+
+/**
+ * Children per peer at most. Each extra child waits one more chunk-time on its parent's uplink;
+ * beyond 4 the queueing outweighs the hop it saves for the uplinks our scenarios model.
+ */
+export const MAX_FANOUT = 4;
+
+/** Viewers the origin serves directly in p2p mode (one entry point per cluster is what it needs). */
+export const ORIGIN_SLOTS = 8;
+
+/** Viewers each edge serves directly in p2p mode (besides deadline fallbacks). */
+export const EDGE_SLOTS = 1;
+
+/** Re-parent only when the expected delay improves by more than this and this share. */
+export const HYSTERESIS_MS = 8;
+export const HYSTERESIS_RATIO = 0.1;
+
+/** Candidates a joining peer probes per round (two rounds). */
+export const CANDIDATES_PER_ROUND = 8;
+
+/** How often the planner looks for better parents, and how many moves a round may make. */
+export const IMPROVE_INTERVAL_MS = 2_000;
+export const IMPROVE_MAX_MOVES_SHARE = 0.1;

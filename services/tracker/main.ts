@@ -1,0 +1,79 @@
+// `livepath tracker`: the tracker as a service process. It takes from the scenario only what a
+// real tracker is configured with (stream bitrate, chunk size, which roots exist and their
+// uplinks), never the latencies; proximity comes from what peers measure.
+import { join } from 'node:path';
+import { Prng } from '../core/prng.js';
+import { OverlayPlanner } from '../core/overlay/planner.js';
+import { startServer } from '../relay/server.js';
+import { createShell, type ShellOptions } from '../runtime/shell.js';
+import { lookupAddress, type Directory } from '../runtime/directory.js';
+import { CsvAppender } from '../peer/records.js';
+import {
+  CANDIDATES_PER_ROUND,
+  EDGE_SLOTS,
+  HYSTERESIS_MS,
+  HYSTERESIS_RATIO,
+  IMPROVE_INTERVAL_MS,
+  IMPROVE_MAX_MOVES_SHARE,
+  MAX_FANOUT,
+  ORIGIN_SLOTS,
+  UPLOAD_HEADROOM,
+} from './constants.js';
+import { Tracker } from './tracker.js';
+
+export interface TrackerOptions extends ShellOptions {
+  listen: string;
+  directory: Directory;
+  originSlots?: number;
+  edgeSlots?: number;
+}
+
+export async function runTracker(o: TrackerOptions): Promise<void> {
+  const shell = createShell(o);
+  const { plan, log, control } = shell;
+  const s = plan.stream;
+  const planner = new OverlayPlanner(
+    {
+      chunkBytes: s.chunkBytes,
+      bitrateBps: s.bitrateBps,
+      fragmentBytes: s.fragmentBytes,
+      headroom: UPLOAD_HEADROOM,
+      maxFanout: MAX_FANOUT,
+      hysteresisMs: HYSTERESIS_MS,
+      hysteresisRatio: HYSTERESIS_RATIO,
+      candidatesPerRound: CANDIDATES_PER_ROUND,
+    },
+    Prng.derive(plan.seed, 'tracker'),
+  );
+  const samples = shell.outDir ? new CsvAppender(join(shell.outDir, `${shell.proc}.proximity.csv`), 'peer,node,rttMs') : undefined;
+  const decisions = shell.outDir ? new CsvAppender(join(shell.outDir, `${shell.proc}.decisions.csv`), 'atUs,peer,parent,reason,expectedDelayMs,overBudget') : undefined;
+  const uplinkOf = (id: string) => plan.hosts.get(id)?.uplinkBps ?? 10e9;
+  const tracker = new Tracker(
+    {
+      roots: [
+        { id: plan.originId, role: 'origin', address: lookupAddress(o.directory, plan.originId), slots: o.originSlots ?? ORIGIN_SLOTS, uplinkBps: uplinkOf(plan.originId) },
+        ...plan.edges.map((e) => ({ id: e.id, role: 'edge' as const, address: lookupAddress(o.directory, e.id), slots: o.edgeSlots ?? EDGE_SLOTS, uplinkBps: uplinkOf(e.id) })),
+      ],
+    },
+    {
+      planner,
+      log,
+      onSample: (peer, node, rttMs) => samples?.row([peer, node, rttMs.toFixed(3)]),
+      onDecision: (d) => decisions?.row([shell.clock.nowUs(), d.peerId, d.parentId, d.reason, d.expectedDelayMs.toFixed(3), d.overBudget ? 1 : 0]),
+    },
+  );
+  const server = await startServer(o.listen, (srv) => tracker.addTo(srv));
+  const improver = setInterval(() => {
+    const moves = tracker.improve(Math.max(1, Math.ceil(planner.peerCount * IMPROVE_MAX_MOVES_SHARE)));
+    if (moves > 0) log.info({ moves }, 'overlay improved');
+    control.emit({ event: 'progress', proc: shell.proc, peers: tracker.peerCount, assignments: tracker.assignments });
+  }, IMPROVE_INTERVAL_MS);
+  shell.onStop(async () => {
+    await samples?.close();
+    await decisions?.close();
+  });
+  shell.onStop(() => server.stop());
+  shell.onStop(() => clearInterval(improver));
+  log.info({ address: server.address }, 'tracker ready');
+  control.emit({ event: 'ready', proc: shell.proc, address: server.address });
+}

@@ -1,0 +1,111 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { OverlayPlanner, type PlannerConfig } from '../../services/core/overlay/planner.js';
+import { Prng } from '../../services/core/prng.js';
+
+const config: PlannerConfig = {
+  chunkBytes: 93_750,
+  bitrateBps: 3e6,
+  fragmentBytes: 16_384,
+  headroom: 1.25,
+  maxFanout: 4,
+  hysteresisMs: 8,
+  hysteresisRatio: 0.1,
+  candidatesPerRound: 8,
+};
+
+/** Points on a line (ms): true one-way latency = |a − b| + 2 ms access at each peer. */
+function world(positions: Record<string, number>) {
+  const oneWay = (a: string, b: string) => Math.abs(positions[a]! - positions[b]!) + (a.startsWith('v') ? 2 : 0) + (b.startsWith('v') ? 2 : 0);
+  return { oneWay };
+}
+
+/** Drives a join the way the tracker does: two probe rounds with RTTs from `oneWay`. */
+function joinPeer(p: OverlayPlanner, id: string, uplinkBps: number, oneWay: (a: string, b: string) => number) {
+  p.register(id, uplinkBps);
+  for (let round = 0; round < 2; round++) {
+    const cands = p.candidatesFor(id);
+    p.observe(id, cands.map((c) => ({ nodeId: c, rttMs: 2 * oneWay(id, c), delayMs: 0 })));
+  }
+  return p.join(id);
+}
+
+test('every viewer is attached and no capacity is exceeded, whatever the join order and uplinks', () => {
+  fc.assert(
+    fc.property(fc.array(fc.record({ x: fc.integer({ min: 0, max: 200 }), up: fc.constantFrom(1e6, 5e6, 20e6, 50e6) }), { minLength: 1, maxLength: 60 }), fc.integer(), (peers, seed) => {
+      const positions: Record<string, number> = { origin: 0, edge: 150 };
+      peers.forEach((q, i) => (positions[`v${i}`] = q.x));
+      const { oneWay } = world(positions);
+      const p = new OverlayPlanner(config, new Prng(seed));
+      p.addRoot('origin', 2, 10e9);
+      p.addRoot('edge', 1, 10e9);
+      peers.forEach((q, i) => joinPeer(p, `v${i}`, q.up, oneWay));
+      assert.deepEqual(p.checkInvariants(), []);
+      for (let i = 0; i < peers.length; i++) assert.ok(p.parentOf(`v${i}`), `v${i} attached`);
+      // a 1 Mbit/s uplink cannot carry a 3 Mbit/s stream to anyone
+      peers.forEach((q, i) => q.up < 3.75e6 && assert.equal(p.childrenOf(`v${i}`).length, 0));
+    }),
+    { numRuns: 60 },
+  );
+});
+
+test('a viewer next to an attached viewer joins under it rather than far away', () => {
+  const positions = { origin: 0, edge: 100, v1: 80, v2: 81 };
+  const { oneWay } = world(positions);
+  const p = new OverlayPlanner(config, new Prng(1));
+  p.addRoot('origin', 1, 10e9);
+  p.addRoot('edge', 0, 10e9);
+  assert.equal(joinPeer(p, 'v1', 50e6, oneWay).parentId, 'origin');
+  p.report('v1', oneWay('origin', 'v1') + 5);
+  const d = joinPeer(p, 'v2', 50e6, oneWay);
+  assert.equal(d.parentId, 'v1', 'origin is full; v1 is the nearest with room');
+});
+
+test('when a parent leaves, its orphans are re-parented with their subtrees and never under themselves', () => {
+  const positions: Record<string, number> = { origin: 0, edge: 50 };
+  for (let i = 0; i < 20; i++) positions[`v${i}`] = 10 + i;
+  const { oneWay } = world(positions);
+  const p = new OverlayPlanner(config, new Prng(7));
+  p.addRoot('origin', 2, 10e9);
+  p.addRoot('edge', 1, 10e9);
+  for (let i = 0; i < 20; i++) joinPeer(p, `v${i}`, 20e6, oneWay);
+  const victim = p.peers().find((id) => p.childrenOf(id).length > 0)!;
+  const orphans = [...p.childrenOf(victim)];
+  const decisions = p.leave(victim);
+  assert.deepEqual(decisions.map((d) => d.peerId).sort(), orphans.sort());
+  assert.ok(decisions.every((d) => d.reason === 'parent-lost'));
+  assert.equal(p.has(victim), false);
+  assert.deepEqual(p.checkInvariants(), []);
+  for (const o of orphans) assert.ok(p.parentOf(o));
+});
+
+test('with no slot anywhere a viewer still gets the CDN (a root over budget)', () => {
+  const { oneWay } = world({ origin: 0, edge: 10, v1: 5, v2: 6 });
+  const p = new OverlayPlanner(config, new Prng(1));
+  p.addRoot('origin', 0, 10e9);
+  p.addRoot('edge', 0, 10e9);
+  const d = joinPeer(p, 'v1', 1e6, oneWay);
+  assert.equal(d.overBudget, true);
+  assert.ok(['origin', 'edge'].includes(d.parentId));
+});
+
+test('improvement moves a viewer to a clearly better parent and then stays put (hysteresis)', () => {
+  const positions = { origin: 0, edge: 100, a: 90, b: 10, c: 11 };
+  const oneWay = (x: string, y: string) => Math.abs((positions as Record<string, number>)[x]! - (positions as Record<string, number>)[y]!) + 1;
+  const p = new OverlayPlanner(config, new Prng(3));
+  p.addRoot('origin', 2, 10e9);
+  p.addRoot('edge', 0, 10e9);
+  joinPeer(p, 'a', 50e6, oneWay); // origin
+  joinPeer(p, 'c', 50e6, oneWay); // origin: both slots used
+  // b joins; only a (far) and c (near) have room
+  p.register('b', 50e6);
+  p.observe('b', [{ nodeId: 'a', rttMs: 2 * oneWay('a', 'b'), delayMs: 0 }]);
+  const first = p.join('b');
+  assert.equal(first.parentId, 'a');
+  // b then learns about c (e.g. from a later report) and moves once
+  p.observe('b', [{ nodeId: 'c', rttMs: 2 * oneWay('b', 'c'), delayMs: 0 }]);
+  const moves = p.improve(10);
+  assert.deepEqual(moves.map((m) => [m.peerId, m.parentId]), [['b', 'c']]);
+  assert.deepEqual(p.improve(10), [], 'no flapping once placed');
+});
