@@ -16,6 +16,17 @@ export interface StreamPlan {
   keyframeIntervalChunks: number;
   /** size of the fragments relays forward cut-through */
   fragmentBytes: number;
+  /** where the origin's chunks come from; absent = the synthetic generator */
+  source?: StreamSource;
+}
+
+/** The broadcaster: synthetic chunks, a broadcast pushed over RTMP, or a file / lavfi test source through ffmpeg. */
+export interface StreamSource {
+  kind: 'synthetic' | 'rtmp' | 'file';
+  /** file: a path (relative to the scenario file) or lavfi:<graph>; rtmp: the URL the origin pulls */
+  input?: string;
+  /** rtmp: the key a broadcaster must publish with */
+  streamKey?: string;
 }
 
 export interface HostPlan {

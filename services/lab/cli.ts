@@ -14,6 +14,9 @@ import { runPeers } from '../peer/main.js';
 import { defaultOutDir, runExperiment } from './run.js';
 import { formatTable } from './table.js';
 import { createProgress } from './progress.js';
+import { prepareVideoRun, runIngestCommand } from './ingest.js';
+import { runPlay } from './play.js';
+import { runLocal } from './local.js';
 
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const DEFAULT_SCENARIO = 'world';
@@ -55,7 +58,9 @@ program
   .addOption(new Option('--backend <backend>', 'where the services run').choices(['local']).default('local'))
   .option('--viewers-per-host <n>', 'virtual viewers per peers process', positiveInt('--viewers-per-host'))
   .option('--quiet', 'no progress output')
-  .action(async (scenarioArg: string | undefined, opts: { mode: string; out?: string; seed?: number; viewersPerHost?: number; quiet?: boolean }) => {
+  .option('--record <dir>', 'write what each viewer (and the origin) received as <dir>/<viewer>.ts (real-video scenarios)')
+  .option('--rtmp-url <url>', 'rtmp source: pull from this ingest (e.g. one `livepath ingest` started) instead of starting nginx')
+  .action(async (scenarioArg: string | undefined, opts: { mode: string; out?: string; seed?: number; viewersPerHost?: number; quiet?: boolean; record?: string; rtmpUrl?: string }) => {
     const scenarioPath = resolveScenario(scenarioArg);
     const plan = loadPlan(scenarioPath, opts.seed);
     const modes: Mode[] = opts.mode === 'both' ? ['cdn', 'p2p'] : [opts.mode as Mode];
@@ -71,17 +76,20 @@ program
     });
     const progress = createProgress(!opts.quiet);
     process.stderr.write(`livepath: ${plan.scenarioName} (seed ${plan.seed}): ${plan.viewers.length} viewers, ${plan.edges.length} edges, ${plan.durationS} s, mode ${opts.mode} → ${out}\n`);
+    const video = await prepareVideoRun(plan, { modes, record: opts.record && resolve(opts.record), rtmpUrl: opts.rtmpUrl });
     const result = await runExperiment({
       plan,
+      backend: video.wrap(runLocal),
       scenarioPath,
       modes,
       out,
       viewersPerHost: opts.viewersPerHost,
       signal: abort.signal,
       progress: (mode, p) => progress.update(mode, p),
-    });
+    }).finally(() => video.stop());
     progress.stop();
     process.stdout.write(formatTable(result.summaries) + '\n');
+    if (!video.report(result.summaries)) process.exitCode = 1;
     process.stdout.write(`\nresults: ${result.out}\n`);
     if (abort.signal.aborted) process.exitCode = 130;
   });
@@ -130,9 +138,15 @@ interface ServiceCliOptions {
   linkShaping: LinkShaping;
 }
 
-serviceCommand('origin', 'service role: the origin with its synthetic broadcaster')
+serviceCommand('origin', 'service role: the origin with its broadcaster (synthetic, or real video over RTMP / from a file)')
   .option('--node <id>', 'origin id in the scenario (default: the scenario\'s origin)')
-  .action(async (o: ServiceCliOptions) => {
+  .addOption(new Option('--ingest <kind>', 'broadcaster (default: the scenario\'s stream.source, else synthetic)').choices(['synthetic', 'rtmp', 'file']))
+  .option('--input <path>', 'file source: a video file or lavfi:<filtergraph>')
+  .option('--rtmp-url <url>', 'rtmp source: the stream to pull (default: start nginx-rtmp here)')
+  .option('--stream-key <key>', 'rtmp source: the key a broadcaster must publish with')
+  .option('--ingest-gate <url>', 'rtmp source: the on_publish gate of `livepath ingest` (when the push began, for the ingest delay)')
+  .option('--record <dir>', 'write the chunks the origin produced to <dir>/origin.ts')
+  .action(async (o: ServiceCliOptions & { ingest?: 'synthetic' | 'rtmp' | 'file' }) => {
   await runOrigin({ ...o, scenario: resolveScenario(o.scenario) });
 });
 
@@ -148,6 +162,7 @@ serviceCommand('peers', 'service role: a process hosting many virtual viewers')
   .option('--viewer-index <n>', 'host the n-th slice of the scenario viewers', positiveInt('--viewer-index'))
   .option('--viewers-per-host <n>', 'size of a slice', positiveInt('--viewers-per-host'))
   .addOption(new Option('--mode <mode>', 'cdn: viewers pull from their edge; p2p: from parents the tracker assigns').choices(['cdn', 'p2p']).default('cdn'))
+  .option('--record <dir>', 'write each viewer\'s received chunks, in seq order from its first keyframe, to <dir>/<viewer>.ts')
   .option('--directory <list>', 'addresses of other nodes: ID=HOST:PORT,…', '')
   .action(async (o: ServiceCliOptions & { viewers?: string; viewerIndex?: number; viewersPerHost?: number; mode: 'cdn' | 'p2p'; directory: string }) => {
     await runPeers({
@@ -156,6 +171,28 @@ serviceCommand('peers', 'service role: a process hosting many virtual viewers')
       directory: parseDirectory(o.directory),
       viewers: o.viewers?.split(',').filter(Boolean),
     });
+  });
+
+program
+  .command('ingest')
+  .description('run nginx-rtmp (unprivileged, free port) for a broadcaster to push to, until Ctrl-C')
+  .option('--port <n>', 'RTMP port (default: a free one)', positiveInt('--port'))
+  .option('--host <addr>', 'address to listen on (0.0.0.0 to take OBS from another machine)', '127.0.0.1')
+  .option('--stream-key <key>', 'refuse publishes with any other key')
+  .action(async (o: { port?: number; host: string; streamKey?: string }) => {
+    await runIngestCommand(o);
+  });
+
+program
+  .command('play')
+  .description('play what a viewer received (recorded with --record) in ffplay or mpv')
+  .argument('<dir>', 'the --record directory, or a results directory holding it')
+  .argument('<viewer>', 'viewer id (or "origin")')
+  .addOption(new Option('--player <player>', 'which player').choices(['ffplay', 'mpv']))
+  .option('--follow', 'keep playing while a running experiment writes the recording (a live viewer)')
+  .option('--probe', 'print the streams and duration (ffprobe) instead of playing')
+  .action(async (dir: string, viewer: string, o: { player?: 'ffplay' | 'mpv'; follow?: boolean; probe?: boolean }) => {
+    await runPlay(dir, viewer, o);
   });
 
 try {

@@ -27,6 +27,10 @@ export interface Summary {
   stalls: number;
   reparents: number;
   proximity?: unknown;
+  /** real video: broadcaster → origin delay of each chunk's first frame (origin.ingest.csv) */
+  ingestDelayMs?: Distribution;
+  /** real video: how the ingest went (source kind, anchor of the delay, early end) */
+  ingest?: { kind: string; anchor: string; chunks: number; mediaSeconds: number; endedEarly?: string };
 }
 
 export interface RawRunInfo {
@@ -113,6 +117,7 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
     errors.merge(j.errorMs);
   }
   mergeEvents(rawDir, files, outDir);
+  const ingest = await readIngest(rawDir, files);
 
   const total = bytes.cdn + bytes.peer;
   const summary: Summary = {
@@ -133,10 +138,28 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
     joinTimeMs: joinTime.summary(),
     stalls: 0,
     reparents: 0,
+    ...ingest,
     ...info.extra,
   };
   writeFileSync(join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   return summary;
+}
+
+/** The origin's ingest samples (real video only): column ingestDelayMs of origin.ingest.csv. */
+async function readIngest(rawDir: string, files: string[]): Promise<Pick<Summary, 'ingestDelayMs' | 'ingest'>> {
+  const out: Pick<Summary, 'ingestDelayMs' | 'ingest'> = {};
+  if (files.includes('origin.ingest.csv')) {
+    const r = Q(0.001);
+    const rl = createInterface({ input: createReadStream(join(rawDir, 'origin.ingest.csv')), crlfDelay: Infinity });
+    let col = -1;
+    for await (const line of rl) {
+      if (col < 0) col = line.split(',').indexOf('ingestDelayMs');
+      else if (line) r.record(Number(line.split(',')[col]));
+    }
+    out.ingestDelayMs = r.summary();
+  }
+  if (files.includes('origin.ingest.json')) out.ingest = JSON.parse(readFileSync(join(rawDir, 'origin.ingest.json'), 'utf8')) as Summary['ingest'];
+  return out;
 }
 
 function mergeEvents(rawDir: string, files: string[], outDir: string): void {

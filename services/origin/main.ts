@@ -2,15 +2,19 @@
 import { addRelayService, startServer } from '../relay/server.js';
 import { createShell, type ShellOptions } from '../runtime/shell.js';
 import { Origin } from './origin.js';
+import { createIngest, type IngestOptions } from './ingest/index.js';
 
-export interface OriginOptions extends ShellOptions {
+export interface OriginOptions extends ShellOptions, IngestOptions {
   listen: string;
 }
 
 export async function runOrigin(o: OriginOptions): Promise<void> {
   const shell = createShell(o);
   const { plan, clock, link, log, control } = shell;
-  const origin = new Origin({ plan }, { clock, link });
+  // Real video (file / RTMP) when the scenario or --ingest asks for it; else the synthetic broadcaster.
+  const ingest = await createIngest(plan, o.scenario, o, { clock, log, outDir: shell.outDir });
+  if (ingest) shell.onStop(() => ingest.stop());
+  const origin = new Origin({ plan }, { clock, link, source: ingest?.source });
   const server = await startServer(o.listen, (s) =>
     addRelayService(s, { link, clock, node: (id) => (id === '' || id === origin.node.id ? origin.node : undefined) }),
   );
@@ -21,10 +25,13 @@ export async function runOrigin(o: OriginOptions): Promise<void> {
       control.emit({ event: 'progress', proc: shell.proc, produced: origin.produced, total: origin.chunkCount, children: origin.node.childCount });
     }
   };
-  origin.onFinished = () => control.emit({ event: 'progress', proc: shell.proc, produced: origin.produced, total: origin.chunkCount, finished: true });
+  origin.onFinished = (reason) => {
+    if (reason) log.warn({ err: reason.message }, 'broadcast ended early');
+    control.emit({ event: 'progress', proc: shell.proc, produced: origin.produced, total: origin.chunkCount, finished: true, ...(reason && { error: reason.message }) });
+  };
   shell.onCommand((c) => {
     if (c.cmd === 'start') origin.start(c.atUs);
   });
-  log.info({ address: server.address, chunks: origin.chunkCount }, 'origin ready');
+  log.info({ address: server.address, chunks: origin.chunkCount, source: ingest?.kind ?? 'synthetic', publishUrl: ingest?.publishUrl }, 'origin ready');
   control.emit({ event: 'ready', proc: shell.proc, address: server.address });
 }

@@ -87,7 +87,7 @@ export function buildPlan(scenario: Scenario, opts: BuildPlanOptions = {}): RunP
 }
 
 function streamPlan(scenario: Scenario): StreamPlan {
-  const { bitrateBps, chunkDurationMs, keyframeIntervalChunks, fragmentBytes } = scenario.stream;
+  const { bitrateBps, chunkDurationMs, keyframeIntervalChunks, fragmentBytes, source } = scenario.stream;
   return {
     streamId: scenario.name,
     bitrateBps,
@@ -95,6 +95,8 @@ function streamPlan(scenario: Scenario): StreamPlan {
     chunkBytes: Math.round((bitrateBps * chunkDurationMs) / 1000 / 8),
     keyframeIntervalChunks,
     fragmentBytes,
+    // Only when the scenario names one: plans of synthetic scenarios stay as they were.
+    ...(source !== undefined && { source }),
   };
 }
 

@@ -41,11 +41,21 @@ const Seconds = z.number().min(0);
 
 // ---- sections ----------------------------------------------------------------------------------
 
+/** The broadcaster's content: synthetic chunks (default), an RTMP push, or ffmpeg reading a file / lavfi source. */
+const SourceSchema = z.strictObject({
+  kind: z.enum(['synthetic', 'rtmp', 'file']).default('synthetic'),
+  /** file: a path relative to the scenario, or lavfi:<filtergraph>; rtmp: a URL to pull instead of starting nginx */
+  input: z.string().min(1).optional(),
+  /** rtmp: broadcasters must publish with this key (it ends up in a URL path: keep it URL-safe) */
+  streamKey: z.string().regex(/^[A-Za-z0-9._~-]+$/).optional(),
+});
+
 const StreamSchema = z.strictObject({
   bitrateBps: Bps,
   chunkDurationMs: z.number().positive(),
   keyframeIntervalChunks: Count.default(DEFAULT_KEYFRAME_INTERVAL_CHUNKS),
   fragmentBytes: Count.default(DEFAULT_FRAGMENT_BYTES),
+  source: SourceSchema.optional(),
 });
 
 const AccessLatencySchema = z.strictObject({
@@ -223,6 +233,12 @@ export function checkScenario(s: z.output<typeof ScenarioShape>): RuleIssue[] {
     issues.push({
       path: ['stream', 'chunkDurationMs'],
       message: `one chunk (${s.stream.chunkDurationMs} ms) is longer than the whole broadcast (durationS ${s.durationS}) — fix: shorten the chunk or lengthen durationS`,
+    });
+  }
+  if (s.stream.source?.kind === 'file' && s.stream.source.input === undefined) {
+    issues.push({
+      path: ['stream', 'source', 'input'],
+      message: 'a file source needs `input` — fix: a video file path, or e.g. `lavfi:testsrc=size=640x360:rate=30[out0];sine=frequency=440[out1]`',
     });
   }
   s.churn.forEach((event, i) => {

@@ -1,0 +1,110 @@
+// Real video in the lab: `livepath ingest` (nginx-rtmp on its own, until Ctrl-C), and what
+// `livepath run` adds for a scenario whose broadcaster is real video — an nginx-rtmp ingest for the
+// run, the origin's and viewers' recordings (--record), and the ingest lines after the table.
+import { join } from 'node:path';
+import type { Mode, RunPlan } from '../core/types.js';
+import { systemClock } from '../linkemu/clock.js';
+import { DEFAULT_STREAM_KEY } from '../origin/ingest/constants.js';
+import { IngestServer } from '../origin/ingest/nginx.js';
+import type { BackendRunOptions } from './local.js';
+import type { RawRunInfo, Summary } from './summary.js';
+
+export interface IngestCommandOptions {
+  port?: number;
+  host?: string;
+  streamKey?: string;
+}
+
+const say = (line: string) => process.stderr.write(`livepath: ${line}\n`);
+
+/** `livepath ingest`: runs nginx-rtmp with the stream-key check until SIGINT/SIGTERM. */
+export async function runIngestCommand(o: IngestCommandOptions): Promise<void> {
+  const server = new IngestServer({ port: o.port, host: o.host, streamKey: o.streamKey }, { nowUs: systemClock.nowUs, log: say });
+  await server.start();
+  const key = o.streamKey ?? DEFAULT_STREAM_KEY;
+  process.stdout.write(`${server.publishUrl(key)}\n`);
+  say(`ingest ready — OBS: server ${server.serverUrl}, stream key ${o.streamKey ? key : `${key} (any key is accepted: --stream-key to require one)`}`);
+  say(`origin: livepath origin --ingest rtmp --rtmp-url ${server.publishUrl(key)} --ingest-gate ${server.gateUrl} …`);
+  let stopping = false;
+  const stop = async (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`${why}: stopping nginx…`);
+    await server.stop();
+    say('ingest stopped');
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('interrupted'));
+  process.once('SIGTERM', () => void stop('terminated'));
+  await server.done;
+  if (!stopping) {
+    say(`nginx exited on its own; see ${server.errorLog}`);
+    process.exit(1);
+  }
+}
+
+export interface VideoRunOptions {
+  modes: Mode[];
+  /** record every viewer's (and the origin's) chunks as .ts under this directory */
+  record?: string;
+  /** an RTMP ingest running elsewhere (e.g. `livepath ingest`): pull from it instead of starting one */
+  rtmpUrl?: string;
+}
+
+export interface VideoRun {
+  /** adds the ingest and recording options to a backend's processes */
+  wrap(backend: (o: BackendRunOptions) => Promise<RawRunInfo>): (o: BackendRunOptions) => Promise<RawRunInfo>;
+  /** prints the ingest results; false when the broadcast broke */
+  report(summaries: Summary[]): boolean;
+  stop(): Promise<void>;
+}
+
+/** Sets up what a run needs beyond the synthetic broadcaster; a no-op for synthetic scenarios without --record. */
+export async function prepareVideoRun(plan: RunPlan, o: VideoRunOptions): Promise<VideoRun> {
+  const source = plan.stream.source;
+  let server: IngestServer | undefined;
+  const originArgs: string[] = [];
+  if (source?.kind === 'rtmp') {
+    const pull = o.rtmpUrl ?? source.input;
+    if (pull) originArgs.push('--rtmp-url', pull);
+    else {
+      server = new IngestServer({ streamKey: source.streamKey }, { nowUs: systemClock.nowUs, log: () => undefined });
+      await server.start();
+      const url = server.publishUrl(source.streamKey ?? DEFAULT_STREAM_KEY);
+      originArgs.push('--rtmp-url', url, '--ingest-gate', server.gateUrl);
+      say(`broadcaster: push to ${url} (OBS: server ${server.serverUrl}, stream key ${source.streamKey ?? DEFAULT_STREAM_KEY}; see docs/obs.md)`);
+      if (o.modes.length > 1) say('each mode takes its own broadcast: push again when the origin attaches for the next mode');
+      server.onPlay = () => say('origin attached to the ingest: start the broadcast now');
+      server.onPublish = () => say('broadcast started');
+      server.onPublishDone = () => say('broadcaster disconnected');
+    }
+  }
+  const recordDir = (mode: Mode) => (o.record ? (o.modes.length > 1 ? join(o.record, mode) : o.record) : undefined);
+  return {
+    wrap: (backend) => (bo) => {
+      const dir = recordDir(bo.mode);
+      const record = dir ? ['--record', dir] : [];
+      return backend({ ...bo, extraOriginArgs: [...(bo.extraOriginArgs ?? []), ...originArgs, ...record], extraPeerArgs: [...(bo.extraPeerArgs ?? []), ...record] });
+    },
+    report(summaries) {
+      let ok = true;
+      for (const s of summaries) {
+        const label = summaries.length > 1 ? ` (${s.mode})` : '';
+        if (s.ingestDelayMs && s.ingestDelayMs.count > 0) {
+          const d = s.ingestDelayMs;
+          const anchor = s.ingest?.anchor === 'first-chunk' ? ', relative to the first chunk' : '';
+          process.stdout.write(`ingest delay${label} (broadcaster → origin, first frame of each chunk${anchor}): p50 ${d.p50} ms, p95 ${d.p95} ms, max ${d.max} ms over ${d.count} chunks\n`);
+        }
+        if (s.ingest?.endedEarly) {
+          ok = false;
+          say(`${s.ingest.endedEarly}`);
+        }
+      }
+      if (o.record) say(`recordings: ${o.record} (play one: livepath play ${o.record} <viewer>)`);
+      return ok;
+    },
+    stop: async () => {
+      await server?.stop();
+    },
+  };
+}
