@@ -8,6 +8,11 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# The mininet backend: Debian's mininet for the system python3, Linux bridges, ping, ethtool.
+/usr/bin/python3 -c 'import mininet.net' >/dev/null 2>&1 || missing+=(mininet)
+command -v ping >/dev/null 2>&1 || missing+=(iputils-ping)
+command -v brctl >/dev/null 2>&1 || missing+=(bridge-utils)
+command -v ethtool >/dev/null 2>&1 || missing+=(ethtool)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "test: installing Debian packages: ${missing[*]}"

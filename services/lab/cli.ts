@@ -1,6 +1,6 @@
 // The `livepath` command: run an experiment, validate a scenario, re-render a report, and the
 // service roles (origin, edge, peers) that the lab, Mininet hosts and Kubernetes pods run.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -13,6 +13,9 @@ import { runEdge } from '../edge/main.js';
 import { runPeers } from '../peer/main.js';
 import { defaultOutDir, runExperiment } from './run.js';
 import { formatTable } from './table.js';
+import { assertRoot, runMininet } from './mininet.js';
+import { exportTopology } from './export.js';
+import { loadScenarioFile } from '../core/scenario/load.js';
 import { createProgress } from './progress.js';
 import { prepareVideoRun, runIngestCommand } from './ingest.js';
 import { runPlay } from './play.js';
@@ -55,12 +58,13 @@ program
   .addOption(new Option('--mode <mode>', 'which path to measure: cdn, p2p, or both side by side').choices(['cdn', 'p2p', 'both']).default('cdn'))
   .option('--out <dir>', 'results directory (default results/<timestamp>-<scenario>, linked as results/latest)')
   .option('--seed <n>', 'override the scenario seed', positiveInt('--seed'))
-  .addOption(new Option('--backend <backend>', 'where the services run').choices(['local']).default('local'))
+  .addOption(new Option('--backend <backend>', 'where the services run').choices(['local', 'mininet']).default('local'))
   .option('--viewers-per-host <n>', 'virtual viewers per peers process', positiveInt('--viewers-per-host'))
   .option('--quiet', 'no progress output')
   .option('--record <dir>', 'write what each viewer (and the origin) received as <dir>/<viewer>.ts (real-video scenarios)')
   .option('--rtmp-url <url>', 'rtmp source: pull from this ingest (e.g. one `livepath ingest` started) instead of starting nginx')
-  .action(async (scenarioArg: string | undefined, opts: { mode: string; out?: string; seed?: number; viewersPerHost?: number; quiet?: boolean; record?: string; rtmpUrl?: string }) => {
+  .action(async (scenarioArg: string | undefined, opts: { mode: string; out?: string; seed?: number; backend: string; viewersPerHost?: number; quiet?: boolean; record?: string; rtmpUrl?: string }) => {
+    if (opts.backend === 'mininet') assertRoot();
     const scenarioPath = resolveScenario(scenarioArg);
     const plan = loadPlan(scenarioPath, opts.seed);
     const modes: Mode[] = opts.mode === 'both' ? ['cdn', 'p2p'] : [opts.mode as Mode];
@@ -79,7 +83,7 @@ program
     const video = await prepareVideoRun(plan, { modes, record: opts.record && resolve(opts.record), rtmpUrl: opts.rtmpUrl });
     const result = await runExperiment({
       plan,
-      backend: video.wrap(runLocal),
+      backend: video.wrap(opts.backend === 'mininet' ? runMininet : runLocal),
       scenarioPath,
       modes,
       out,
@@ -92,6 +96,22 @@ program
     if (!video.report(result.summaries)) process.exitCode = 1;
     process.stdout.write(`\nresults: ${result.out}\n`);
     if (abort.signal.aborted) process.exitCode = 130;
+  });
+
+program
+  .command('export')
+  .description('write a scenario in another form: --format topology is the network for containernet/run_scenario.py')
+  .argument('<scenario>', 'scenario file or shipped name')
+  .addOption(new Option('--format <format>', 'what to write').choices(['topology']).default('topology'))
+  .option('--out <file>', 'write here instead of stdout')
+  .option('--seed <n>', 'override the scenario seed', positiveInt('--seed'))
+  .action((scenarioArg: string, opts: { out?: string; seed?: number }) => {
+    const scenarioPath = resolveScenario(scenarioArg);
+    const json = JSON.stringify(exportTopology(loadScenarioFile(scenarioPath), loadPlan(scenarioPath, opts.seed), { scenarioPath }), null, 2) + '\n';
+    if (opts.out) {
+      mkdirSync(dirname(resolve(opts.out)), { recursive: true });
+      writeFileSync(opts.out, json);
+    } else process.stdout.write(json);
   });
 
 program
