@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { Recorder, type Distribution } from '../core/stats.js';
 import type { Mode, RunPlan } from '../core/types.js';
 import { CHUNK_CSV_HEADER, EVENT_CSV_HEADER } from '../peer/records.js';
+import { PLAYOUT_DELAY_MS } from '../peer/constants.js';
 
 export interface Summary {
   scenario: string;
@@ -24,9 +25,15 @@ export interface Summary {
   offload: number;
   emulationErrorMs: Distribution;
   joinTimeMs: Distribution;
+  /** chunks a viewer completed after its playout deadline, or never */
   stalls: number;
   reparents: number;
-  proximity?: unknown;
+  /** chunks fetched from the CDN edge because the peer path had not delivered them in time */
+  lateChunks: number;
+  /** how well measured RTTs (what the tracker plans with) match the scenario's true RTTs */
+  proximity?: { samples: number; medianRelativeError: number; rankCorrelation: number };
+  /** CPU seconds each service process used (user + system) */
+  cpuSeconds: Record<string, number>;
   /** real video: broadcaster → origin delay of each chunk's first frame (origin.ingest.csv) */
   ingestDelayMs?: Distribution;
   /** real video: how the ingest went (source kind, anchor of the delay, early end) */
@@ -61,6 +68,7 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
   out.write(CHUNK_CSV_HEADER + '\n');
   const files = existsSync(rawDir) ? readdirSync(rawDir).sort() : [];
   let rows = 0;
+  let late = 0;
   for (const f of files.filter((f) => f.endsWith('.chunks.csv'))) {
     const rl = createInterface({ input: createReadStream(join(rawDir, f)), crlfDelay: Infinity });
     let header = true;
@@ -87,6 +95,7 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
       stretch[p].record(d / b);
       stretch.all.record(d / b);
       excess.record(d - b);
+      if (d > PLAYOUT_DELAY_MS) late++;
       bytes[p] += plan.stream.chunkBytes;
     }
   }
@@ -111,12 +120,14 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
 
   const errors = Q(0.001);
   let linkShaping = 'linkemu';
+  const cpuSeconds: Record<string, number> = {};
   for (const f of files.filter((f) => f.endsWith('.linkemu.json'))) {
-    const j = JSON.parse(readFileSync(join(rawDir, f), 'utf8')) as { mechanism: string; errorMs: Parameters<Recorder['merge']>[0] };
+    const j = JSON.parse(readFileSync(join(rawDir, f), 'utf8')) as { proc: string; mechanism: string; errorMs: Parameters<Recorder['merge']>[0]; cpuSeconds?: number };
     linkShaping = j.mechanism;
     errors.merge(j.errorMs);
+    if (j.cpuSeconds !== undefined) cpuSeconds[j.proc] = Math.round(j.cpuSeconds * 100) / 100;
   }
-  mergeEvents(rawDir, files, outDir);
+  const eventCounts = mergeEvents(rawDir, files, outDir);
   const ingest = await readIngest(rawDir, files);
 
   const total = bytes.cdn + bytes.peer;
@@ -136,11 +147,14 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
     offload: total > 0 ? round4(bytes.peer / total) : 0,
     emulationErrorMs: errors.summary(),
     joinTimeMs: joinTime.summary(),
-    stalls: 0,
-    reparents: 0,
+    stalls: late + lost,
+    reparents: eventCounts.get('reparent') ?? 0,
+    lateChunks: eventCounts.get('fallback') ?? 0,
+    ...proximityAccuracy(rawDir, files, plan),
+    cpuSeconds,
     ...ingest,
-    ...info.extra,
   };
+  Object.assign(summary, info.extra);
   writeFileSync(join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   return summary;
 }
@@ -162,14 +176,77 @@ async function readIngest(rawDir: string, files: string[]): Promise<Pick<Summary
   return out;
 }
 
-function mergeEvents(rawDir: string, files: string[], outDir: string): void {
+/** Merges the processes' events into events.csv (time order); returns counts by kind. */
+function mergeEvents(rawDir: string, files: string[], outDir: string): Map<string, number> {
   const rows: Array<[number, string]> = [];
+  const counts = new Map<string, number>();
   for (const f of files.filter((f) => f.endsWith('.events.csv'))) {
     const lines = readFileSync(join(rawDir, f), 'utf8').split('\n').slice(1).filter(Boolean);
-    for (const l of lines) rows.push([Number(l.slice(0, l.indexOf(','))), l]);
+    for (const l of lines) {
+      const [at, kind] = l.split(',', 2);
+      rows.push([Number(at), l]);
+      counts.set(kind!, (counts.get(kind!) ?? 0) + 1);
+    }
   }
   rows.sort((a, b) => a[0] - b[0]);
   writeFileSync(join(outDir, 'events.csv'), [EVENT_CSV_HEADER, ...rows.map((r) => r[1])].join('\n') + '\n');
+  return counts;
+}
+
+/**
+ * Compares the RTTs peers measured (what the tracker planned with) with the scenario's truth,
+ * which only the lab looks at: median relative error and Spearman rank correlation.
+ */
+function proximityAccuracy(rawDir: string, files: string[], plan: RunPlan): { proximity?: Summary['proximity'] } {
+  const measured: number[] = [];
+  const truth: number[] = [];
+  for (const f of files.filter((f) => f.endsWith('.proximity.csv'))) {
+    for (const l of readFileSync(join(rawDir, f), 'utf8').split('\n').slice(1).filter(Boolean)) {
+      const [peer, node, rtt] = l.split(',');
+      if (!plan.hosts.has(peer!) || !plan.hosts.has(node!)) continue;
+      measured.push(Number(rtt));
+      truth.push(2 * plan.latencyMs(peer!, node!));
+    }
+  }
+  if (measured.length < 2) return {};
+  const rel = measured.map((m, i) => Math.abs(m - truth[i]!) / truth[i]!).sort((a, b) => a - b);
+  return {
+    proximity: {
+      samples: measured.length,
+      medianRelativeError: round4(rel[Math.floor(rel.length / 2)]!),
+      rankCorrelation: round4(spearman(measured, truth)),
+    },
+  };
+}
+
+function ranks(xs: number[]): number[] {
+  const order = xs.map((x, i) => [x, i] as const).sort((a, b) => a[0] - b[0]);
+  const r = new Array<number>(xs.length);
+  for (let i = 0; i < order.length; ) {
+    let j = i;
+    while (j + 1 < order.length && order[j + 1]![0] === order[i]![0]) j++;
+    for (let k = i; k <= j; k++) r[order[k]![1]] = (i + j) / 2;
+    i = j + 1;
+  }
+  return r;
+}
+
+/** Spearman's rank correlation: Pearson's correlation of the ranks (ties get mean ranks). */
+export function spearman(a: number[], b: number[]): number {
+  const ra = ranks(a);
+  const rb = ranks(b);
+  const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+  const ma = mean(ra);
+  const mb = mean(rb);
+  let num = 0;
+  let da = 0;
+  let db = 0;
+  for (let i = 0; i < ra.length; i++) {
+    num += (ra[i]! - ma) * (rb[i]! - mb);
+    da += (ra[i]! - ma) ** 2;
+    db += (rb[i]! - mb) ** 2;
+  }
+  return da === 0 || db === 0 ? 0 : num / Math.sqrt(da * db);
 }
 
 function round4(v: number): number {

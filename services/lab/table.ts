@@ -19,7 +19,8 @@ export function formatTable(summaries: Summary[]): string {
     ['excess ms p50/p95/p99', ...summaries.map((s) => dist(s.excessMs))],
     ['offload (peer bytes)', ...summaries.map((s) => `${(s.offload * 100).toFixed(1)} %`)],
     ['join time ms p50/p95', ...summaries.map((s) => (s.joinTimeMs.count ? `${fmt(s.joinTimeMs.p50, 0)} / ${fmt(s.joinTimeMs.p95, 0)}` : '–'))],
-    ['stalls / re-parents', ...summaries.map((s) => `${s.stalls} / ${s.reparents}`)],
+    ['stalls / re-parents / CDN fallbacks', ...summaries.map((s) => `${s.stalls} / ${s.reparents} / ${s.lateChunks}`)],
+    ['proximity: RTT error p50, rank corr.', ...summaries.map((s) => (s.proximity ? `${(s.proximity.medianRelativeError * 100).toFixed(0)} %, ${s.proximity.rankCorrelation.toFixed(2)}` : '–'))],
     ['emulation error ms p50/p99', ...summaries.map((s) => `${fmt(s.emulationErrorMs.p50, 2)} / ${fmt(s.emulationErrorMs.p99, 2)} (${s.linkShaping})`)],
   ];
   const header: [string, ...string[]] = [`${summaries[0]?.scenario ?? ''} (seed ${summaries[0]?.seed ?? ''})`, ...cols];

@@ -20,3 +20,6 @@ export const REPORT_INTERVAL_MS = 1_000;
 
 /** A probe without an answer after this long counts as unreachable. */
 export const PROBE_TIMEOUT_MS = 2_000;
+
+/** Edge fetches one viewer may have in flight; the rest wait their turn (see checkDeadlines). */
+export const MAX_FALLBACKS_IN_FLIGHT = 2;

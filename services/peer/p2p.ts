@@ -8,7 +8,7 @@ import type { Clock } from '../linkemu/clock.js';
 import type { LinkEmulator } from '../linkemu/emulator.js';
 import type { ClientPool } from '../relay/client.js';
 import { fragmentLength, wireBytes } from '../relay/constants.js';
-import { FALLBACK_LEAD_MS, PLAYOUT_DELAY_MS, PROBE_TIMEOUT_MS } from './constants.js';
+import { FALLBACK_LEAD_MS, MAX_FALLBACKS_IN_FLIGHT, PLAYOUT_DELAY_MS, PROBE_TIMEOUT_MS } from './constants.js';
 import type { Viewer } from './viewer.js';
 
 const PROBE_BYTES = 64;
@@ -53,10 +53,13 @@ export class PeerAgent {
     const id = this.viewer.id;
     const samples: RttSample[] = [];
     for (let round = 0; round < 2 && !this.gone; round++) {
+      const t0 = this.c.clock.nowUs();
       const candidates = await this.candidates(samples);
+      const t1 = this.c.clock.nowUs();
       const fresh = candidates.filter((cand) => !samples.some((s) => s.nodeId === cand.nodeId));
       const results = await Promise.all(fresh.map((cand) => this.probe(cand)));
       for (const r of results) if (r) samples.push(r);
+      this.c.event('round', `candidates ${((t1 - t0) / 1000).toFixed(1)} ms, ${fresh.length} probes ${((this.c.clock.nowUs() - t1) / 1000).toFixed(1)} ms, ${results.filter((r) => !r).length} failed`);
     }
     if (this.gone) return;
     this.c.event('probed', samples.map((s) => `${s.nodeId}:${s.rttMs.toFixed(1)}`).join(' '));
@@ -94,7 +97,12 @@ export class PeerAgent {
       if (this.c.lastSeq !== undefined && k > this.c.lastSeq) break; // the broadcast is over
       const fetchAtUs = t.firstProducedUs + (k - t.firstSeq) * chunkUs + (PLAYOUT_DELAY_MS - FALLBACK_LEAD_MS) * 1000;
       if (fetchAtUs > nowUs) break;
-      if (!this.viewer.node.hasComplete(k) && !this.fetching.has(k)) this.fetchFromEdge(k);
+      if (!this.viewer.node.hasComplete(k) && !this.fetching.has(k)) {
+        // Bounded: a viewer whose whole stream is late (an overloaded machine) must not turn
+        // into a storm of edge fetches that makes everyone later still.
+        if (this.fetching.size >= MAX_FALLBACKS_IN_FLIGHT) break;
+        this.fetchFromEdge(k);
+      }
       this.nextDeadlineSeq = k + 1;
     }
   }

@@ -63,7 +63,11 @@ export function createShell(o: ShellOptions): Shell {
         }
         link.stop();
         if (o.out) {
-          writeFileSync(join(o.out, `${o.proc}.linkemu.json`), JSON.stringify({ proc: o.proc, mechanism: link.mechanism, errorMs: link.errorMs.encode() }));
+          const cpu = process.cpuUsage();
+          writeFileSync(
+            join(o.out, `${o.proc}.linkemu.json`),
+            JSON.stringify({ proc: o.proc, mechanism: link.mechanism, errorMs: link.errorMs.encode(), cpuSeconds: (cpu.user + cpu.system) / 1e6 }),
+          );
         }
         control.emit({ event: 'done', proc: o.proc, emulationErrorMs: link.errorMs.summary() });
       })();

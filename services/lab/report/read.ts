@@ -139,7 +139,7 @@ export const CHUNK_COLUMNS = [
 ] as const;
 export const EVENT_COLUMNS = ['atUs', 'kind', 'viewer', 'detail'] as const;
 // The viewers also log diagnostics: what they probed, their first assignment, a lost parent.
-export const EVENT_KINDS = ['join', 'leave', 'kill', 'reparent', 'fallback', 'stall', 'probed', 'assigned', 'parent-lost'] as const;
+export const EVENT_KINDS = ['join', 'leave', 'kill', 'reparent', 'fallback', 'stall', 'probed', 'assigned', 'parent-lost', 'round'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
 export interface EventRow {
