@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# Real video (ingest): ffmpeg/ffprobe, and nginx with the rtmp module.
+command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
+[ -e /usr/lib/nginx/modules/ngx_rtmp_module.so ] || missing+=(libnginx-mod-rtmp)
 # The mininet backend: Debian's mininet for the system python3, Linux bridges, ping, ethtool.
 /usr/bin/python3 -c 'import mininet.net' >/dev/null 2>&1 || missing+=(mininet)
 command -v ping >/dev/null 2>&1 || missing+=(iputils-ping)

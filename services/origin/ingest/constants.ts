@@ -30,6 +30,12 @@ export const WAIT_FOR_BROADCAST_MS = 120_000;
  */
 export const RTMP_PULL_RETRY_MS = 500;
 
+/**
+ * How long ffmpeg's RTMP pull may probe the stream before it starts writing (µs): the first chunk
+ * waits this long at most when a stream lacks one of audio/video (ffmpeg's default is 5 s).
+ */
+export const RTMP_ANALYZE_US = 500_000;
+
 /** Lines of ffmpeg's stderr kept to explain a failure. */
 export const FFMPEG_STDERR_LINES = 5;
 

@@ -9,6 +9,7 @@ import type { ChunkSource, SourceChunk } from '../origin.js';
 import {
   EARLY_END_TOLERANCE_CHUNKS,
   FFMPEG_STDERR_LINES,
+  RTMP_ANALYZE_US,
   RTMP_PULL_RETRY_MS,
   TEST_AUDIO_BITRATE_BPS,
   WAIT_FOR_BROADCAST_MS,
@@ -70,8 +71,10 @@ export function ffmpegArgs(init: FfmpegSourceInit): string[] {
   // Flush every packet: the 32 KB output buffer would otherwise hold ~¼ s of a 1 Mbit/s stream.
   const out = ['-f', 'mpegts', '-flush_packets', '1', 'pipe:1'];
   if (init.kind === 'rtmp') {
-    // As it is: the broadcaster's encoder (OBS) chose the keyframes; no re-encoding delay.
-    return [...common, '-fflags', 'nobuffer', '-i', init.input, '-c', 'copy', ...out];
+    // As it is: the broadcaster's encoder (OBS) chose the keyframes; no re-encoding delay. Not
+    // -fflags nobuffer: it drops what was read while probing (the broadcast's first seconds).
+    // Probing stops once audio and video are known; the bound only caps a stream without audio.
+    return [...common, '-analyzeduration', String(RTMP_ANALYZE_US), '-i', init.input, '-c', 'copy', ...out];
   }
   const s = init.stream;
   const keyframeEveryS = (s.chunkDurationUs / 1e6) * s.keyframeIntervalChunks;

@@ -1,0 +1,204 @@
+// Real video end to end: ffmpeg pushes a test pattern with a tone over RTMP to nginx-rtmp (started
+// by `livepath run` for the video-rtmp scenario); the origin pulls it, cuts chunks, and the CDN path
+// carries them to three viewers that record what they got. Checks the recordings play (ffprobe),
+// equal the origin's output byte for byte, that the late joiner starts at a keyframe, that a wrong
+// stream key is refused, and that a broadcaster killed mid-push ends the run but keeps the files.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { findRtmpModule } from '../../services/origin/ingest/nginx.js';
+import { parseRecordIndex } from '../../services/peer/ts-recorder.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/dist\/?$/, '');
+const CLI = join(ROOT, 'bin/livepath.js');
+
+function missingTools(): string | false {
+  for (const t of ['ffmpeg', 'ffprobe']) if (spawnSync(t, ['-version']).error) return `${t} not on PATH (apt-get install ffmpeg)`;
+  try {
+    findRtmpModule();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  if (!existsSync(join(ROOT, 'dist/services/lab/cli.js'))) return 'not built (npm run build)';
+  return false;
+}
+const skip = missingTools();
+
+/** A generous bound so a loaded CI machine cannot hang the suite; nothing asserts on time. */
+const RUN_TIMEOUT_MS = 120_000;
+const PUSH_SECONDS = 10;
+const CHUNK_S = 0.5;
+
+/** ffmpeg as a broadcaster: a 30 fps test pattern + 440 Hz tone, keyframe every chunk, pushed as FLV. */
+function push(url: string, seconds: number): ChildProcess {
+  return spawn(
+    'ffmpeg',
+    [
+      '-hide_banner', '-loglevel', 'error', '-nostdin', '-re',
+      '-f', 'lavfi', '-i', 'testsrc=size=320x180:rate=30[out0];sine=frequency=440:sample_rate=48000[out1]',
+      '-t', String(seconds),
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '15', '-keyint_min', '15', '-sc_threshold', '0',
+      '-c:a', 'aac', '-b:a', '64k', '-f', 'flv', url,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+}
+
+const exitOf = (c: ChildProcess) =>
+  new Promise<number | null>((r) => (c.exitCode !== null || c.signalCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code))));
+
+/** Starts `livepath <args>`; resolves lines of its stderr as they come. */
+function livepath(args: string[]): { child: ChildProcess; stderr: string[]; waitFor(re: RegExp): Promise<RegExpMatchArray> } {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const stderr: string[] = [];
+  const waiters: Array<{ re: RegExp; resolve: (m: RegExpMatchArray) => void }> = [];
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    stderr.push(line);
+    for (const w of [...waiters]) {
+      const m = w.re.exec(line);
+      if (m) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
+    }
+  });
+  child.stdout!.resume();
+  return {
+    child,
+    stderr,
+    waitFor: (re) =>
+      new Promise((resolve, reject) => {
+        const seen = stderr.map((l) => re.exec(l)).find(Boolean);
+        if (seen) return resolve(seen);
+        waiters.push({ re, resolve });
+        void exitOf(child).then(() => setImmediate(() => reject(new Error(`livepath exited before printing ${re}:\n${stderr.join('\n')}`))));
+      }),
+  };
+}
+
+function ffprobe(file: string, entries: string, extra: string[] = []): string {
+  const r = spawnSync('ffprobe', ['-v', 'error', ...extra, '-show_entries', entries, '-of', 'csv=p=0', file]);
+  assert.equal(r.status, 0, `ffprobe ${file}: ${r.stderr}`);
+  return r.stdout.toString().trim();
+}
+
+function streamTypes(file: string): string[] {
+  return [...new Set(ffprobe(file, 'stream=codec_type').split('\n').filter(Boolean))].sort();
+}
+
+function durationS(file: string): number {
+  return Number(ffprobe(file, 'format=duration'));
+}
+
+/** The bytes of the origin's recording for seqs [from, to]. */
+function originRange(rec: string, from: number, to: number): Buffer {
+  const index = parseRecordIndex(readFileSync(join(rec, 'origin.index.csv'), 'utf8'));
+  const first = index.find((r) => r.seq === from);
+  const last = index.find((r) => r.seq === to);
+  assert.ok(first && last, `origin recorded seqs ${from}..${to}`);
+  return readFileSync(join(rec, 'origin.ts')).subarray(first.offset, last.offset + last.bytes);
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((r) => {
+    const s = connect(port, '127.0.0.1');
+    s.once('connect', () => (s.destroy(), r(true)));
+    s.once('error', () => (s.destroy(), r(false)));
+  });
+}
+
+describe('real video over RTMP', { skip, timeout: 4 * RUN_TIMEOUT_MS }, () => {
+  let dir = '';
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'livepath-video-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('livepath ingest refuses a push with a wrong key, accepts the right one, and stops nginx on Ctrl-C', async () => {
+    const ingest = spawn(process.execPath, [CLI, 'ingest', '--stream-key', 'right-key'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const url = await new Promise<string>((r) => createInterface({ input: ingest.stdout! }).once('line', r));
+    assert.match(url, /^rtmp:\/\/127\.0\.0\.1:\d+\/live\/right-key$/);
+    const port = Number(/:(\d+)\//.exec(url)![1]);
+    const wrong = push(url.replace('right-key', 'wrong-key'), 1);
+    assert.notEqual(await exitOf(wrong), 0, 'a push with the wrong key is refused');
+    const right = push(url, 1);
+    assert.equal(await exitOf(right), 0, 'a push with the right key goes through');
+    ingest.kill('SIGINT');
+    assert.equal(await exitOf(ingest), 0);
+    assert.equal(await portOpen(port), false, 'nginx is gone after Ctrl-C');
+  });
+
+  it('carries a 10 s broadcast to every viewer; recordings play and equal the origin output; the late joiner starts at a keyframe', { timeout: RUN_TIMEOUT_MS }, async () => {
+    const out = join(dir, 'full');
+    const rec = join(dir, 'full-rec');
+    const run = livepath(['run', 'video-rtmp', '--mode', 'cdn', '--out', out, '--record', rec, '--quiet']);
+    const [, url] = await run.waitFor(/push to (rtmp:\S+)/);
+    await run.waitFor(/origin attached to the ingest/);
+    const wrong = push(url!.replace(/[^/]+$/, 'not-the-key'), 1);
+    assert.notEqual(await exitOf(wrong), 0, 'a push with a wrong key is refused');
+    const broadcaster = push(url!, PUSH_SECONDS);
+    assert.equal(await exitOf(broadcaster), 0);
+    assert.equal(await exitOf(run.child), 0, run.stderr.join('\n'));
+
+    for (const v of ['v1', 'v2', 'v3']) {
+      const file = join(rec, `${v}.ts`);
+      assert.deepEqual(streamTypes(file), ['audio', 'video'], `${v} has video and audio`);
+      const index = parseRecordIndex(readFileSync(join(rec, `${v}.index.csv`), 'utf8'));
+      const seqs = index.map((r) => r.seq);
+      assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => seqs[0]! + i), `${v} recorded consecutive seqs`);
+      assert.ok(readFileSync(file).equals(originRange(rec, seqs[0]!, seqs.at(-1)!)), `${v}'s bytes are the origin's for seqs ${seqs[0]}..${seqs.at(-1)}`);
+      const expectedS = v === 'v3' ? seqs.length * CHUNK_S : PUSH_SECONDS;
+      const d = durationS(file);
+      assert.ok(Math.abs(d - expectedS) <= CHUNK_S, `${v} lasts ${d} s, expected ${expectedS} ± ${CHUNK_S}`);
+      // Decodes from its first chunk on: the first video frame is a keyframe, and nothing errors.
+      assert.match(ffprobe(file, 'frame=key_frame,pict_type', ['-select_streams', 'v', '-read_intervals', '%+#1']), /^1,I/, `${v} starts with a keyframe`);
+      const decode = spawnSync('ffmpeg', ['-hide_banner', '-v', 'error', '-i', file, '-f', 'null', '-']);
+      assert.equal(decode.status, 0);
+      assert.equal(decode.stderr.toString(), '', `${v} decodes without errors`);
+    }
+    const v3 = parseRecordIndex(readFileSync(join(rec, 'v3.index.csv'), 'utf8'));
+    assert.ok(v3[0]!.seq > 0 && v3[0]!.keyframe, 'the late joiner began mid-broadcast, at a keyframe chunk');
+
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    assert.equal(summary.ingest.anchor, 'rtmp-publish');
+    assert.equal(summary.ingest.endedEarly, undefined);
+    assert.ok(summary.ingestDelayMs.count >= PUSH_SECONDS / CHUNK_S - 1, `ingest delay of every chunk (${summary.ingestDelayMs.count})`);
+    assert.ok(summary.ingestDelayMs.p50 > 0, 'a chunk reaches the origin after its first frame was captured');
+  });
+
+  it('ends the run with a clear message when the broadcaster is killed mid-push, and keeps what was recorded', { timeout: RUN_TIMEOUT_MS }, async () => {
+    const out = join(dir, 'killed');
+    const rec = join(dir, 'killed-rec');
+    const run = livepath(['run', 'video-rtmp', '--mode', 'cdn', '--out', out, '--record', rec, '--quiet']);
+    const [, url] = await run.waitFor(/push to (rtmp:\S+)/);
+    await run.waitFor(/origin attached to the ingest/);
+    const broadcaster = push(url!, PUSH_SECONDS);
+    // Kill it once the origin has produced a few chunks (its recording index grows as they come).
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        const index = join(rec, 'origin.index.csv');
+        if (existsSync(index) && readFileSync(index, 'utf8').split('\n').length > 4) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 100);
+    });
+    broadcaster.kill('SIGKILL');
+    assert.equal(await exitOf(run.child), 1, run.stderr.join('\n'));
+    assert.ok(run.stderr.some((l) => /the broadcast ended after [\d.]+ s of the scenario's 10 s \(the broadcaster stopped or was killed\)/.test(l)), run.stderr.join('\n'));
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    assert.match(summary.ingest.endedEarly, /ended after/);
+    for (const v of ['v1', 'v2']) {
+      const file = join(rec, `${v}.ts`);
+      assert.deepEqual(streamTypes(file), ['audio', 'video'], `${v}'s partial recording plays`);
+      const d = durationS(file);
+      assert.ok(d > 0 && d < PUSH_SECONDS - CHUNK_S, `${v} kept ${d} s of a broadcast cut short`);
+    }
+  });
+});
