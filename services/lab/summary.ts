@@ -127,7 +127,8 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
     errors.merge(j.errorMs);
     if (j.cpuSeconds !== undefined) cpuSeconds[j.proc] = Math.round(j.cpuSeconds * 100) / 100;
   }
-  const eventCounts = mergeEvents(rawDir, files, outDir);
+  const { counts: eventCounts, rows: eventRows } = mergeEvents(rawDir, files, outDir);
+  writeFileSync(join(outDir, 'overlay.json'), JSON.stringify(overlayOf(plan, info.mode, eventRows), null, 2) + '\n');
   const ingest = await readIngest(rawDir, files);
 
   const total = bytes.cdn + bytes.peer;
@@ -176,8 +177,57 @@ async function readIngest(rawDir: string, files: string[]): Promise<Pick<Summary
   return out;
 }
 
-/** Merges the processes' events into events.csv (time order); returns counts by kind. */
-function mergeEvents(rawDir: string, files: string[], outDir: string): Map<string, number> {
+/**
+ * The overlay at the end of the run: each viewer's parent (its edge on the CDN path; on the peer
+ * path, its last assignment) and every re-parent.
+ */
+function overlayOf(plan: RunPlan, mode: Mode, events: string[]) {
+  const parent = new Map<string, string>(plan.viewers.map((v) => [v.id, v.edgeId]));
+  const changes: Array<{ atUs: number; viewer: string; from: string; to: string; reason: string }> = [];
+  if (mode === 'p2p') {
+    parent.clear();
+    for (const line of events) {
+      const [at, kind, viewer, detail = ''] = splitCsv(line);
+      if (kind === 'assigned') parent.set(viewer!, detail.split(' ')[0]!);
+      if (kind === 'reparent') {
+        const [move = '', reason = ''] = detail.split(' ');
+        const [from = '', to = ''] = move.split('>');
+        parent.set(viewer!, to);
+        changes.push({ atUs: Number(at), viewer: viewer!, from, to, reason });
+      }
+    }
+  }
+  const viewers = new Set(plan.viewers.map((v) => v.id));
+  return {
+    parents: [...parent].map(([viewer, p]) => ({ viewer, parent: p, path: viewers.has(p) ? 'peer' : 'cdn' })),
+    changes,
+  };
+}
+
+function splitCsv(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!;
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else cur += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      out.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  out.push(cur);
+  return out;
+}
+
+/** Merges the processes' events into events.csv (time order); returns counts by kind and the rows. */
+function mergeEvents(rawDir: string, files: string[], outDir: string): { counts: Map<string, number>; rows: string[] } {
   const rows: Array<[number, string]> = [];
   const counts = new Map<string, number>();
   for (const f of files.filter((f) => f.endsWith('.events.csv'))) {
@@ -190,7 +240,7 @@ function mergeEvents(rawDir: string, files: string[], outDir: string): Map<strin
   }
   rows.sort((a, b) => a[0] - b[0]);
   writeFileSync(join(outDir, 'events.csv'), [EVENT_CSV_HEADER, ...rows.map((r) => r[1])].join('\n') + '\n');
-  return counts;
+  return { counts, rows: rows.map((r) => r[1]) };
 }
 
 /**

@@ -23,3 +23,6 @@ export const PROBE_TIMEOUT_MS = 2_000;
 
 /** Edge fetches one viewer may have in flight; the rest wait their turn (see checkDeadlines). */
 export const MAX_FALLBACKS_IN_FLIGHT = 2;
+
+/** Probes per candidate; the least RTT counts (filters connection setup and queueing). */
+export const PROBES_PER_TARGET = 2;

@@ -62,8 +62,9 @@ export function addRelayService(server: grpc.Server, c: RelayServerComponents): 
         return;
       }
       // The probe crosses the emulated link both ways, like a chunk would.
-      c.link.receive(node.id, req.senderId, req.sentAtUs, 64, () => {
-        callback(null, { responderId: node.id, pingSentAtUs: req.sentAtUs, sentAtUs: c.link.depart(node.id, 64), delayMs: node.delayMs });
+      // The answer leaves when the probe was meant to arrive: timer lateness here is not RTT.
+      c.link.receive(node.id, req.senderId, req.sentAtUs, 64, (_actualUs, intendedUs) => {
+        callback(null, { responderId: node.id, pingSentAtUs: req.sentAtUs, sentAtUs: c.link.depart(node.id, 64, intendedUs), delayMs: node.delayMs });
       });
     },
   });
