@@ -53,20 +53,28 @@ function push(url: string, seconds: number): ChildProcess {
 const exitOf = (c: ChildProcess) =>
   new Promise<number | null>((r) => (c.exitCode !== null || c.signalCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code))));
 
-/** Starts `livepath <args>`; resolves lines of its stderr as they come. */
+/**
+ * Starts `livepath <args>`. waitFor resolves with the next stderr line (after the previous match)
+ * that matches, so the same message can be awaited once per mode.
+ */
 function livepath(args: string[]): { child: ChildProcess; stderr: string[]; waitFor(re: RegExp): Promise<RegExpMatchArray> } {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
-  const waiters: Array<{ re: RegExp; resolve: (m: RegExpMatchArray) => void }> = [];
-  createInterface({ input: child.stderr! }).on('line', (line) => {
-    stderr.push(line);
-    for (const w of [...waiters]) {
-      const m = w.re.exec(line);
+  let cursor = 0;
+  let waiter: { re: RegExp; resolve: (m: RegExpMatchArray) => void } | undefined;
+  const scan = () => {
+    while (waiter && cursor < stderr.length) {
+      const m = waiter.re.exec(stderr[cursor++]!);
       if (m) {
-        waiters.splice(waiters.indexOf(w), 1);
+        const w = waiter;
+        waiter = undefined;
         w.resolve(m);
       }
     }
+  };
+  createInterface({ input: child.stderr! }).on('line', (line) => {
+    stderr.push(line);
+    scan();
   });
   child.stdout!.resume();
   return {
@@ -74,10 +82,9 @@ function livepath(args: string[]): { child: ChildProcess; stderr: string[]; wait
     stderr,
     waitFor: (re) =>
       new Promise((resolve, reject) => {
-        const seen = stderr.map((l) => re.exec(l)).find(Boolean);
-        if (seen) return resolve(seen);
-        waiters.push({ re, resolve });
-        void exitOf(child).then(() => setImmediate(() => reject(new Error(`livepath exited before printing ${re}:\n${stderr.join('\n')}`))));
+        waiter = { re, resolve };
+        scan();
+        void exitOf(child).then(() => setImmediate(() => waiter?.re === re && reject(new Error(`livepath exited before printing ${re}:\n${stderr.join('\n')}`))));
       }),
   };
 }
@@ -134,18 +141,26 @@ describe('real video over RTMP', { skip, timeout: 4 * RUN_TIMEOUT_MS }, () => {
     assert.equal(await portOpen(port), false, 'nginx is gone after Ctrl-C');
   });
 
-  it('carries a 10 s broadcast to every viewer; recordings play and equal the origin output; the late joiner starts at a keyframe', { timeout: RUN_TIMEOUT_MS }, async () => {
+  it('carries a 10 s broadcast to every viewer on both paths; recordings play and equal the origin output; the late joiner starts at a keyframe', { timeout: 2 * RUN_TIMEOUT_MS }, async () => {
     const out = join(dir, 'full');
-    const rec = join(dir, 'full-rec');
-    const run = livepath(['run', 'video-rtmp', '--mode', 'cdn', '--out', out, '--record', rec, '--quiet']);
+    const recRoot = join(dir, 'full-rec');
+    // --mode both: one broadcast per mode (cdn, then p2p), each pushed when the origin attaches.
+    const run = livepath(['run', 'video-rtmp', '--mode', 'both', '--out', out, '--record', recRoot, '--quiet']);
     const [, url] = await run.waitFor(/push to (rtmp:\S+)/);
-    await run.waitFor(/origin attached to the ingest/);
-    const wrong = push(url!.replace(/[^/]+$/, 'not-the-key'), 1);
-    assert.notEqual(await exitOf(wrong), 0, 'a push with a wrong key is refused');
-    const broadcaster = push(url!, PUSH_SECONDS);
-    assert.equal(await exitOf(broadcaster), 0);
+    for (const mode of ['cdn', 'p2p']) {
+      await run.waitFor(/origin attached to the ingest/);
+      if (mode === 'cdn') {
+        const wrong = push(url!.replace(/[^/]+$/, 'not-the-key'), 1);
+        assert.notEqual(await exitOf(wrong), 0, 'a push with a wrong key is refused');
+      }
+      const broadcaster = push(url!, PUSH_SECONDS);
+      assert.equal(await exitOf(broadcaster), 0);
+    }
     assert.equal(await exitOf(run.child), 0, run.stderr.join('\n'));
+    for (const mode of ['cdn', 'p2p']) checkRecordings(join(recRoot, mode), join(out, mode));
+  });
 
+  function checkRecordings(rec: string, out: string): void {
     for (const v of ['v1', 'v2', 'v3']) {
       const file = join(rec, `${v}.ts`);
       assert.deepEqual(streamTypes(file), ['audio', 'video'], `${v} has video and audio`);
@@ -170,7 +185,7 @@ describe('real video over RTMP', { skip, timeout: 4 * RUN_TIMEOUT_MS }, () => {
     assert.equal(summary.ingest.endedEarly, undefined);
     assert.ok(summary.ingestDelayMs.count >= PUSH_SECONDS / CHUNK_S - 1, `ingest delay of every chunk (${summary.ingestDelayMs.count})`);
     assert.ok(summary.ingestDelayMs.p50 > 0, 'a chunk reaches the origin after its first frame was captured');
-  });
+  }
 
   it('ends the run with a clear message when the broadcaster is killed mid-push, and keeps what was recorded', { timeout: RUN_TIMEOUT_MS }, async () => {
     const out = join(dir, 'killed');
