@@ -85,6 +85,8 @@ export interface RunPlan {
   edges: EdgePlan[];
   viewers: ViewerPlan[];
   churn: ChurnEvent[];
+  /** peer-path planner budget (tracker defaults where unset) */
+  overlay: { originSlots?: number; edgeSlots?: number; maxFanout?: number };
   /**
    * One-way propagation delay between two hosts along the scenario's network (ms): shortest path
    * over links for graphs, great-circle formula + access latencies for geo. Symmetric.

@@ -38,7 +38,7 @@ export async function runTracker(o: TrackerOptions): Promise<void> {
       bitrateBps: s.bitrateBps,
       fragmentBytes: s.fragmentBytes,
       headroom: UPLOAD_HEADROOM,
-      maxFanout: MAX_FANOUT,
+      maxFanout: plan.overlay.maxFanout ?? MAX_FANOUT,
       hysteresisMs: HYSTERESIS_MS,
       hysteresisRatio: HYSTERESIS_RATIO,
       candidatesPerRound: CANDIDATES_PER_ROUND,
@@ -51,8 +51,8 @@ export async function runTracker(o: TrackerOptions): Promise<void> {
   const tracker = new Tracker(
     {
       roots: [
-        { id: plan.originId, role: 'origin', address: lookupAddress(o.directory, plan.originId), slots: o.originSlots ?? ORIGIN_SLOTS, uplinkBps: uplinkOf(plan.originId) },
-        ...plan.edges.map((e) => ({ id: e.id, role: 'edge' as const, address: lookupAddress(o.directory, e.id), slots: o.edgeSlots ?? EDGE_SLOTS, uplinkBps: uplinkOf(e.id) })),
+        { id: plan.originId, role: 'origin', address: lookupAddress(o.directory, plan.originId), slots: o.originSlots ?? plan.overlay.originSlots ?? ORIGIN_SLOTS, uplinkBps: uplinkOf(plan.originId) },
+        ...plan.edges.map((e) => ({ id: e.id, role: 'edge' as const, address: lookupAddress(o.directory, e.id), slots: o.edgeSlots ?? plan.overlay.edgeSlots ?? EDGE_SLOTS, uplinkBps: uplinkOf(e.id) })),
       ],
     },
     {

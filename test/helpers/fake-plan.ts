@@ -28,6 +28,7 @@ export function fakePlan(opts: { latencyMs?: number; uplinkBps?: number; downlin
     edges: [{ id: 'edge', parentId: 'origin' }],
     viewers: viewers.map((id) => ({ id, edgeId: 'edge', boundMs: 10, boundPropagationMs: 5, boundSerializationMs: 5, joinAtS: 0 })),
     churn: [],
+    overlay: {},
     latencyMs: (a, b) => (a === b ? 0 : (opts.latencyMs ?? 5)),
     bottleneckBps: () => opts.downlinkBps ?? 100e6,
   };

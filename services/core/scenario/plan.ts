@@ -77,6 +77,7 @@ export function buildPlan(scenario: Scenario, opts: BuildPlanOptions = {}): RunP
     edges: network.edges,
     viewers,
     churn: departures.events,
+    overlay: { ...scenario.overlay },
   };
   // Non-enumerable so deepStrictEqual compares the plan's data, not two distinct closures.
   Object.defineProperties(plan, {

@@ -179,6 +179,16 @@ const ChurnSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
+/** Peer-path knobs a tracker is configured with (its planner's budget, not the network). */
+const OverlaySchema = z.strictObject({
+  /** viewers the origin may serve directly */
+  originSlots: z.number().int().min(0).optional(),
+  /** viewers each edge may serve directly (deadline fallbacks aside) */
+  edgeSlots: z.number().int().min(0).optional(),
+  /** children per peer at most */
+  maxFanout: z.number().int().min(1).optional(),
+});
+
 const ScenarioShape = z.strictObject({
   name: Name,
   seed: z.number().int().default(DEFAULT_SEED),
@@ -188,6 +198,7 @@ const ScenarioShape = z.strictObject({
   graph: GraphSchema.optional(),
   arrivals: ArrivalsSchema.prefault({}),
   churn: z.array(ChurnSchema).default([]),
+  overlay: OverlaySchema.prefault({}),
 });
 
 export const ScenarioSchema = ScenarioShape.superRefine((s, ctx) => {
