@@ -211,8 +211,9 @@ def emit(obj):
     sys.stdout.flush()
 
 
-def serve_stdio(network, shaping):
-    emit({"event": "ready", "netem": network.netem, "docker": network.use_docker, "linkShaping": shaping,
+def serve_stdio(network, kernel_shaping):
+    # linkShaping here is what the kernel can do; the lab decides what the services use.
+    emit({"event": "ready", "netem": network.netem, "docker": network.use_docker, "linkShaping": kernel_shaping,
           "hosts": network.describe()})
     for line in sys.stdin:
         try:
@@ -362,15 +363,17 @@ def main():
         signal.signal(sig, lambda *_: sys.exit(143))
 
     netem = netem_available()
-    shaping = "kernel" if netem else "delay-only"
+    kernel_shaping = "kernel" if netem else "delay-only"
+    # Synthetic chunks carry only their size: no bytes for htb/netem to shape, so linkemu does it.
+    shaping = "linkemu" if topo.get("virtualPayload", True) else kernel_shaping
     network = Network(topo, netem, docker_works() and not args.no_docker, repo_root)
-    log("%d hosts, %d bridges; netem %s → link shaping %s; %s hosts" % (
-        len(topo["hosts"]), len(topo["switches"]), "available" if netem else "missing", shaping,
+    log("%d hosts, %d bridges; netem %s → kernel shapes %s; %s hosts" % (
+        len(topo["hosts"]), len(topo["switches"]), "available" if netem else "missing", kernel_shaping,
         "Containernet docker" if network.use_docker else "Mininet"))
     try:
         network.build()
         if args.control:
-            serve_stdio(network, shaping)
+            serve_stdio(network, kernel_shaping)
         else:
             out = args.out or os.path.join(os.path.dirname(os.path.abspath(args.topology)), "python-run")
             run_standalone(network, topo, shaping, args.mode, out)

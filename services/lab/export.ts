@@ -61,6 +61,11 @@ export interface Topology {
   /** seconds to wait after the last chunk for it to reach every viewer */
   drainS: number;
   ipBase: string;
+  /**
+   * synthetic chunks carry only their size (services/origin/synthetic.ts): no bytes for the
+   * kernel to shape, so linkemu shapes them whatever the kernel can do
+   */
+  virtualPayload: boolean;
   /** how link latency maps onto the network; see `approximation` */
   latencyModel: 'per-link' | 'star';
   /** what the kernel's latencies (netem only) get wrong, in words and figures */
@@ -144,6 +149,7 @@ export function exportTopology(scenario: Scenario, plan: RunPlan, o: ExportOptio
     durationS: plan.durationS,
     drainS: o.drainS ?? round3(1.5 + (3 * maxBoundMs) / 1000),
     ipBase: TOPOLOGY_IP_BASE,
+    virtualPayload: (plan.stream.source?.kind ?? 'synthetic') === 'synthetic',
     latencyModel,
     ...(approximation ? { approximation } : {}),
     hosts,

@@ -7,7 +7,6 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { loadScenarioFile } from '../core/scenario/load.js';
-import type { RunPlan } from '../core/types.js';
 import type { LinkShaping } from '../linkemu/emulator.js';
 import { exportTopology, type Topology } from './export.js';
 import { runOnPlacement, type BackendRunOptions, type Placement, type ProcSpec } from './local.js';
@@ -155,9 +154,8 @@ export function mininetPlacement(hosts: Record<string, MininetHost>, linkShaping
  * and bandwidth and the network carries the messages; real video (rtmp/file ingest) is shaped by
  * the kernel: htb for bandwidth, netem for delay where it exists, else linkemu for delay.
  */
-export function chooseLinkShaping(plan: RunPlan, kernel: LinkShaping): LinkShaping {
-  const source = plan.stream.source?.kind ?? 'synthetic';
-  return source === 'synthetic' ? 'linkemu' : kernel;
+export function chooseLinkShaping(topology: Pick<Topology, 'virtualPayload'>, kernel: LinkShaping): LinkShaping {
+  return topology.virtualPayload ? 'linkemu' : kernel;
 }
 
 export async function runMininet(o: BackendRunOptions): Promise<RawRunInfo> {
@@ -189,7 +187,7 @@ export async function runMininet(o: BackendRunOptions): Promise<RawRunInfo> {
   process.once('SIGTERM', onTerm);
   try {
     const ready = await network.next('ready', NETWORK_READY_TIMEOUT_MS, logPath);
-    const linkShaping = chooseLinkShaping(o.plan, ready.linkShaping);
+    const linkShaping = chooseLinkShaping(topology, ready.linkShaping);
     const placement = mininetPlacement(ready.hosts, linkShaping, o.plan.originId);
     const info = await runOnPlacement({ ...o, signal: abort.signal }, placement);
     if (networkDied) throw new MininetBackendError(`the Mininet network went away during the run; see ${logPath}`);

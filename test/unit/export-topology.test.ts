@@ -49,6 +49,10 @@ describe('exportTopology (graph)', () => {
     assert.deepEqual(t.services.find((x) => x.role === 'tracker')!.modes, ['p2p']);
   });
 
+  it('marks synthetic chunks as virtual: the kernel has no bytes of them to shape', () => {
+    assert.equal(t.virtualPayload, true);
+  });
+
   it('refuses a graph with a cycle: Linux bridges without STP would loop frames', () => {
     const cyclic = parseScenario(
       `name: loop
