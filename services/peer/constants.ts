@@ -26,3 +26,10 @@ export const MAX_FALLBACKS_IN_FLIGHT = 2;
 
 /** Probes per candidate; the least RTT counts (filters connection setup and queueing). */
 export const PROBES_PER_TARGET = 2;
+
+/**
+ * After its first assignment a peer probes the candidates the tracker then suggests, and again
+ * every few seconds: peers that joined at the same moment could not probe each other.
+ */
+export const REPROBE_FIRST_MS = 1_000;
+export const REPROBE_INTERVAL_MS = 5_000;

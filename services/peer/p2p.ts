@@ -8,7 +8,7 @@ import type { Clock } from '../linkemu/clock.js';
 import type { LinkEmulator } from '../linkemu/emulator.js';
 import type { ClientPool } from '../relay/client.js';
 import { fragmentLength, wireBytes } from '../relay/constants.js';
-import { FALLBACK_LEAD_MS, MAX_FALLBACKS_IN_FLIGHT, PLAYOUT_DELAY_MS, PROBES_PER_TARGET, PROBE_TIMEOUT_MS } from './constants.js';
+import { FALLBACK_LEAD_MS, MAX_FALLBACKS_IN_FLIGHT, PLAYOUT_DELAY_MS, PROBES_PER_TARGET, PROBE_TIMEOUT_MS, REPROBE_FIRST_MS, REPROBE_INTERVAL_MS } from './constants.js';
 import type { Viewer } from './viewer.js';
 
 const PROBE_BYTES = 64;
@@ -37,6 +37,8 @@ export class PeerAgent {
   private nextDeadlineSeq: number | undefined;
   private assignments = 0;
   private gone = false;
+  private readonly samples: RttSample[] = [];
+  private reprobeTimer: NodeJS.Timeout | undefined;
   private lastLostReportUs = 0;
   reparents = 0;
   fallbacks = 0;
@@ -51,7 +53,7 @@ export class PeerAgent {
   /** Probes candidates in two rounds, then joins and follows assignments. */
   async join(): Promise<void> {
     const id = this.viewer.id;
-    const samples: RttSample[] = [];
+    const samples = this.samples;
     for (let round = 0; round < 2 && !this.gone; round++) {
       const t0 = this.c.clock.nowUs();
       const candidates = await this.candidates(samples);
@@ -72,6 +74,8 @@ export class PeerAgent {
   /** Graceful: tell the tracker, end the children's streams. Kill: vanish without a word. */
   leave(kind: 'graceful' | 'kill'): void {
     this.gone = true;
+    clearTimeout(this.reprobeTimer);
+    clearInterval(this.reprobeTimer);
     if (kind === 'graceful') {
       this.c.tracker.leave({ peerId: this.viewer.id }, () => undefined);
       this.viewer.leave();
@@ -129,10 +133,29 @@ export class PeerAgent {
     call.on('error', done);
   }
 
+  /**
+   * Probes nodes the tracker now suggests (nearest by its coordinates, with room) and reports
+   * the RTTs: viewers that joined together could not probe each other, and the overlay changes.
+   */
+  private async reprobe(): Promise<void> {
+    if (this.gone) return;
+    const fresh = (await this.candidates(this.samples)).filter((cand) => !this.samples.some((s) => s.nodeId === cand.nodeId));
+    const results = (await Promise.all(fresh.map((cand) => this.probe(cand)))).filter((r): r is RttSample => !!r);
+    if (this.gone || results.length === 0) return;
+    this.samples.push(...results);
+    this.c.tracker.report({ peerId: this.viewer.id, lastSeq: 0, delayMs: this.viewer.node.delayMs, lateChunks: this.fallbacks, parentLost: false, rtts: results }, () => undefined);
+  }
+
   private assigned(a: Assignment): void {
     if (this.gone || !a.parent) return;
     const from = this.viewer.parentLink.current?.id;
     this.assignments++;
+    if (this.assignments === 1) {
+      this.reprobeTimer = setTimeout(() => {
+        void this.reprobe();
+        this.reprobeTimer = setInterval(() => void this.reprobe(), REPROBE_INTERVAL_MS);
+      }, REPROBE_FIRST_MS);
+    }
     if (a.fallback) this.fallback = a.fallback;
     if (this.assignments > 1) {
       this.reparents++;

@@ -66,6 +66,8 @@ interface PNode {
   reportedDelayMs: number | undefined;
   rtt: Map<string, number>;
   coord: Coordinate;
+  /** served by a root beyond its budget because no slot was free */
+  overBudget: boolean;
 }
 
 export class PlannerError extends Error {}
@@ -81,7 +83,7 @@ export class OverlayPlanner {
 
   /** A root (origin or edge) that may serve `slots` viewers directly. */
   addRoot(id: string, slots: number, uplinkBps: number, delayMs = 0): void {
-    this.nodes.set(id, { id, root: true, maxChildren: slots, uplinkBps, parent: undefined, children: [], reportedDelayMs: delayMs, rtt: new Map(), coord: newCoordinate() });
+    this.nodes.set(id, { id, root: true, maxChildren: slots, uplinkBps, parent: undefined, children: [], reportedDelayMs: delayMs, rtt: new Map(), coord: newCoordinate(), overBudget: false });
     this.rootIds.push(id);
   }
 
@@ -119,7 +121,7 @@ export class OverlayPlanner {
       }
       return;
     }
-    this.nodes.set(peerId, { id: peerId, root: false, maxChildren: slots, uplinkBps: Math.max(uplinkBps, 1), parent: undefined, children: [], reportedDelayMs: undefined, rtt: new Map(), coord: newCoordinate() });
+    this.nodes.set(peerId, { id: peerId, root: false, maxChildren: slots, uplinkBps: Math.max(uplinkBps, 1), parent: undefined, children: [], reportedDelayMs: undefined, rtt: new Map(), coord: newCoordinate(), overBudget: false });
   }
 
   /** Records what a peer measured: RTTs (moving both coordinates) and the probed nodes' delays. */
@@ -201,14 +203,28 @@ export class OverlayPlanner {
     return this.attach(v, 'parent-lost');
   }
 
-  /** One round of local improvement; returns the moves made. */
+  /**
+   * One round of local improvement; returns the moves made. Viewers the CDN serves over its
+   * budget move first, to any peer with room (offload beats a few ms); the others only when a
+   * probed candidate is clearly better (hysteresis).
+   */
   improve(maxMoves: number): Decision[] {
     const moves: Decision[] = [];
     const ids = [...this.nodes.keys()].sort();
     for (const id of ids) {
       if (moves.length >= maxMoves) break;
       const v = this.nodes.get(id)!;
-      if (v.root || !v.parent) continue;
+      if (!v.overBudget || !v.parent) continue;
+      const best = this.bestParent(v, undefined, true);
+      if (best) {
+        this.detach(v);
+        moves.push(this.place(v, best.node, best.expected, 'improve', false));
+      }
+    }
+    for (const id of ids) {
+      if (moves.length >= maxMoves) break;
+      const v = this.nodes.get(id)!;
+      if (v.root || !v.parent || v.overBudget) continue;
       const parent = this.nodes.get(v.parent)!;
       const current = this.expectedVia(parent, v, parent.children.indexOf(v.id));
       const best = this.bestParent(v, v.parent);
@@ -274,6 +290,7 @@ export class OverlayPlanner {
 
   private place(v: PNode, p: PNode, expected: number, reason: Reason, overBudget: boolean): Decision {
     v.parent = p.id;
+    v.overBudget = overBudget;
     p.children.push(v.id);
     return { peerId: v.id, parentId: p.id, reason, expectedDelayMs: expected, priority: this.subtreeSize(v), overBudget };
   }
@@ -286,7 +303,7 @@ export class OverlayPlanner {
   }
 
   /** Best parent with a free slot among the roots and the peers v probed, never in v's subtree. */
-  private bestParent(v: PNode, current: string | undefined): { node: PNode; expected: number } | undefined {
+  private bestParent(v: PNode, current: string | undefined, peersOnly = false): { node: PNode; expected: number } | undefined {
     let best: { node: PNode; expected: number } | undefined;
     const consider = (p: PNode) => {
       if (p.id === v.id) return;
@@ -297,7 +314,7 @@ export class OverlayPlanner {
       const e = this.expectedVia(p, v, position);
       if (!best || e < best.expected || (e === best.expected && p.id < best.node.id)) best = { node: p, expected: e };
     };
-    for (const id of this.rootIds) consider(this.nodes.get(id)!);
+    if (!peersOnly) for (const id of this.rootIds) consider(this.nodes.get(id)!);
     for (const id of v.rtt.keys()) {
       const p = this.nodes.get(id);
       if (p && !p.root) consider(p);
