@@ -16,7 +16,7 @@ export const FALLBACK_LEAD_MS = 450;
 export const DEADLINE_CHECK_MS = 50;
 
 /** How often a peer reports its delay to the tracker. */
-export const REPORT_INTERVAL_MS = 1_000;
+export const REPORT_INTERVAL_MS = 2_000;
 
 /** A probe without an answer after this long counts as unreachable. */
 export const PROBE_TIMEOUT_MS = 2_000;
@@ -24,12 +24,16 @@ export const PROBE_TIMEOUT_MS = 2_000;
 /** Edge fetches one viewer may have in flight; the rest wait their turn (see checkDeadlines). */
 export const MAX_FALLBACKS_IN_FLIGHT = 2;
 
-/** Probes per candidate; the least RTT counts (filters connection setup and queueing). */
-export const PROBES_PER_TARGET = 2;
+/**
+ * Probes per candidate (the least RTT counts, filtering queueing noise). The connection is set
+ * up before the first probe, so one is enough: a join storm of hundreds of viewers probing a
+ * dozen candidates each must not load the machine into late timers and inflated RTTs.
+ */
+export const PROBES_PER_TARGET = 1;
 
 /**
  * After its first assignment a peer probes the candidates the tracker then suggests, and again
  * every few seconds: peers that joined at the same moment could not probe each other.
  */
 export const REPROBE_FIRST_MS = 1_000;
-export const REPROBE_INTERVAL_MS = 5_000;
+export const REPROBE_INTERVAL_MS = 15_000;

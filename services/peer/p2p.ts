@@ -185,6 +185,8 @@ export class PeerAgent {
    * connection also pays its setup, which is not network distance).
    */
   private async probe(target: NodeAddress): Promise<RttSample | undefined> {
+    // Connect first: a probe must measure the network, not a TCP + HTTP/2 handshake.
+    if (!(await this.c.pool.ready(target.address, PROBE_TIMEOUT_MS))) return undefined;
     let best: RttSample | undefined;
     for (let i = 0; i < PROBES_PER_TARGET; i++) {
       const r = await this.probeOnce(target);

@@ -6,7 +6,7 @@ import type { Chunk } from '../gen/livepath/v1/chunk.js';
 import { RelayClient } from '../gen/livepath/v1/relay.js';
 import type { LinkEmulator } from '../linkemu/emulator.js';
 import type { Clock } from '../linkemu/clock.js';
-import { RECONNECT_MAX_MS, RECONNECT_MIN_MS, fragmentLength, wireBytes } from './constants.js';
+import { KEEP_CHUNKS, RECONNECT_MAX_MS, RECONNECT_MIN_MS, fragmentLength, wireBytes } from './constants.js';
 import type { RelayNode } from './node.js';
 
 /** One grpc-js client per address, shared by every virtual node of a process. */
@@ -25,6 +25,12 @@ export class ClientPool {
       this.clients.set(address, c);
     }
     return c;
+  }
+
+  /** Resolves once the connection to `address` is up (so a first message pays no setup). */
+  ready(address: string, timeoutMs: number): Promise<boolean> {
+    const client = this.get(address);
+    return new Promise((resolve) => client.waitForReady(Date.now() + timeoutMs, (err) => resolve(!err)));
   }
 
   close(): void {
@@ -64,6 +70,7 @@ export class ParentLink {
   private retry: NodeJS.Timeout | undefined;
   /** the first seq this node wants; set on the first chunk received */
   private firstSeq: number | undefined;
+  private resumeSeq: number | undefined;
   private priority: number;
 
   constructor(
@@ -100,9 +107,13 @@ export class ParentLink {
   /** The lowest seq at or after the first one received that this node does not hold whole. */
   nextMissingSeq(): number | undefined {
     if (this.firstSeq === undefined) return undefined;
-    let s = this.firstSeq;
+    // A pointer that only moves forward: the node forgets chunks older than its window, and a
+    // scan from the first seq would stop at a forgotten one and ask a new parent for ~40 chunks
+    // of backlog it already had (seconds of a shared uplink).
     const newest = this.c.node.newest;
+    let s = Math.max(this.resumeSeq ?? this.firstSeq, newest - KEEP_CHUNKS + 1, this.firstSeq);
     while (s <= newest && this.c.node.hasComplete(s)) s++;
+    this.resumeSeq = s;
     return s;
   }
 

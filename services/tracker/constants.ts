@@ -15,12 +15,17 @@ export const ORIGIN_SLOTS = 8;
 /** Viewers each edge serves directly in p2p mode (besides deadline fallbacks). */
 export const EDGE_SLOTS = 1;
 
-/** Re-parent only when the expected delay improves by more than this and this share. */
-export const HYSTERESIS_MS = 8;
-export const HYSTERESIS_RATIO = 0.1;
+/**
+ * Re-parent only when the expected delay improves by more than this and this share, and not
+ * within COOLDOWN_ROUNDS improvement rounds of the viewer's last move: every move disturbs the
+ * viewer's whole subtree, and reported delays are noisy, so eager moves made the tree flap.
+ */
+export const HYSTERESIS_MS = 15;
+export const HYSTERESIS_RATIO = 0.15;
+export const COOLDOWN_ROUNDS = 5;
 
 /** Candidates a joining peer probes per round (two rounds). */
-export const CANDIDATES_PER_ROUND = 8;
+export const CANDIDATES_PER_ROUND = 6;
 
 /** How often the planner looks for better parents, and how many moves a round may make. */
 export const IMPROVE_INTERVAL_MS = 2_000;

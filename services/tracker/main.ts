@@ -10,6 +10,7 @@ import { lookupAddress, type Directory } from '../runtime/directory.js';
 import { CsvAppender } from '../peer/records.js';
 import {
   CANDIDATES_PER_ROUND,
+  COOLDOWN_ROUNDS,
   EDGE_SLOTS,
   HYSTERESIS_MS,
   HYSTERESIS_RATIO,
@@ -41,6 +42,7 @@ export async function runTracker(o: TrackerOptions): Promise<void> {
       maxFanout: plan.overlay.maxFanout ?? MAX_FANOUT,
       hysteresisMs: HYSTERESIS_MS,
       hysteresisRatio: HYSTERESIS_RATIO,
+      cooldownRounds: COOLDOWN_ROUNDS,
       candidatesPerRound: CANDIDATES_PER_ROUND,
     },
     Prng.derive(plan.seed, 'tracker'),

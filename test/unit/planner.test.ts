@@ -12,6 +12,7 @@ const config: PlannerConfig = {
   maxFanout: 4,
   hysteresisMs: 8,
   hysteresisRatio: 0.1,
+  cooldownRounds: 0,
   candidatesPerRound: 8,
 };
 
@@ -108,4 +109,27 @@ test('improvement moves a viewer to a clearly better parent and then stays put (
   const moves = p.improve(10);
   assert.deepEqual(moves.map((m) => [m.peerId, m.parentId]), [['b', 'c']]);
   assert.deepEqual(p.improve(10), [], 'no flapping once placed');
+});
+
+test('a full root swaps a nearby child for a far viewer that gains much more from its slot', () => {
+  // y took the origin's only slot, z the edge's; far then finds room only under z, a long detour
+  const table: Record<string, number> = {
+    'origin|y': 5, 'edge|y': 40, 'origin|z': 7, 'edge|z': 5, 'y|z': 2,
+    'far|origin': 50, 'edge|far': 100, 'far|y': 120, 'far|z': 100, 'edge|origin': 5,
+  };
+  const oneWay = (a: string, b: string) => table[[a, b].sort().join('|')]!;
+  const p = new OverlayPlanner(config, new Prng(5));
+  p.addRoot('origin', 1, 10e9);
+  p.addRoot('edge', 1, 10e9, 3);
+  for (const id of ['y', 'z', 'far']) {
+    p.register(id, 50e6);
+    p.observe(id, ['origin', 'edge', 'y', 'z'].filter((o) => o !== id && p.has(o)).map((o) => ({ nodeId: o, rttMs: 2 * oneWay(id, o), delayMs: 0 })));
+    p.join(id);
+  }
+  assert.deepEqual([p.parentOf('y'), p.parentOf('z'), p.parentOf('far')], ['origin', 'edge', 'z']);
+  const moves = p.improve(10);
+  assert.equal(p.parentOf('far'), 'origin', JSON.stringify(moves));
+  assert.equal(p.parentOf('y'), 'z', 'y moved to its best other parent');
+  assert.deepEqual(p.checkInvariants(), []);
+  assert.deepEqual(p.improve(10), [], 'and it does not swap back');
 });

@@ -34,6 +34,8 @@ export interface PlannerConfig {
   maxFanout: number;
   hysteresisMs: number;
   hysteresisRatio: number;
+  /** improvement rounds a viewer stays put after a move (each move disturbs its whole subtree) */
+  cooldownRounds: number;
   /** candidates probed per round of a join */
   candidatesPerRound: number;
 }
@@ -68,6 +70,8 @@ interface PNode {
   coord: Coordinate;
   /** served by a root beyond its budget because no slot was free */
   overBudget: boolean;
+  /** improvement round of the last change of parent (moves cool down for a few rounds) */
+  movedAtRound: number;
 }
 
 export class PlannerError extends Error {}
@@ -75,6 +79,7 @@ export class PlannerError extends Error {}
 export class OverlayPlanner {
   private readonly nodes = new Map<string, PNode>();
   private readonly rootIds: string[] = [];
+  private round = 0;
 
   constructor(
     readonly config: PlannerConfig,
@@ -83,7 +88,7 @@ export class OverlayPlanner {
 
   /** A root (origin or edge) that may serve `slots` viewers directly. */
   addRoot(id: string, slots: number, uplinkBps: number, delayMs = 0): void {
-    this.nodes.set(id, { id, root: true, maxChildren: slots, uplinkBps, parent: undefined, children: [], reportedDelayMs: delayMs, rtt: new Map(), coord: newCoordinate(), overBudget: false });
+    this.nodes.set(id, { id, root: true, maxChildren: slots, uplinkBps, parent: undefined, children: [], reportedDelayMs: delayMs, rtt: new Map(), coord: newCoordinate(), overBudget: false, movedAtRound: -Infinity });
     this.rootIds.push(id);
   }
 
@@ -121,7 +126,7 @@ export class OverlayPlanner {
       }
       return;
     }
-    this.nodes.set(peerId, { id: peerId, root: false, maxChildren: slots, uplinkBps: Math.max(uplinkBps, 1), parent: undefined, children: [], reportedDelayMs: undefined, rtt: new Map(), coord: newCoordinate(), overBudget: false });
+    this.nodes.set(peerId, { id: peerId, root: false, maxChildren: slots, uplinkBps: Math.max(uplinkBps, 1), parent: undefined, children: [], reportedDelayMs: undefined, rtt: new Map(), coord: newCoordinate(), overBudget: false, movedAtRound: -Infinity });
   }
 
   /** Records what a peer measured: RTTs (moving both coordinates) and the probed nodes' delays. */
@@ -209,6 +214,7 @@ export class OverlayPlanner {
    * probed candidate is clearly better (hysteresis).
    */
   improve(maxMoves: number): Decision[] {
+    this.round++;
     const moves: Decision[] = [];
     const ids = [...this.nodes.keys()].sort();
     for (const id of ids) {
@@ -221,10 +227,14 @@ export class OverlayPlanner {
         moves.push(this.place(v, best.node, best.expected, 'improve', false));
       }
     }
+    for (const rootId of this.rootIds) {
+      if (moves.length + 2 > maxMoves) break;
+      moves.push(...this.exchangeAtRoot(this.nodes.get(rootId)!));
+    }
     for (const id of ids) {
       if (moves.length >= maxMoves) break;
       const v = this.nodes.get(id)!;
-      if (v.root || !v.parent || v.overBudget) continue;
+      if (v.root || !v.parent || v.overBudget || this.round - v.movedAtRound <= this.config.cooldownRounds) continue;
       const parent = this.nodes.get(v.parent)!;
       const current = this.expectedVia(parent, v, parent.children.indexOf(v.id));
       const best = this.bestParent(v, v.parent);
@@ -235,6 +245,39 @@ export class OverlayPlanner {
       }
     }
     return moves;
+  }
+
+  /**
+   * A root's slots are the most valuable: whoever joined first took them. When a viewer X would
+   * gain much more from a full root's slot than some child Y of it loses by moving to its best
+   * other parent, they exchange (an OMNI-style local transformation).
+   */
+  private exchangeAtRoot(root: PNode): Decision[] {
+    if (root.children.length < root.maxChildren || root.children.length === 0) return [];
+    const position = root.children.length - 1;
+    let bestX: { node: PNode; gain: number } | undefined;
+    for (const v of this.nodes.values()) {
+      if (v.root || !v.parent || v.parent === root.id) continue;
+      const p = this.nodes.get(v.parent)!;
+      const gain = this.expectedVia(p, v, p.children.indexOf(v.id)) - this.expectedVia(root, v, position);
+      if (!bestX || gain > bestX.gain) bestX = { node: v, gain };
+    }
+    if (!bestX || bestX.gain <= this.config.hysteresisMs) return [];
+    const x = bestX.node;
+    let bestY: { node: PNode; regret: number; to: PNode; expected: number } | undefined;
+    for (const yId of root.children) {
+      const y = this.nodes.get(yId)!;
+      if (y.root || this.isInSubtree(x, y)) continue;
+      const alt = this.bestParent(y, undefined, true, new Set([root.id]));
+      if (!alt || this.isInSubtree(alt.node, x)) continue;
+      const regret = alt.expected - this.expectedVia(root, y, root.children.indexOf(y.id));
+      if (!bestY || regret < bestY.regret) bestY = { node: y, regret, to: alt.node, expected: alt.expected };
+    }
+    if (!bestY || bestX.gain - bestY.regret <= Math.max(this.config.hysteresisMs, this.config.hysteresisRatio * bestX.gain)) return [];
+    this.detach(bestY.node);
+    const moved = this.place(bestY.node, bestY.to, bestY.expected, 'improve', false);
+    this.detach(x);
+    return [moved, this.place(x, root, this.expectedVia(root, x, root.children.length), 'improve', false)];
   }
 
   /** Planner's estimate of a node's delay (ms): reported when known, else derived from its parent. */
@@ -291,6 +334,7 @@ export class OverlayPlanner {
   private place(v: PNode, p: PNode, expected: number, reason: Reason, overBudget: boolean): Decision {
     v.parent = p.id;
     v.overBudget = overBudget;
+    v.movedAtRound = this.round;
     p.children.push(v.id);
     return { peerId: v.id, parentId: p.id, reason, expectedDelayMs: expected, priority: this.subtreeSize(v), overBudget };
   }
@@ -303,10 +347,10 @@ export class OverlayPlanner {
   }
 
   /** Best parent with a free slot among the roots and the peers v probed, never in v's subtree. */
-  private bestParent(v: PNode, current: string | undefined, peersOnly = false): { node: PNode; expected: number } | undefined {
+  private bestParent(v: PNode, current: string | undefined, peersOnly = false, exclude?: Set<string>): { node: PNode; expected: number } | undefined {
     let best: { node: PNode; expected: number } | undefined;
     const consider = (p: PNode) => {
-      if (p.id === v.id) return;
+      if (p.id === v.id || exclude?.has(p.id)) return;
       const position = p.id === current ? p.children.indexOf(v.id) : p.children.length;
       if (p.id !== current && p.children.length >= p.maxChildren) return;
       if (!p.root && !p.parent) return; // not attached itself
