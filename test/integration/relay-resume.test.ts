@@ -36,12 +36,14 @@ test('resume after a re-parent asks for the next missing seq, even past the forg
   const parent = new ParentLink({ streamId: 'live', fromLive: true }, { node: viewer, link, clock: systemClock, pool, onSubscribed: (_p, from) => asked.push(from) });
   try {
     parent.attach({ id: 'edge', address: server.address });
+    await until(() => edge.childCount === 1, 'the subscription to reach the edge');
     const total = KEEP_CHUNKS + 20;
     for (let s = 0; s < total; s++) {
       edge.accept(chunk(s), systemClock.nowUs());
       origin.accept(chunk(s), systemClock.nowUs());
     }
     await until(() => viewer.hasComplete(total - 1), 'the viewer to hold every chunk');
+    assert.equal(viewer.hasComplete(0), false, 'the first chunks have left its window');
     parent.attach({ id: 'origin', address: server.address });
     assert.deepEqual(asked, ['live', total], 'resumes right after the newest chunk it holds');
     assert.equal(parent.nextMissingSeq(), total);
