@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadPlan } from '../runtime/plan.js';
 import type { Mode } from '../core/types.js';
@@ -11,8 +12,10 @@ import { parseDirectory } from '../runtime/directory.js';
 import { runOrigin } from '../origin/main.js';
 import { runEdge } from '../edge/main.js';
 import { runPeers } from '../peer/main.js';
+import { runTracker } from '../tracker/main.js';
 import { defaultOutDir, runExperiment } from './run.js';
 import { formatTable } from './table.js';
+import { renderReport } from './report/render.js';
 import { assertRoot, runMininet } from './mininet.js';
 import { exportTopology } from './export.js';
 import { loadScenarioFile } from '../core/scenario/load.js';
@@ -20,6 +23,9 @@ import { createProgress } from './progress.js';
 import { prepareVideoRun, runIngestCommand } from './ingest.js';
 import { runPlay } from './play.js';
 import { runLocal } from './local.js';
+
+// grpc-js prints its own errors (e.g. "No address added") on stderr; ours say what to do instead.
+if (process.env.LIVEPATH_LOG_LEVEL !== 'debug') grpc.setLogVerbosity(grpc.logVerbosity.NONE);
 
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const DEFAULT_SCENARIO = 'world';
@@ -55,7 +61,7 @@ program
   .command('run')
   .description('run a scenario (default: the shipped world scenario) and write results + report')
   .argument('[scenario]', `scenario file, or name of a shipped one (${DEFAULT_SCENARIO}, small, metro, churn)`)
-  .addOption(new Option('--mode <mode>', 'which path to measure: cdn, p2p, or both side by side').choices(['cdn', 'p2p', 'both']).default('cdn'))
+  .addOption(new Option('--mode <mode>', 'which path to measure: cdn, p2p, or both side by side').choices(['cdn', 'p2p', 'both']).default('both'))
   .option('--out <dir>', 'results directory (default results/<timestamp>-<scenario>, linked as results/latest)')
   .option('--seed <n>', 'override the scenario seed', positiveInt('--seed'))
   .addOption(new Option('--backend <backend>', 'where the services run').choices(['local', 'mininet']).default('local'))
@@ -95,6 +101,13 @@ program
     process.stdout.write(formatTable(result.summaries) + '\n');
     if (!video.report(result.summaries)) process.exitCode = 1;
     process.stdout.write(`\nresults: ${result.out}\n`);
+    if (result.summaries.length > 0) {
+      try {
+        process.stdout.write(`report:  ${await renderReport(result.out)}\n`);
+      } catch (e) {
+        process.stderr.write(`livepath: the results are complete but the report could not be drawn: ${(e as Error).message}\n`);
+      }
+    }
     if (abort.signal.aborted) process.exitCode = 130;
   });
 
@@ -112,6 +125,14 @@ program
       mkdirSync(dirname(resolve(opts.out)), { recursive: true });
       writeFileSync(opts.out, json);
     } else process.stdout.write(json);
+  });
+
+program
+  .command('report')
+  .description('re-render report.html from the files of a finished run')
+  .argument('[dir]', 'results directory', 'results/latest')
+  .action(async (dir: string) => {
+    process.stdout.write(`${await renderReport(dir)}\n`);
   });
 
 program
@@ -177,14 +198,24 @@ serviceCommand('edge', 'service role: a CDN edge')
     await runEdge({ ...o, scenario: resolveScenario(o.scenario), directory: parseDirectory(o.directory) });
   });
 
+serviceCommand('tracker', 'service role: the tracker that assigns parents on the peer path')
+  .option('--directory <list>', 'addresses of the origin and edges: ID=HOST:PORT,…', '')
+  .option('--origin-slots <n>', 'viewers the origin may serve directly', positiveInt('--origin-slots'))
+  .option('--edge-slots <n>', 'viewers each edge may serve directly', positiveInt('--edge-slots'))
+  .action(async (o: ServiceCliOptions & { directory: string; originSlots?: number; edgeSlots?: number }) => {
+    await runTracker({ ...o, scenario: resolveScenario(o.scenario), directory: parseDirectory(o.directory) });
+  });
+
 serviceCommand('peers', 'service role: a process hosting many virtual viewers')
   .option('--viewers <ids>', 'comma-separated viewer ids to host')
   .option('--viewer-index <n>', 'host the n-th slice of the scenario viewers', positiveInt('--viewer-index'))
   .option('--viewers-per-host <n>', 'size of a slice', positiveInt('--viewers-per-host'))
   .addOption(new Option('--mode <mode>', 'cdn: viewers pull from their edge; p2p: from parents the tracker assigns').choices(['cdn', 'p2p']).default('cdn'))
-  .option('--record <dir>', 'write each viewer\'s received chunks, in seq order from its first keyframe, to <dir>/<viewer>.ts')
   .option('--directory <list>', 'addresses of other nodes: ID=HOST:PORT,…', '')
-  .action(async (o: ServiceCliOptions & { viewers?: string; viewerIndex?: number; viewersPerHost?: number; mode: 'cdn' | 'p2p'; directory: string }) => {
+  .option('--tracker <host:port>', 'tracker address (p2p mode)')
+  .addOption(new Option('--advertise <host:port>', 'address children reach this process at (default: its listen address)').env('LIVEPATH_ADVERTISE_ADDRESS'))
+  .option('--record <dir>', 'write each viewer\'s received chunks, in seq order from its first keyframe, to <dir>/<viewer>.ts')
+  .action(async (o: ServiceCliOptions & { viewers?: string; viewerIndex?: number; viewersPerHost?: number; mode: 'cdn' | 'p2p'; directory: string; tracker?: string; advertise?: string }) => {
     await runPeers({
       ...o,
       scenario: resolveScenario(o.scenario),
