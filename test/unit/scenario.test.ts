@@ -3,6 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { DEFAULT_FRAGMENT_BYTES } from '../../services/core/constants.js';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,7 +73,7 @@ test('the base scenarios are valid and get their defaults', () => {
   assert.equal(geo.geo?.pathInflation, 1.5);
   assert.equal(geo.geo?.fiberKmPerMs, 200);
   assert.deepEqual(geo.geo?.accessLatencyMs, { broadcaster: 1, origin: 0.5, edge: 0.5, peer: 4 });
-  assert.equal(geo.stream.fragmentBytes, 4096);
+  assert.equal(geo.stream.fragmentBytes, DEFAULT_FRAGMENT_BYTES);
   assert.equal(geo.stream.keyframeIntervalChunks, 1);
   assert.equal(geo.geo?.origin.uplinkBps, 10e9); // YAML float 10e9 accepted
   assert.deepEqual(geo.arrivals, { spreadS: 0 });
