@@ -43,5 +43,7 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
   fi
 fi
 
-mapfile -t files < <(find dist/test -name '*.test.js' | sort)
-node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+# Tests run from their TypeScript sources (tsx), beside the fixtures and scripts they read; the
+# CLI they start runs from dist/, built above.
+mapfile -t files < <(find test -name '*.test.ts' | sort)
+node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"

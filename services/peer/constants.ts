@@ -35,5 +35,5 @@ export const PROBES_PER_TARGET = 1;
  * After its first assignment a peer probes the candidates the tracker then suggests, and again
  * every few seconds: peers that joined at the same moment could not probe each other.
  */
-export const REPROBE_FIRST_MS = 1_000;
+export const REPROBE_FIRST_MS = 500;
 export const REPROBE_INTERVAL_MS = 15_000;

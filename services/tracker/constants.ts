@@ -30,3 +30,6 @@ export const CANDIDATES_PER_ROUND = 6;
 /** How often the planner looks for better parents, and how many moves a round may make. */
 export const IMPROVE_INTERVAL_MS = 2_000;
 export const IMPROVE_MAX_MOVES_SHARE = 0.1;
+
+/** Moves a report carrying new RTTs may trigger at once (the periodic round does the rest). */
+export const IMPROVE_ON_REPORT_MAX_MOVES = 2;

@@ -30,7 +30,7 @@ export interface TrackerOptions extends ShellOptions {
 }
 
 export async function runTracker(o: TrackerOptions): Promise<void> {
-  const shell = createShell(o);
+  const shell = createShell(o, 'tracker');
   const { plan, log, control } = shell;
   const s = plan.stream;
   const planner = new OverlayPlanner(
@@ -49,6 +49,9 @@ export async function runTracker(o: TrackerOptions): Promise<void> {
   );
   const samples = shell.outDir ? new CsvAppender(join(shell.outDir, `${shell.proc}.proximity.csv`), 'peer,node,rttMs') : undefined;
   const decisions = shell.outDir ? new CsvAppender(join(shell.outDir, `${shell.proc}.decisions.csv`), 'atUs,peer,parent,reason,expectedDelayMs,overBudget') : undefined;
+  const assignments = shell.metrics.trackerAssignmentsTotal;
+  // Every reason exported from the start, at 0: a dashboard shows "none yet", not "No data".
+  for (const reason of ['join', 'parent-lost', 'improve'] as const) assignments.inc({ reason }, 0);
   const uplinkOf = (id: string) => plan.hosts.get(id)?.uplinkBps ?? 10e9;
   const tracker = new Tracker(
     {
@@ -61,7 +64,10 @@ export async function runTracker(o: TrackerOptions): Promise<void> {
       planner,
       log,
       onSample: (peer, node, rttMs) => samples?.row([peer, node, rttMs.toFixed(3)]),
-      onDecision: (d) => decisions?.row([shell.clock.nowUs(), d.peerId, d.parentId, d.reason, d.expectedDelayMs.toFixed(3), d.overBudget ? 1 : 0]),
+      onDecision: (d) => {
+        assignments.inc({ reason: d.reason });
+        decisions?.row([shell.clock.nowUs(), d.peerId, d.parentId, d.reason, d.expectedDelayMs.toFixed(3), d.overBudget ? 1 : 0]);
+      },
     },
   );
   const server = await startServer(o.listen, (srv) => tracker.addTo(srv));
@@ -77,5 +83,6 @@ export async function runTracker(o: TrackerOptions): Promise<void> {
   shell.onStop(() => server.stop());
   shell.onStop(() => clearInterval(improver));
   log.info({ address: server.address }, 'tracker ready');
-  control.emit({ event: 'ready', proc: shell.proc, address: server.address });
+  shell.metrics.sampleOnScrape({ trackerPeers: () => tracker.peerCount });
+  await shell.ready(server.address);
 }

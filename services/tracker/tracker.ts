@@ -16,6 +16,7 @@ import {
   type ReportResponse,
 } from '../gen/livepath/v1/tracker.js';
 import { OverlayPlanner, type Decision } from '../core/overlay/planner.js';
+import { IMPROVE_ON_REPORT_MAX_MOVES } from './constants.js';
 
 export interface TrackerInit {
   /** roots with their addresses: origin first, then edges */
@@ -66,7 +67,12 @@ export class Tracker {
         const r = call.request;
         if (this.c.planner.has(r.peerId)) {
           this.c.planner.report(r.peerId, r.delayMs);
-          if (r.rtts.length > 0) this.observe(r.peerId, r.rtts);
+          if (r.rtts.length > 0) {
+            this.observe(r.peerId, r.rtts);
+            // New measurements may give a CDN-served viewer a peer parent: act on them now
+            // rather than at the next periodic round.
+            this.improve(IMPROVE_ON_REPORT_MAX_MOVES, false);
+          }
           if (r.parentLost) {
             const d = this.c.planner.parentLost(r.peerId);
             if (d) this.send(d);
@@ -82,8 +88,8 @@ export class Tracker {
   }
 
   /** One round of overlay improvement. */
-  improve(maxMoves: number): number {
-    const moves = this.c.planner.improve(maxMoves);
+  improve(maxMoves: number, periodic = true): number {
+    const moves = this.c.planner.improve(maxMoves, periodic);
     moves.forEach((d) => this.send(d));
     return moves.length;
   }

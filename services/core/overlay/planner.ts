@@ -213,8 +213,9 @@ export class OverlayPlanner {
    * budget move first, to any peer with room (offload beats a few ms); the others only when a
    * probed candidate is clearly better (hysteresis).
    */
-  improve(maxMoves: number): Decision[] {
-    this.round++;
+  improve(maxMoves: number, periodic = true): Decision[] {
+    // Cooldowns count periodic rounds only, not the extra ones new measurements trigger.
+    if (periodic) this.round++;
     const moves: Decision[] = [];
     const ids = [...this.nodes.keys()].sort();
     for (const id of ids) {
