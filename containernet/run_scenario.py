@@ -279,7 +279,7 @@ def run_standalone(network, topo, shaping, mode, out):
     os.makedirs(logs, exist_ok=True)
     ips = {h["id"]: h["ip"].split("/")[0] for h in topo["hosts"]}
     common = ["--scenario", topo["scenarioPath"], "--seed", str(topo["seed"]), "--out", raw,
-              "--link-shaping", shaping, "--control", "stdio"]
+              "--link-shaping", shaping, "--control", "stdio", "--metrics-port", "0"]
     directory, services = {}, []
     try:
         tracker = None

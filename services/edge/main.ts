@@ -13,7 +13,7 @@ export interface EdgeOptions extends ShellOptions {
 }
 
 export async function runEdge(o: EdgeOptions): Promise<void> {
-  const shell = createShell(o);
+  const shell = createShell(o, 'edge');
   const { plan, clock, link, log, control } = shell;
   const edgePlan = plan.edges.find((e) => e.id === o.node);
   if (!edgePlan) throw new UnknownEdgeError(o.node, plan.edges.map((e) => e.id));
@@ -29,7 +29,8 @@ export async function runEdge(o: EdgeOptions): Promise<void> {
   shell.onStop(() => parent.stop());
   parent.attach({ id: edgePlan.parentId, address: lookupAddress(o.directory, edgePlan.parentId) });
   log.info({ address: server.address, parent: edgePlan.parentId }, 'edge ready');
-  control.emit({ event: 'ready', proc: shell.proc, address: server.address });
+  shell.metrics.sampleOnScrape({ relays: () => [node] });
+  await shell.ready(server.address);
 }
 
 export class UnknownEdgeError extends Error {

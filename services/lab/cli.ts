@@ -23,6 +23,10 @@ import { createProgress } from './progress.js';
 import { prepareVideoRun, runIngestCommand } from './ingest.js';
 import { runPlay } from './play.js';
 import { runLocal } from './local.js';
+import { kubernetesBackend, type KubernetesBackendOptions } from './kubernetes.js';
+import { probeNodesFromScenario, runProbe } from './probe.js';
+import { startPrometheus, type PrometheusRun } from './prometheus.js';
+import { allQueriesOk, checkDashboards, formatCheckResults } from './dashboards-check.js';
 
 // grpc-js prints its own errors (e.g. "No address added") on stderr; ours say what to do instead.
 if (process.env.LIVEPATH_LOG_LEVEL !== 'debug') grpc.setLogVerbosity(grpc.logVerbosity.NONE);
@@ -64,12 +68,19 @@ program
   .addOption(new Option('--mode <mode>', 'which path to measure: cdn, p2p, or both side by side').choices(['cdn', 'p2p', 'both']).default('both'))
   .option('--out <dir>', 'results directory (default results/<timestamp>-<scenario>, linked as results/latest)')
   .option('--seed <n>', 'override the scenario seed', positiveInt('--seed'))
-  .addOption(new Option('--backend <backend>', 'where the services run').choices(['local', 'mininet']).default('local'))
+  .addOption(new Option('--backend <backend>', 'where the services run').choices(['local', 'mininet', 'kubernetes']).default('local'))
+  .option('--context <name>', 'kubernetes: kubeconfig context (default: the current one)')
+  .option('--namespace <ns>', "kubernetes: namespace of the release (default: the context's)")
+  .option('--release <name>', 'kubernetes: Helm release name', 'livepath')
+  .option('--install', 'kubernetes: helm install the release when it is missing')
   .option('--viewers-per-host <n>', 'virtual viewers per peers process', positiveInt('--viewers-per-host'))
   .option('--quiet', 'no progress output')
   .option('--record <dir>', 'write what each viewer (and the origin) received as <dir>/<viewer>.ts (real-video scenarios)')
   .option('--rtmp-url <url>', 'rtmp source: pull from this ingest (e.g. one `livepath ingest` started) instead of starting nginx')
-  .action(async (scenarioArg: string | undefined, opts: { mode: string; out?: string; seed?: number; backend: string; viewersPerHost?: number; quiet?: boolean; record?: string; rtmpUrl?: string }) => {
+  .option('--prometheus', 'start a Prometheus for the run that scrapes every process (data in <out>/prometheus/)')
+  .option('--prometheus-bin <path>', 'the prometheus binary (default: prometheus on PATH)')
+  .option('--prometheus-keep <s>', 'keep Prometheus up this many seconds after the run, to look at it', positiveInt('--prometheus-keep'), 0)
+  .action(async (scenarioArg: string | undefined, opts: { mode: string; out?: string; seed?: number; backend: string; viewersPerHost?: number; quiet?: boolean; record?: string; rtmpUrl?: string; prometheus?: boolean; prometheusBin?: string; prometheusKeep: number }) => {
     if (opts.backend === 'mininet') assertRoot();
     const scenarioPath = resolveScenario(scenarioArg);
     const plan = loadPlan(scenarioPath, opts.seed);
@@ -86,17 +97,28 @@ program
     });
     const progress = createProgress(!opts.quiet);
     process.stderr.write(`livepath: ${plan.scenarioName} (seed ${plan.seed}): ${plan.viewers.length} viewers, ${plan.edges.length} edges, ${plan.durationS} s, mode ${opts.mode} → ${out}\n`);
+    let prometheus: PrometheusRun | undefined;
+    if (opts.prometheus) {
+      prometheus = await startPrometheus({ outDir: out, bin: opts.prometheusBin });
+      process.stderr.write(`livepath: Prometheus at ${prometheus.url} (data in ${join(resolve(out), 'prometheus')})\n`);
+    }
     const video = await prepareVideoRun(plan, { modes, record: opts.record && resolve(opts.record), rtmpUrl: opts.rtmpUrl });
     const result = await runExperiment({
       plan,
-      backend: video.wrap(opts.backend === 'mininet' ? runMininet : runLocal),
+      backend: video.wrap(opts.backend === 'mininet' ? runMininet : opts.backend === 'kubernetes' ? kubernetesBackend(opts as KubernetesBackendOptions) : runLocal),
       scenarioPath,
       modes,
       out,
       viewersPerHost: opts.viewersPerHost,
       signal: abort.signal,
       progress: (mode, p) => progress.update(mode, p),
-    }).finally(() => video.stop());
+      prometheus,
+    })
+      .catch(async (e: unknown) => {
+        await prometheus?.stop();
+        throw e;
+      })
+      .finally(() => video.stop());
     progress.stop();
     process.stdout.write(formatTable(result.summaries) + '\n');
     if (!video.report(result.summaries)) process.exitCode = 1;
@@ -108,7 +130,37 @@ program
         process.stderr.write(`livepath: the results are complete but the report could not be drawn: ${(e as Error).message}\n`);
       }
     }
+    if (prometheus) {
+      await keepPrometheus(prometheus, opts.prometheusKeep, abort.signal);
+      await prometheus.stop();
+    }
     if (abort.signal.aborted) process.exitCode = 130;
+  });
+
+/** --prometheus-keep: the run is over, its Prometheus stays up for a user to look (Ctrl-C ends it). */
+async function keepPrometheus(prometheus: PrometheusRun, seconds: number, signal: AbortSignal): Promise<void> {
+  if (seconds <= 0 || signal.aborted) return;
+  process.stderr.write(`livepath: Prometheus stays up at ${prometheus.url} for ${seconds} s (Ctrl-C to stop it)\n`);
+  await new Promise<void>((done) => {
+    const timer = setTimeout(done, seconds * 1000);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      done();
+    }, { once: true });
+  });
+}
+
+program
+  .command('dashboards')
+  .description('the Grafana dashboards in grafana/')
+  .command('check')
+  .description("run every dashboard panel's query against a Prometheus; exit 1 when one errors or returns no series")
+  .requiredOption('--prometheus <url>', 'Prometheus base URL, e.g. the one `livepath run --prometheus` prints')
+  .option('--dashboards <dir>', 'folder of dashboard JSON files (default: the dashboards livepath ships)')
+  .action(async (o: { prometheus: string; dashboards?: string }) => {
+    const results = await checkDashboards({ prometheusUrl: o.prometheus, dashboardsDir: o.dashboards });
+    process.stdout.write(formatCheckResults(results) + '\n');
+    if (!allQueriesOk(results)) process.exitCode = 1;
   });
 
 program
@@ -158,8 +210,10 @@ function serviceCommand(name: string, description: string): Command {
     .requiredOption('--scenario <file>', 'scenario file (the same one every process of the run uses)')
     .option('--seed <n>', 'override the scenario seed', positiveInt('--seed'))
     .option('--listen <host:port>', 'gRPC listen address (port 0 = any free port)', '0.0.0.0:7000')
-    .option('--out <dir>', 'directory for raw records')
+    .addOption(new Option('--out <dir>', 'directory for raw records').env('LIVEPATH_RESULTS_DIR'))
     .option('--proc <name>', 'name of this process in logs and raw files', name)
+    .option('--metrics-port <n>', 'serve Prometheus metrics on this port (0 = any free port)', positiveInt('--metrics-port'), 9464)
+    .option('--metrics-host <addr>', 'address the metrics server listens on (default: the host of --listen)')
     .addOption(new Option('--control <how>', 'stdio: driven by the lab over stdin/stdout; standalone: start now, stop on SIGTERM').choices(['stdio', 'standalone']).default('standalone'))
     .addOption(
       new Option('--link-shaping <how>', 'linkemu: latency + bandwidth in user space; delay-only: latency here, bandwidth by the kernel (htb); kernel: the network does both (netem)')
@@ -177,6 +231,8 @@ interface ServiceCliOptions {
   proc: string;
   control: 'stdio' | 'standalone';
   linkShaping: LinkShaping;
+  metricsPort: number;
+  metricsHost?: string;
 }
 
 serviceCommand('origin', 'service role: the origin with its broadcaster (synthetic, or real video over RTMP / from a file)')
@@ -222,6 +278,22 @@ serviceCommand('peers', 'service role: a process hosting many virtual viewers')
       directory: parseDirectory(o.directory),
       viewers: o.viewers?.split(',').filter(Boolean),
     });
+  });
+
+program
+  .command('probe')
+  .description("check a node relays the stream: exit 0 once a chunk fragment arrives, 1 after --seconds (the chart's helm test)")
+  .requiredOption('--address <host:port>', 'Relay (gRPC) address of an origin, edge or peers host')
+  .option('--node <ids>', 'node id(s) to subscribe to, comma-separated (default: the only node of an origin or edge)')
+  .addOption(new Option('--scenario <file>', 'peers host: probe the viewers of slice --viewer-index of this scenario').env('LIVEPATH_SCENARIO'))
+  .option('--viewer-index <n>', 'with --scenario: the slice the host serves', positiveInt('--viewer-index'), 0)
+  .addOption(new Option('--viewers-per-host <n>', 'with --scenario: size of a slice').argParser(positiveInt('--viewers-per-host')).env('LIVEPATH_VIEWERS_PER_HOST'))
+  .addOption(new Option('--seconds <n>', 'how long to wait for a fragment').argParser(positiveInt('--seconds')).default(10).env('LIVEPATH_PROBE_SECONDS'))
+  .action(async (o: { address: string; node?: string; scenario?: string; viewerIndex: number; viewersPerHost?: number; seconds: number }) => {
+    const nodes = o.node ? o.node.split(',').filter(Boolean) : o.scenario ? probeNodesFromScenario(resolveScenario(o.scenario), o.viewerIndex, o.viewersPerHost) : [];
+    const r = await runProbe({ address: o.address, nodes, seconds: o.seconds });
+    (r.ok ? process.stdout : process.stderr).write(`livepath probe: ${r.message}\n`);
+    process.exit(r.ok ? 0 : 1);
   });
 
 program

@@ -27,6 +27,8 @@ export interface BackendRunOptions {
   /** more options for the origin (the ingest: --rtmp-url, --record, …) and for every peers process (--record) */
   extraOriginArgs?: string[];
   extraPeerArgs?: string[];
+  /** told about each process once it is ready (e.g. to register its metrics with Prometheus) */
+  onServiceReady?: (spec: ProcSpec, p: ServiceProcess) => void | Promise<void>;
 }
 
 /** One service process of a run. */
@@ -93,7 +95,8 @@ export async function runOnPlacement(o: BackendRunOptions, placement: Placement)
     }
     o.onProgress?.({ produced, total, received: [...received.values()].reduce((a, b) => a + b, 0) });
   };
-  const common = ['--scenario', o.scenarioPath, '--seed', String(plan.seed), '--out', o.rawDir, '--link-shaping', placement.linkShaping];
+  // Metrics on any free port of the process' own address: several processes share a host.
+  const common = ['--scenario', o.scenarioPath, '--seed', String(plan.seed), '--out', o.rawDir, '--link-shaping', placement.linkShaping, '--metrics-port', '0'];
   const start = (spec: ProcSpec, args: string[]) =>
     spawnService({
       proc: spec.proc,
@@ -101,8 +104,9 @@ export async function runOnPlacement(o: BackendRunOptions, placement: Placement)
       logDir: o.logDir,
       onEvent,
       prefix: placement.prefix?.(spec),
-    }).then((p) => {
+    }).then(async (p) => {
       procs.push(p);
+      await o.onServiceReady?.(spec, p);
       return p;
     });
 

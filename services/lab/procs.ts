@@ -15,6 +15,8 @@ export interface ServiceProcess {
   proc: string;
   child: ChildProcess;
   address?: string;
+  /** where the process serves its Prometheus metrics, when it does */
+  metricsUrl?: string;
   send(c: ControlCommand): void;
   exited: Promise<number | null>;
 }
@@ -57,6 +59,7 @@ export function spawnService(o: SpawnOptions): Promise<ServiceProcess> {
       if (e.event === 'ready' && !ready) {
         ready = true;
         sp.address = e.address;
+        sp.metricsUrl = e.metricsUrl;
         resolve(sp);
       }
       o.onEvent(e);

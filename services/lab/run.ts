@@ -3,9 +3,10 @@
 import { existsSync, lstatSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { Mode, RunPlan } from '../core/types.js';
-import { runLocal, type BackendRunOptions } from './local.js';
+import { runLocal, type BackendRunOptions, type ProcSpec } from './local.js';
 import { planToJson } from './plan-json.js';
 import { summarize, type RawRunInfo, type Summary } from './summary.js';
+import type { PrometheusRun, ScrapeJob } from './prometheus.js';
 
 export type Backend = (o: BackendRunOptions) => Promise<RawRunInfo>;
 
@@ -18,7 +19,17 @@ export interface ExperimentOptions {
   viewersPerHost?: number;
   signal?: AbortSignal;
   progress?: (mode: Mode, p: { produced: number; total: number; received: number }) => void;
+  /** a Prometheus the caller started (and stops): every process of every mode becomes a target */
+  prometheus?: Pick<PrometheusRun, 'addTargets'>;
 }
+
+/** The Helm chart's job names, so one dashboard serves every backend. */
+const SCRAPE_JOB_OF_ROLE: Record<ProcSpec['role'], ScrapeJob> = {
+  origin: 'livepath-origin',
+  edge: 'livepath-edge',
+  peers: 'livepath-peer',
+  tracker: 'livepath-tracker',
+};
 
 export interface ExperimentResult {
   out: string;
@@ -51,6 +62,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
       viewersPerHost: o.viewersPerHost,
       signal: o.signal,
       onProgress: (p) => o.progress?.(mode, p),
+      onServiceReady: o.prometheus && registerTarget(o.prometheus, mode),
     });
     summaries.push(await summarize(rawDir, dir, info));
   }
@@ -60,6 +72,15 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     writeFileSync(join(out, 'comparison.json'), JSON.stringify(comparison, null, 2) + '\n');
   }
   return { out, summaries };
+}
+
+function registerTarget(prometheus: Pick<PrometheusRun, 'addTargets'>, mode: Mode): BackendRunOptions['onServiceReady'] {
+  return async (spec, p) => {
+    if (!p.metricsUrl) return;
+    const job = SCRAPE_JOB_OF_ROLE[spec.role];
+    // Target labels: `role` as the chart sets it, `mode` to tell the cdn run from the p2p run.
+    await prometheus.addTargets(job, [{ address: new URL(p.metricsUrl).host, labels: { role: job.slice('livepath-'.length), mode } }]);
+  };
 }
 
 /** results/latest → the newest run, when the run lives under a results/ folder. */

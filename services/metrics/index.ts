@@ -9,6 +9,8 @@ export {
   type MetricsServer,
   type PathLabel,
   type ReparentReason,
+  type RelayStats,
+  type ScrapeSource,
 } from './metrics.js';
 export { MetricsListenError, MetricsPortInUseError } from './errors.js';
 export { BOUNDED_LABEL_NAMES } from './constants.js';

@@ -64,6 +64,24 @@ export interface LivepathMetrics {
   trackerAssignmentsTotal: Counter<'reason'>;
   /** |measured − true| / true RTT of a proximity probe. */
   proximityRttErrorRatio: Histogram;
+  /**
+   * Reads state that already exists in the process (relay nodes' queues, children and sent bytes,
+   * the tracker's peer count) when Prometheus scrapes, so the hot paths do no metric work.
+   */
+  sampleOnScrape(source: ScrapeSource): void;
+}
+
+/** What a relay node exposes for sampling (services/relay/node.ts RelayNode). */
+export interface RelayStats {
+  readonly queuedFragments: number;
+  readonly childCount: number;
+  readonly sentBytes: number;
+}
+
+export interface ScrapeSource {
+  /** Every relay node of the process (origin: 1, edge: 1, peers: one per viewer). */
+  relays?: () => Iterable<RelayStats>;
+  trackerPeers?: () => number;
 }
 
 /** Every livepath metric name, for dashboards and tests that must not drift from the code. */
@@ -87,7 +105,7 @@ export const METRIC_NAMES = {
   trackerPeers: 'livepath_tracker_peers',
   trackerAssignmentsTotal: 'livepath_tracker_assignments_total',
   proximityRttErrorRatio: 'livepath_proximity_rtt_error_ratio',
-} as const satisfies Record<Exclude<keyof LivepathMetrics, 'registry'>, string>;
+} as const satisfies Record<Exclude<keyof LivepathMetrics, 'registry' | 'sampleOnScrape'>, string>;
 
 /**
  * Creates the metrics of one process. A process hosting many virtual peers calls this once and
@@ -110,11 +128,22 @@ export function createMetrics(init: MetricsInit): LivepathMetrics {
   ): Histogram<T> => new Histogram<T>({ name, help, labelNames, buckets: [...buckets], registers });
   const counter = <T extends string>(name: string, help: string, labelNames: readonly T[]): Counter<T> =>
     new Counter<T>({ name, help, labelNames, registers });
-  const gauge = <T extends string>(name: string, help: string, labelNames: readonly T[]): Gauge<T> =>
-    new Gauge<T>({ name, help, labelNames, registers });
+  const gauge = <T extends string>(name: string, help: string, labelNames: readonly T[], collect?: () => void): Gauge<T> =>
+    new Gauge<T>({ name, help, labelNames, registers, ...(collect && { collect }) });
   const N = METRIC_NAMES;
 
-  return {
+  // Sampled at scrape time from whatever sampleOnScrape was given; without a source the metrics
+  // keep what was set on them directly (tests, processes without relays).
+  let source: ScrapeSource = {};
+  const sumRelays = (pick: (r: RelayStats) => number): number | undefined => {
+    if (!source.relays) return undefined;
+    let n = 0;
+    for (const r of source.relays()) n += pick(r);
+    return n;
+  };
+  let sentBytesReported = 0;
+
+  const metrics: LivepathMetrics = {
     registry,
     chunkDelaySeconds: histogram(
       N.chunkDelaySeconds,
@@ -165,16 +194,37 @@ export function createMetrics(init: MetricsInit): LivepathMetrics {
       N.relayQueueFragments,
       'Fragments currently queued to children by the relays of this process.',
       [],
+      () => {
+        const n = sumRelays((r) => r.queuedFragments);
+        if (n !== undefined) metrics.relayQueueFragments.set(n);
+      },
     ),
-    relayChildren: gauge(N.relayChildren, 'Children currently subscribed to the relays of this process.', []),
-    relaySentBytesTotal: counter(N.relaySentBytesTotal, 'Chunk bytes sent to children by the relays of this process.', []),
+    relayChildren: gauge(N.relayChildren, 'Children currently subscribed to the relays of this process.', [], () => {
+      const n = sumRelays((r) => r.childCount);
+      if (n !== undefined) metrics.relayChildren.set(n);
+    }),
+    relaySentBytesTotal: new Counter({
+      name: N.relaySentBytesTotal,
+      help: 'Chunk bytes sent to children by the relays of this process.',
+      registers,
+      collect: () => {
+        // Nodes only ever add to their sentBytes: the counter follows the sum.
+        const n = sumRelays((r) => r.sentBytes);
+        if (n !== undefined && n > sentBytesReported) {
+          metrics.relaySentBytesTotal.inc(n - sentBytesReported);
+          sentBytesReported = n;
+        }
+      },
+    }),
     emulationErrorSeconds: histogram(
       N.emulationErrorSeconds,
       'Link emulation error per hop: actual minus intended delivery time.',
       [],
       EMULATION_ERROR_BUCKETS_SECONDS,
     ),
-    trackerPeers: gauge(N.trackerPeers, 'Peers currently admitted by the tracker.', []),
+    trackerPeers: gauge(N.trackerPeers, 'Peers currently admitted by the tracker.', [], () => {
+      if (source.trackerPeers) metrics.trackerPeers.set(source.trackerPeers());
+    }),
     trackerAssignmentsTotal: counter(
       N.trackerAssignmentsTotal,
       'Parent assignments sent by the tracker, by reason.',
@@ -186,7 +236,11 @@ export function createMetrics(init: MetricsInit): LivepathMetrics {
       [],
       RTT_ERROR_BUCKETS_RATIO,
     ),
+    sampleOnScrape: (s) => {
+      source = s;
+    },
   };
+  return metrics;
 }
 
 export interface MetricsServer {

@@ -9,7 +9,7 @@ export interface OriginOptions extends ShellOptions, IngestOptions {
 }
 
 export async function runOrigin(o: OriginOptions): Promise<void> {
-  const shell = createShell(o);
+  const shell = createShell(o, 'origin');
   const { plan, clock, link, log, control } = shell;
   // Real video (file / RTMP) when the scenario or --ingest asks for it; else the synthetic broadcaster.
   const ingest = await createIngest(plan, o.scenario, o, { clock, log, outDir: shell.outDir });
@@ -33,5 +33,6 @@ export async function runOrigin(o: OriginOptions): Promise<void> {
     if (c.cmd === 'start') origin.start(c.atUs);
   });
   log.info({ address: server.address, chunks: origin.chunkCount, source: ingest?.kind ?? 'synthetic', publishUrl: ingest?.publishUrl }, 'origin ready');
-  control.emit({ event: 'ready', proc: shell.proc, address: server.address });
+  shell.metrics.sampleOnScrape({ relays: () => [origin.node] });
+  await shell.ready(server.address);
 }

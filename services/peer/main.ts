@@ -13,6 +13,7 @@ import { TsRecorder } from './ts-recorder.js';
 import { mkdirSync } from 'node:fs';
 import { createTrackerClient, PeerAgent } from './p2p.js';
 import { DEADLINE_CHECK_MS, REPORT_INTERVAL_MS } from './constants.js';
+import { ViewerMetrics } from './metrics.js';
 
 export interface PeersOptions extends ShellOptions {
   listen: string;
@@ -49,9 +50,10 @@ export function selectViewers(all: ViewerPlan[], o: Pick<PeersOptions, 'viewers'
 }
 
 export async function runPeers(o: PeersOptions): Promise<void> {
-  const shell = createShell(o);
+  const shell = createShell(o, 'peer');
   const { plan, clock, link, log, control } = shell;
   const mine = selectViewers(plan.viewers, o);
+  const viewerMetrics = new ViewerMetrics(shell.metrics, plan, mine);
   const pool = new ClientPool();
   const chunks = shell.outDir ? new CsvAppender(join(shell.outDir, `${shell.proc}.chunks.csv`), CHUNK_CSV_HEADER) : undefined;
   const events = shell.outDir ? new CsvAppender(join(shell.outDir, `${shell.proc}.events.csv`), EVENT_CSV_HEADER) : undefined;
@@ -69,6 +71,7 @@ export async function runPeers(o: PeersOptions): Promise<void> {
         record: (r) => {
           received++;
           chunks?.row(chunkRow(r));
+          viewerMetrics.chunk(r);
         },
         event: (kind, detail) => events?.row([clock.nowUs(), kind, vp.id, detail]),
         recorder: recorders.get(vp.id),
@@ -96,7 +99,10 @@ export async function runPeers(o: PeersOptions): Promise<void> {
           advertise: o.advertise ?? server.address,
           uplinkBps: plan.hosts.get(v.id)?.uplinkBps ?? 0,
           lastSeq: Math.floor((plan.durationS * 1e6) / plan.stream.chunkDurationUs) - 1,
-          event: (kind, detail) => events?.row([clock.nowUs(), kind, v.id, detail]),
+          event: (kind, detail) => {
+            viewerMetrics.event(kind, detail);
+            events?.row([clock.nowUs(), kind, v.id, detail]);
+          },
         }),
       );
     }
@@ -124,6 +130,7 @@ export async function runPeers(o: PeersOptions): Promise<void> {
   });
 
   const joinViewer = (v: Viewer) => {
+    viewerMetrics.joined(v.id, clock.nowUs());
     const agent = agents.get(v.id);
     if (agent) {
       events?.row([clock.nowUs(), 'join', v.id, 'tracker']);
@@ -136,6 +143,7 @@ export async function runPeers(o: PeersOptions): Promise<void> {
   };
   const leaveViewer = (v: Viewer, kind: 'graceful' | 'kill') => {
     events?.row([clock.nowUs(), kind === 'kill' ? 'kill' : 'leave', v.id, '']);
+    viewerMetrics.left(v.id);
     const agent = agents.get(v.id);
     if (agent) agent.leave(kind);
     else if (kind === 'kill') v.kill();
@@ -155,5 +163,6 @@ export async function runPeers(o: PeersOptions): Promise<void> {
     }
   });
   log.info({ address: server.address, viewers: viewers.size, mode: o.mode }, 'peers ready');
-  control.emit({ event: 'ready', proc: shell.proc, address: server.address });
+  shell.metrics.sampleOnScrape({ relays: () => [...viewers.values()].map((v) => v.node) });
+  await shell.ready(server.address);
 }

@@ -15,6 +15,8 @@ export interface ChunkRecord {
   path: 'cdn' | 'peer';
   hops: number;
   parent: string;
+  /** size of the chunk (for delivered-bytes metrics; not written to the CSV) */
+  bytes: number;
 }
 
 export class CsvAppender {

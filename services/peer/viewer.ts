@@ -106,6 +106,7 @@ export class Viewer {
       path: last.viaPeer ? 'peer' : 'cdn',
       hops: last.hops,
       parent: last.senderId,
+      bytes: last.totalBytes,
     });
   }
 }

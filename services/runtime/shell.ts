@@ -1,6 +1,7 @@
 // What every service process does the same way: load the plan, set up the clock, link emulator,
 // logger and control channel, stop cleanly on a signal or a "stop" command, and leave its raw
-// results (chunk records, events, emulation error histogram) in --out.
+// results (chunk records, events, emulation error histogram) in --out. It also owns the process'
+// one metrics registry and serves it on --metrics-port once the service is ready.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -9,6 +10,7 @@ import { loadPlan } from './plan.js';
 import { systemClock, type Clock } from '../linkemu/clock.js';
 import { LinkEmulator, type LinkShaping } from '../linkemu/emulator.js';
 import { standaloneControl, stdioControl, type Control, type ControlCommand } from './control.js';
+import { createMetrics, startMetricsServer, type LivepathMetrics, type MetricsRole } from '../metrics/index.js';
 
 export interface ShellOptions {
   scenario: string;
@@ -17,6 +19,11 @@ export interface ShellOptions {
   proc: string;
   control: 'stdio' | 'standalone';
   linkShaping?: LinkShaping;
+  /** the service's gRPC listen address; its host is the metrics server's default host */
+  listen?: string;
+  /** serve /metrics on this port (0 = any free port); undefined = no metrics server */
+  metricsPort?: number;
+  metricsHost?: string;
 }
 
 export interface Shell {
@@ -27,17 +34,23 @@ export interface Shell {
   control: Control;
   outDir: string | undefined;
   proc: string;
+  /** The process' one registry: every virtual node of the process observes into it. */
+  metrics: LivepathMetrics;
+  /** Serves the metrics (when a port was given), then reports 'ready' with both addresses. */
+  ready(address: string): Promise<void>;
   /** Registers cleanup run on stop (in reverse order). */
   onStop(fn: () => void | Promise<void>): void;
   onCommand(fn: (c: ControlCommand) => void): void;
   stop(): Promise<void>;
 }
 
-export function createShell(o: ShellOptions): Shell {
+export function createShell(o: ShellOptions, role: MetricsRole): Shell {
   const log = pino({ name: o.proc, level: process.env.LIVEPATH_LOG_LEVEL ?? 'info' }, pino.destination(2));
   const plan = loadPlan(o.scenario, o.seed);
   const clock = systemClock;
-  const link = new LinkEmulator({ plan, mechanism: o.linkShaping ?? 'linkemu' }, { clock });
+  const metrics = createMetrics({ role });
+  const emulationError = metrics.emulationErrorSeconds;
+  const link = new LinkEmulator({ plan, mechanism: o.linkShaping ?? 'linkemu' }, { clock, onError: (s) => emulationError.observe(s) });
   if (o.out) mkdirSync(o.out, { recursive: true });
   const control = o.control === 'stdio' ? stdioControl() : standaloneControl(clock.nowUs, (e) => log.info(e));
   const stops: Array<() => void | Promise<void>> = [];
@@ -50,6 +63,19 @@ export function createShell(o: ShellOptions): Shell {
     control,
     outDir: o.out,
     proc: o.proc,
+    metrics,
+    ready: async (address) => {
+      let metricsUrl: string | undefined;
+      if (o.metricsPort !== undefined) {
+        const host = o.metricsHost ?? o.listen?.slice(0, o.listen.lastIndexOf(':')).replace(/^\[|\]$/g, '') ?? '0.0.0.0';
+        const server = await startMetricsServer(metrics.registry, { host: host || '0.0.0.0', port: o.metricsPort });
+        // Closed after everything else on stop: a scrape during the stop still gets an answer.
+        stops.unshift(() => server.close());
+        metricsUrl = server.url;
+      }
+      if (metricsUrl) log.info({ metricsUrl }, 'metrics served');
+      control.emit({ event: 'ready', proc: o.proc, address, ...(metricsUrl && { metricsUrl }) });
+    },
     onStop: (fn) => stops.push(fn),
     onCommand: (fn) => control.onCommand(fn),
     stop: () => {
