@@ -32,7 +32,8 @@ export function addRelayService(server: grpc.Server, c: RelayServerComponents): 
       const req = call.request;
       const node = c.node(req.publisherId);
       if (!node) {
-        call.destroy(toStatus(new NodeNotHereError(req.publisherId)));
+        // emit('error') sends the status; grpc-js drops a status given to destroy().
+        call.emit('error', toStatus(new NodeNotHereError(req.publisherId)));
         return;
       }
       const unsubscribe = node.subscribe(
@@ -46,7 +47,7 @@ export function addRelayService(server: grpc.Server, c: RelayServerComponents): 
         {
           write: (f) => call.write(f),
           onDrain: (cb) => call.on('drain', cb),
-          fail: (e) => call.destroy(toStatus(e)),
+          fail: (e) => call.emit('error', toStatus(e)),
           end: () => call.end(),
         },
       );
