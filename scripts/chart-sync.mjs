@@ -1,5 +1,7 @@
-// Keeps the chart's copy of the Grafana dashboards (charts/livepath/dashboards/*.json) identical to
-// the generated ones in grafana/dashboards/*.json, because Helm can only ship files inside the chart.
+// Keeps the chart's copies identical to their sources, because Helm can only ship files inside the
+// chart: the Grafana dashboards (grafana/dashboards/*.json → charts/livepath/dashboards/) and the
+// nginx-rtmp ingest config (ingest/nginx-rtmp.conf → charts/livepath/files/), so the sidecar and
+// `livepath ingest` run the same configuration.
 //   node scripts/chart-sync.mjs           copy new/changed dashboards, delete ones gone from the source
 //   node scripts/chart-sync.mjs --check   change nothing; exit 1 and list the drift (CI)
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -38,8 +40,31 @@ export function syncDashboards(opts = {}) {
   return { added, changed, removed, inSync: added.length + changed.length + removed.length === 0 };
 }
 
+export const ingestSource = join(repoRoot, 'ingest', 'nginx-rtmp.conf');
+export const ingestChartCopy = join(repoRoot, 'charts', 'livepath', 'files', 'nginx-rtmp.conf');
+
+/**
+ * Compares (and unless check is set, copies) the nginx-rtmp config into the chart.
+ * @param {{ check?: boolean }} [opts]
+ * @returns {{ inSync: boolean }}
+ */
+export function syncIngestConfig(opts = {}) {
+  const inSync = existsSync(ingestChartCopy) && readFileSync(ingestSource).equals(readFileSync(ingestChartCopy));
+  if (!inSync && !opts.check) {
+    mkdirSync(dirname(ingestChartCopy), { recursive: true });
+    copyFileSync(ingestSource, ingestChartCopy);
+  }
+  return { inSync };
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const check = process.argv.includes('--check');
+  const ingest = syncIngestConfig({ check });
+  if (check && !ingest.inSync) {
+    process.stderr.write('charts/livepath/files/nginx-rtmp.conf differs from ingest/nginx-rtmp.conf\nrun `node scripts/chart-sync.mjs` and commit the result\n');
+    process.exit(1);
+  }
+  if (!ingest.inSync) process.stdout.write('synced charts/livepath/files/nginx-rtmp.conf\n');
   const r = syncDashboards({ check });
   const lines = [
     ...r.added.map((f) => `  + ${f} (new in grafana/dashboards)`),

@@ -14,3 +14,5 @@ run(process.execPath, ['scripts/buf.mjs', 'generate']);
 if (existsSync('grafana/build.ts')) {
   run(process.execPath, ['--import', 'tsx', 'grafana/build.ts']);
 }
+// The chart ships copies of the dashboards and of the nginx-rtmp config.
+run(process.execPath, ['scripts/chart-sync.mjs']);

@@ -35,7 +35,7 @@ npm run build --silent
 # Generated code must be what the generators produce from the sources.
 node scripts/gen.mjs
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-  drift=$(git status --porcelain -- services/gen grafana/dashboards charts/livepath/dashboards)
+  drift=$(git status --porcelain -- services/gen grafana/dashboards charts/livepath/dashboards charts/livepath/files)
   if [ -n "$drift" ]; then
     echo "$drift" >&2
     echo "test: generated code drifted from its sources: run 'npm run gen' and commit the result" >&2

@@ -296,7 +296,16 @@ test('ingest: the origin pulls RTMP from its nginx-rtmp sidecar, whose config co
   const args = origin.containers[0]!.args!;
   assert.equal(args[args.indexOf('--ingest') + 1], 'rtmp');
   assert.equal(args[args.indexOf('--rtmp-url') + 1], 'rtmp://127.0.0.1:1935/live/stream');
-  assert.match(find(ms, 'ConfigMap', 'lp-livepath-ingest').data!['nginx.conf']!, /listen 1935;/);
+  const conf = find(ms, 'ConfigMap', 'lp-livepath-ingest').data!['nginx.conf']!;
+  assert.match(conf, /listen 1935;/);
+  // the same file `livepath ingest` runs, placeholders filled for the sidecar
+  assert.match(conf, /nginx-rtmp ingest for livepath/);
+  assert.match(conf, /application live \{/);
+  const directives = conf.split('\n').filter((l) => !l.trim().startsWith('#')).join('\n');
+  assert.doesNotMatch(directives, /\{\{[A-Z_]+\}\}/, 'no placeholder left outside comments');
+  assert.doesNotMatch(conf, /^load_module/m, 'module built into the default image');
+  const withModule = find(render(['--set', 'ingest.enabled=true', '--set', 'ingest.rtmpModule=/usr/lib/nginx/modules/ngx_rtmp_module.so']), 'ConfigMap', 'lp-livepath-ingest').data!['nginx.conf']!;
+  assert.match(withModule, /^load_module \/usr\/lib\/nginx\/modules\/ngx_rtmp_module\.so;/m);
   const svcPorts = (find(ms, 'Service', 'lp-livepath-origin').spec as unknown as { ports: { name: string }[] }).ports;
   assert.ok(svcPorts.some((p) => p.name === 'rtmp'));
   // Off by default: synthetic broadcaster, no sidecar.
