@@ -32,6 +32,7 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/proto ./proto
 COPY --from=build /app/scenarios ./scenarios
 COPY --from=build /app/grafana ./grafana
+COPY --from=build /app/ingest ./ingest
 USER 65532:65532
 # 7000 relay/gRPC (origin, edge, peers), 7001 tracker, 9464 Prometheus /metrics.
 EXPOSE 7000 7001 9464
