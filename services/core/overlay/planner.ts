@@ -228,6 +228,9 @@ export class OverlayPlanner {
         moves.push(this.place(v, best.node, best.expected, 'improve', false));
       }
     }
+    // Rounds triggered by fresh measurements only rescue CDN-served viewers; exchanges and
+    // improvements wait for the periodic round and its cooldowns (they made the tree flap).
+    if (!periodic) return moves;
     for (const rootId of this.rootIds) {
       if (moves.length + 2 > maxMoves) break;
       moves.push(...this.exchangeAtRoot(this.nodes.get(rootId)!));
@@ -235,7 +238,7 @@ export class OverlayPlanner {
     for (const id of ids) {
       if (moves.length >= maxMoves) break;
       const v = this.nodes.get(id)!;
-      if (v.root || !v.parent || v.overBudget || this.round - v.movedAtRound <= this.config.cooldownRounds) continue;
+      if (v.root || !v.parent || v.overBudget || this.coolingDown(v)) continue;
       const parent = this.nodes.get(v.parent)!;
       const current = this.expectedVia(parent, v, parent.children.indexOf(v.id));
       const best = this.bestParent(v, v.parent);
@@ -258,7 +261,7 @@ export class OverlayPlanner {
     const position = root.children.length - 1;
     let bestX: { node: PNode; gain: number } | undefined;
     for (const v of this.nodes.values()) {
-      if (v.root || !v.parent || v.parent === root.id) continue;
+      if (v.root || !v.parent || v.parent === root.id || this.coolingDown(v)) continue;
       const p = this.nodes.get(v.parent)!;
       const gain = this.expectedVia(p, v, p.children.indexOf(v.id)) - this.expectedVia(root, v, position);
       if (!bestX || gain > bestX.gain) bestX = { node: v, gain };
@@ -268,7 +271,7 @@ export class OverlayPlanner {
     let bestY: { node: PNode; regret: number; to: PNode; expected: number } | undefined;
     for (const yId of root.children) {
       const y = this.nodes.get(yId)!;
-      if (y.root || this.isInSubtree(x, y)) continue;
+      if (y.root || this.coolingDown(y) || this.isInSubtree(x, y)) continue;
       const alt = this.bestParent(y, undefined, true, new Set([root.id]));
       if (!alt || this.isInSubtree(alt.node, x)) continue;
       const regret = alt.expected - this.expectedVia(root, y, root.children.indexOf(y.id));
@@ -279,6 +282,10 @@ export class OverlayPlanner {
     const moved = this.place(bestY.node, bestY.to, bestY.expected, 'improve', false);
     this.detach(x);
     return [moved, this.place(x, root, this.expectedVia(root, x, root.children.length), 'improve', false)];
+  }
+
+  private coolingDown(v: PNode): boolean {
+    return this.round - v.movedAtRound <= this.config.cooldownRounds;
   }
 
   /** Planner's estimate of a node's delay (ms): reported when known, else derived from its parent. */
