@@ -36,9 +36,10 @@ test('peer path: a relay tree under the origin, offloading the CDN, nothing lost
   const summary = readJson(join(out, 'summary.json'));
   assert.equal(summary.lostChunks, 0);
   assert.ok(summary.offload > 0.5, `offload ${summary.offload}`);
-  // LAN RTTs are a few ms, so a loaded machine's timer lateness blurs them: ask for a clear
-  // positive rank correlation, not precision (the world scenario reports ~0.9).
-  assert.ok(summary.proximity.rankCorrelation > 0.5, `measured RTTs rank like the true ones: ${JSON.stringify(summary.proximity)}`);
+  // Measured RTTs are close to the truth. (Not their rank correlation: on this LAN many pairs
+  // have equal true RTTs, so a fraction of a ms of timer noise reorders them. Before probes
+  // connected first, the median error here was 220 %.)
+  assert.ok(summary.proximity.medianRelativeError < 1, `measured RTTs within a factor 2 of the true ones: ${JSON.stringify(summary.proximity)}`);
   const overlay = readJson(join(out, 'overlay.json'));
   const parents = new Map<string, string>(overlay.parents.map((p: { viewer: string; parent: string }) => [p.viewer, p.parent]));
   assert.equal(parents.size, 6, 'every viewer attached');
