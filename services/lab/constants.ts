@@ -3,7 +3,8 @@
 /**
  * Virtual viewers per `livepath peers` process on the local backend. The machine has 2 cores:
  * a few processes with many viewers each keep timer lateness low, where one process per viewer
- * would make dozens of event loops compete (≈100 ms p99 lateness measured with 60 processes).
+ * would make dozens of event loops compete for them (the machine's guide reports ~100 ms p99
+ * timer lateness when dozens of processes start at once).
  */
 export const DEFAULT_VIEWERS_PER_HOST = 40;
 
