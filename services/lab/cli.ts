@@ -1,6 +1,6 @@
 // The `livepath` command: run an experiment, validate a scenario, re-render a report, and the
 // service roles (origin, edge, peers) that the lab, Mininet hosts and Kubernetes pods run.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
@@ -32,6 +32,7 @@ import { allQueriesOk, checkDashboards, formatCheckResults } from './dashboards-
 if (process.env.LIVEPATH_LOG_LEVEL !== 'debug') grpc.setLogVerbosity(grpc.logVerbosity.NONE);
 
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const PACKAGE_VERSION = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 const DEFAULT_SCENARIO = 'world';
 
 function positiveInt(name: string) {
@@ -55,9 +56,11 @@ export class CliError extends Error {}
 
 const program = new Command('livepath')
   .description(
-    'Measure how close each live-stream chunk gets to its physical bound on the CDN path\n' +
-      '(origin → edge → viewer) and on the peer path (viewers relaying to nearby viewers).',
+    'Measure how close each live-stream chunk gets to its physical bound on the CDN path ' +
+      '(origin → edge → viewer) and on the peer path (viewers relaying to nearby viewers). ' +
+      'Start with `livepath run` (the shipped world scenario, both paths side by side).',
   )
+  .version(PACKAGE_VERSION)
   .showHelpAfterError('(run with --help for usage)')
   .configureOutput({ outputError: (s, write) => write(s) });
 
