@@ -38,7 +38,9 @@ test('distance is a metric: symmetric, non-negative, triangle inequality', () =>
       const ab = greatCircleKm(a, b);
       assert.ok(ab >= 0);
       assert.ok(Math.abs(ab - greatCircleKm(b, a)) < 1e-9);
-      assert.ok(greatCircleKm(a, c) <= ab + greatCircleKm(b, c) + 1e-6);
+      // Haversine loses precision near antipodes (asin of √h with h ≈ 1): ~1e-4 km. A metre of
+      // slack is 5 ns of latency, far below anything the testbed resolves.
+      assert.ok(greatCircleKm(a, c) <= ab + greatCircleKm(b, c) + 1e-3);
     }),
     { numRuns: 300 },
   );
