@@ -333,7 +333,9 @@ test('the bound never exceeds the latency of a path via any edge; latency is sym
       for (const a of hosts) for (const b of hosts) assert.equal(p.latencyMs(a, b), p.latencyMs(b, a));
       for (const v of p.viewers) {
         for (const e of p.edges) {
-          assert.ok(v.boundPropagationMs <= p.latencyMs(p.broadcasterId, e.id) + p.latencyMs(e.id, v.id) + 1e-9);
+          // relative slack: shortest paths break ties within a relative 1e-9 toward the wider path
+          const viaEdge = p.latencyMs(p.broadcasterId, e.id) + p.latencyMs(e.id, v.id);
+          assert.ok(v.boundPropagationMs <= viaEdge + 1e-8 * (1 + viaEdge));
         }
         assert.ok(v.boundSerializationMs > 0 && Number.isFinite(v.boundMs));
         assert.ok(p.bottleneckBps(p.broadcasterId, v.id) <= p.hosts.get(v.id)!.downlinkBps);
