@@ -8,6 +8,7 @@ import { Recorder, type Distribution } from '../core/stats.js';
 import type { Mode, RunPlan } from '../core/types.js';
 import { CHUNK_CSV_HEADER, EVENT_CSV_HEADER } from '../peer/records.js';
 import { PLAYOUT_DELAY_MS } from '../peer/constants.js';
+import { splitCsvLine } from './report/read.js';
 
 export interface Summary {
   scenario: string;
@@ -187,7 +188,7 @@ function overlayOf(plan: RunPlan, mode: Mode, events: string[]) {
   if (mode === 'p2p') {
     parent.clear();
     for (const line of events) {
-      const [at, kind, viewer, detail = ''] = splitCsv(line);
+      const [at, kind, viewer, detail = ''] = splitCsvLine(line) ?? [];
       if (kind === 'assigned') parent.set(viewer!, detail.split(' ')[0]!);
       if (kind === 'reparent') {
         const [move = '', reason = ''] = detail.split(' ');
@@ -202,28 +203,6 @@ function overlayOf(plan: RunPlan, mode: Mode, events: string[]) {
     parents: [...parent].map(([viewer, p]) => ({ viewer, parent: p, path: viewers.has(p) ? 'peer' : 'cdn' })),
     changes,
   };
-}
-
-function splitCsv(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]!;
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cur += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      out.push(cur);
-      cur = '';
-    } else cur += ch;
-  }
-  out.push(cur);
-  return out;
 }
 
 /** Merges the processes' events into events.csv (time order); returns counts by kind and the rows. */
