@@ -14,7 +14,7 @@ export interface EdgeOptions extends ShellOptions {
 
 export async function runEdge(o: EdgeOptions): Promise<void> {
   const shell = createShell(o, 'edge');
-  const { plan, clock, link, log, control } = shell;
+  const { plan, clock, link, log } = shell;
   const edgePlan = plan.edges.find((e) => e.id === o.node);
   if (!edgePlan) throw new UnknownEdgeError(o.node, plan.edges.map((e) => e.id));
   const node = new RelayNode({ id: o.node, role: 'edge' }, { link });

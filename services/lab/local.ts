@@ -3,7 +3,6 @@
 // stops when the last chunk has drained. The local backend places every process on 127.0.0.1
 // with many virtual viewers each and linkemu for delays; Mininet places them on its hosts.
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Mode, RunPlan } from '../core/types.js';
 import { formatDirectory, type Directory } from '../runtime/directory.js';
 import type { LinkShaping } from '../linkemu/emulator.js';

@@ -43,7 +43,7 @@ export class Tracker {
   assignments = 0;
 
   constructor(
-    private readonly init: TrackerInit,
+    init: TrackerInit,
     private readonly c: TrackerComponents,
   ) {
     this.roots = new Map(init.roots.map((r) => [r.id, { nodeId: r.id, address: r.address, role: r.role }]));
