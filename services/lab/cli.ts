@@ -9,24 +9,11 @@ import { loadPlan } from '../runtime/plan.js';
 import type { Mode } from '../core/types.js';
 import type { LinkShaping } from '../linkemu/emulator.js';
 import { parseDirectory } from '../runtime/directory.js';
-import { runOrigin } from '../origin/main.js';
-import { runEdge } from '../edge/main.js';
-import { runPeers } from '../peer/main.js';
-import { runTracker } from '../tracker/main.js';
-import { defaultOutDir, runExperiment } from './run.js';
-import { formatTable } from './table.js';
-import { renderReport } from './report/render.js';
-import { assertRoot, runMininet } from './mininet.js';
-import { exportTopology } from './export.js';
 import { loadScenarioFile } from '../core/scenario/load.js';
-import { createProgress } from './progress.js';
-import { prepareVideoRun, runIngestCommand } from './ingest.js';
-import { runPlay } from './play.js';
-import { runLocal } from './local.js';
-import { kubernetesBackend, type KubernetesBackendOptions } from './kubernetes.js';
-import { probeNodesFromScenario, runProbe } from './probe.js';
-import { startPrometheus, type PrometheusRun } from './prometheus.js';
-import { allQueriesOk, checkDashboards, formatCheckResults } from './dashboards-check.js';
+// Everything else is imported where a command needs it: a service process (eight start per run)
+// then loads its own code only, not the report's charts or the Kubernetes client (~3 s of CPU each).
+import type { KubernetesBackendOptions } from './kubernetes.js';
+import type { PrometheusRun } from './prometheus.js';
 
 // grpc-js prints its own errors (e.g. "No address added") on stderr; ours say what to do instead.
 if (process.env.LIVEPATH_LOG_LEVEL !== 'debug') grpc.setLogVerbosity(grpc.logVerbosity.NONE);
@@ -84,10 +71,11 @@ program
   .option('--prometheus-bin <path>', 'the prometheus binary (default: prometheus on PATH)')
   .option('--prometheus-keep <s>', 'keep Prometheus up this many seconds after the run, to look at it', positiveInt('--prometheus-keep'), 0)
   .action(async (scenarioArg: string | undefined, opts: { mode: string; out?: string; seed?: number; backend: string; viewersPerHost?: number; quiet?: boolean; record?: string; rtmpUrl?: string; prometheus?: boolean; prometheusBin?: string; prometheusKeep: number }) => {
-    if (opts.backend === 'mininet') assertRoot();
+    if (opts.backend === 'mininet') (await import('./mininet.js')).assertRoot();
     const scenarioPath = resolveScenario(scenarioArg);
     const plan = loadPlan(scenarioPath, opts.seed);
     const modes: Mode[] = opts.mode === 'both' ? ['cdn', 'p2p'] : [opts.mode as Mode];
+    const { defaultOutDir, runExperiment } = await import('./run.js');
     const out = opts.out ?? defaultOutDir(plan.scenarioName, new Date());
     const abort = new AbortController();
     let interrupts = 0;
@@ -98,17 +86,23 @@ program
         abort.abort();
       } else process.exit(130);
     });
-    const progress = createProgress(!opts.quiet);
+    const progress = (await import('./progress.js')).createProgress(!opts.quiet);
     process.stderr.write(`livepath: ${plan.scenarioName} (seed ${plan.seed}): ${plan.viewers.length} viewers, ${plan.edges.length} edges, ${plan.durationS} s, mode ${opts.mode} → ${out}\n`);
     let prometheus: PrometheusRun | undefined;
     if (opts.prometheus) {
-      prometheus = await startPrometheus({ outDir: out, bin: opts.prometheusBin });
+      prometheus = await (await import('./prometheus.js')).startPrometheus({ outDir: out, bin: opts.prometheusBin });
       process.stderr.write(`livepath: Prometheus at ${prometheus.url} (data in ${join(resolve(out), 'prometheus')})\n`);
     }
-    const video = await prepareVideoRun(plan, { modes, record: opts.record && resolve(opts.record), rtmpUrl: opts.rtmpUrl });
+    const video = await (await import('./ingest.js')).prepareVideoRun(plan, { modes, record: opts.record && resolve(opts.record), rtmpUrl: opts.rtmpUrl });
     const result = await runExperiment({
       plan,
-      backend: video.wrap(opts.backend === 'mininet' ? runMininet : opts.backend === 'kubernetes' ? kubernetesBackend(opts as KubernetesBackendOptions) : runLocal),
+      backend: video.wrap(
+        opts.backend === 'mininet'
+          ? (await import('./mininet.js')).runMininet
+          : opts.backend === 'kubernetes'
+            ? (await import('./kubernetes.js')).kubernetesBackend(opts as KubernetesBackendOptions)
+            : (await import('./local.js')).runLocal,
+      ),
       scenarioPath,
       modes,
       out,
@@ -123,12 +117,12 @@ program
       })
       .finally(() => video.stop());
     progress.stop();
-    process.stdout.write(formatTable(result.summaries) + '\n');
+    process.stdout.write((await import('./table.js')).formatTable(result.summaries) + '\n');
     if (!video.report(result.summaries)) process.exitCode = 1;
     process.stdout.write(`\nresults: ${result.out}\n`);
     if (result.summaries.length > 0) {
       try {
-        process.stdout.write(`report:  ${await renderReport(result.out)}\n`);
+        process.stdout.write(`report:  ${await (await import('./report/render.js')).renderReport(result.out)}\n`);
       } catch (e) {
         process.stderr.write(`livepath: the results are complete but the report could not be drawn: ${(e as Error).message}\n`);
       }
@@ -161,6 +155,7 @@ program
   .requiredOption('--prometheus <url>', 'Prometheus base URL, e.g. the one `livepath run --prometheus` prints')
   .option('--dashboards <dir>', 'folder of dashboard JSON files (default: the dashboards livepath ships)')
   .action(async (o: { prometheus: string; dashboards?: string }) => {
+    const { allQueriesOk, checkDashboards, formatCheckResults } = await import('./dashboards-check.js');
     const results = await checkDashboards({ prometheusUrl: o.prometheus, dashboardsDir: o.dashboards });
     process.stdout.write(formatCheckResults(results) + '\n');
     if (!allQueriesOk(results)) process.exitCode = 1;
@@ -173,8 +168,9 @@ program
   .addOption(new Option('--format <format>', 'what to write').choices(['topology']).default('topology'))
   .option('--out <file>', 'write here instead of stdout')
   .option('--seed <n>', 'override the scenario seed', positiveInt('--seed'))
-  .action((scenarioArg: string, opts: { out?: string; seed?: number }) => {
+  .action(async (scenarioArg: string, opts: { out?: string; seed?: number }) => {
     const scenarioPath = resolveScenario(scenarioArg);
+    const { exportTopology } = await import('./export.js');
     const json = JSON.stringify(exportTopology(loadScenarioFile(scenarioPath), loadPlan(scenarioPath, opts.seed), { scenarioPath }), null, 2) + '\n';
     if (opts.out) {
       mkdirSync(dirname(resolve(opts.out)), { recursive: true });
@@ -187,7 +183,7 @@ program
   .description('re-render report.html from the files of a finished run')
   .argument('[dir]', 'results directory', 'results/latest')
   .action(async (dir: string) => {
-    process.stdout.write(`${await renderReport(dir)}\n`);
+    process.stdout.write(`${await (await import('./report/render.js')).renderReport(dir)}\n`);
   });
 
 program
@@ -247,14 +243,14 @@ serviceCommand('origin', 'service role: the origin with its broadcaster (synthet
   .option('--ingest-gate <url>', 'rtmp source: the on_publish gate of `livepath ingest` (when the push began, for the ingest delay)')
   .option('--record <dir>', 'write the chunks the origin produced to <dir>/origin.ts')
   .action(async (o: ServiceCliOptions & { ingest?: 'synthetic' | 'rtmp' | 'file' }) => {
-  await runOrigin({ ...o, scenario: resolveScenario(o.scenario) });
+  await (await import('../origin/main.js')).runOrigin({ ...o, scenario: resolveScenario(o.scenario) });
 });
 
 serviceCommand('edge', 'service role: a CDN edge')
   .requiredOption('--node <id>', 'edge id in the scenario')
   .option('--directory <list>', 'addresses of other nodes: ID=HOST:PORT,…', '')
   .action(async (o: ServiceCliOptions & { node: string; directory: string }) => {
-    await runEdge({ ...o, scenario: resolveScenario(o.scenario), directory: parseDirectory(o.directory) });
+    await (await import('../edge/main.js')).runEdge({ ...o, scenario: resolveScenario(o.scenario), directory: parseDirectory(o.directory) });
   });
 
 serviceCommand('tracker', 'service role: the tracker that assigns parents on the peer path')
@@ -262,7 +258,7 @@ serviceCommand('tracker', 'service role: the tracker that assigns parents on the
   .option('--origin-slots <n>', 'viewers the origin may serve directly', positiveInt('--origin-slots'))
   .option('--edge-slots <n>', 'viewers each edge may serve directly', positiveInt('--edge-slots'))
   .action(async (o: ServiceCliOptions & { directory: string; originSlots?: number; edgeSlots?: number }) => {
-    await runTracker({ ...o, scenario: resolveScenario(o.scenario), directory: parseDirectory(o.directory) });
+    await (await import('../tracker/main.js')).runTracker({ ...o, scenario: resolveScenario(o.scenario), directory: parseDirectory(o.directory) });
   });
 
 serviceCommand('peers', 'service role: a process hosting many virtual viewers')
@@ -275,7 +271,7 @@ serviceCommand('peers', 'service role: a process hosting many virtual viewers')
   .addOption(new Option('--advertise <host:port>', 'address children reach this process at (default: its listen address)').env('LIVEPATH_ADVERTISE_ADDRESS'))
   .option('--record <dir>', 'write each viewer\'s received chunks, in seq order from its first keyframe, to <dir>/<viewer>.ts')
   .action(async (o: ServiceCliOptions & { viewers?: string; viewerIndex?: number; viewersPerHost?: number; mode: 'cdn' | 'p2p'; directory: string; tracker?: string; advertise?: string }) => {
-    await runPeers({
+    await (await import('../peer/main.js')).runPeers({
       ...o,
       scenario: resolveScenario(o.scenario),
       directory: parseDirectory(o.directory),
@@ -293,6 +289,7 @@ program
   .addOption(new Option('--viewers-per-host <n>', 'with --scenario: size of a slice').argParser(positiveInt('--viewers-per-host')).env('LIVEPATH_VIEWERS_PER_HOST'))
   .addOption(new Option('--seconds <n>', 'how long to wait for a fragment').argParser(positiveInt('--seconds')).default(10).env('LIVEPATH_PROBE_SECONDS'))
   .action(async (o: { address: string; node?: string; scenario?: string; viewerIndex: number; viewersPerHost?: number; seconds: number }) => {
+    const { probeNodesFromScenario, runProbe } = await import('./probe.js');
     const nodes = o.node ? o.node.split(',').filter(Boolean) : o.scenario ? probeNodesFromScenario(resolveScenario(o.scenario), o.viewerIndex, o.viewersPerHost) : [];
     const r = await runProbe({ address: o.address, nodes, seconds: o.seconds });
     (r.ok ? process.stdout : process.stderr).write(`livepath probe: ${r.message}\n`);
@@ -306,7 +303,7 @@ program
   .option('--host <addr>', 'address to listen on (0.0.0.0 to take OBS from another machine)', '127.0.0.1')
   .option('--stream-key <key>', 'refuse publishes with any other key')
   .action(async (o: { port?: number; host: string; streamKey?: string }) => {
-    await runIngestCommand(o);
+    await (await import('./ingest.js')).runIngestCommand(o);
   });
 
 program
@@ -318,7 +315,7 @@ program
   .option('--follow', 'keep playing while a running experiment writes the recording (a live viewer)')
   .option('--probe', 'print the streams and duration (ffprobe) instead of playing')
   .action(async (dir: string, viewer: string, o: { player?: 'ffplay' | 'mpv'; follow?: boolean; probe?: boolean }) => {
-    await runPlay(dir, viewer, o);
+    await (await import('./play.js')).runPlay(dir, viewer, o);
   });
 
 try {
