@@ -1,5 +1,5 @@
-// The arithmetic of an emulated access link, in virtual time (sans-IO): a sender's uplink is a
-// FIFO shared by all its children, a receiver's downlink a FIFO shared by all its parents.
+// The arithmetic of an emulated access link, in virtual time (sans-IO): a sender's uplink is
+// shared by all its children, a receiver's downlink by all its parents.
 // Callers pass `nowUs`; nothing here reads a clock or arms a timer.
 
 /** Bits per second → microseconds to serialize `bytes`. */
@@ -29,22 +29,75 @@ export class UplinkQueue {
 }
 
 /**
+ * A link's busy intervals [start, end), sorted and non-overlapping, booked in any order: a
+ * transmission goes into the first gap that fits at or after its earliest start. Messages may be
+ * booked out of time order (a relay books what it forwards as soon as it has the bytes, which can
+ * be ahead of a probe booked later for an earlier time); the link is never double-booked.
+ */
+export class LinkCalendar {
+  private busy: Array<[number, number]> = [];
+
+  /** End of the last booking (0 when none). */
+  lastEnd(): number {
+    return this.busy.length > 0 ? this.busy[this.busy.length - 1]![1] : 0;
+  }
+
+  /** Books `durUs` in the first gap at or after `earliestUs`; returns when it ends. */
+  book(earliestUs: number, durUs: number): number {
+    // Forget intervals that ended more than a second before this booking: nothing is booked
+    // that far back (bookings trail the caller's now by at most a late timer).
+    let drop = 0;
+    while (drop < this.busy.length - 1 && this.busy[drop]![1] < earliestUs - 1_000_000) drop++;
+    if (drop > 0) this.busy.splice(0, drop);
+    // first interval that ends after `earliestUs` (binary search: intervals are sorted)
+    let lo = 0;
+    let hi = this.busy.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.busy[mid]![1] <= earliestUs) lo = mid + 1;
+      else hi = mid;
+    }
+    let start = earliestUs;
+    let at = lo;
+    for (; at < this.busy.length; at++) {
+      const [s, e] = this.busy[at]!;
+      if (s >= start + durUs) break;
+      start = Math.max(start, e);
+    }
+    const end = start + durUs;
+    // [start, end) goes before index `at`; merge with the neighbours it touches
+    const prev = at > 0 ? this.busy[at - 1] : undefined;
+    const next = this.busy[at];
+    if (prev && prev[1] >= start) {
+      prev[1] = end;
+      if (next && next[0] <= end) {
+        prev[1] = next[1];
+        this.busy.splice(at, 1);
+      }
+    } else if (next && next[0] <= end) {
+      next[0] = start;
+    } else {
+      this.busy.splice(at, 0, [start, end]);
+    }
+    return end;
+  }
+}
+
+/**
  * A receiver's downlink. Bits of a message start arriving once its first bit has crossed the
  * path (`sentAtUs` − its uplink serialization + latency) and the downlink is free; the message is
  * complete when the downlink has clocked all its bits in, never before its last bit arrived.
+ * Messages from several senders share it in time order, whatever order they are booked in.
  */
 export class DownlinkQueue {
-  private freeAtUs = 0;
+  private readonly calendar = new LinkCalendar();
 
   constructor(readonly bps: number) {}
 
   arrive(sentAtUs: number, bytes: number, senderUplinkBps: number, latencyUs: number): number {
     const firstBitUs = sentAtUs - serializationUs(bytes, senderUplinkBps) + latencyUs;
     const lastBitUs = sentAtUs + latencyUs;
-    const startUs = Math.max(firstBitUs, this.freeAtUs);
-    const doneUs = Math.max(startUs + serializationUs(bytes, this.bps), lastBitUs);
-    this.freeAtUs = doneUs;
-    return doneUs;
+    return Math.max(this.calendar.book(firstBitUs, serializationUs(bytes, this.bps)), lastBitUs);
   }
 }
 
@@ -56,22 +109,21 @@ export class DownlinkQueue {
  * even when a chunk arrives slower than the link could send it (gaps are filled).
  */
 export class SequentialUplink {
-  /** busy intervals [start, end), sorted, non-overlapping */
-  private busy: Array<[number, number]> = [];
+  private readonly calendar = new LinkCalendar();
   private readonly chunks = new Map<number, { startUs: number; chunkUs: number; order: Map<string, number> }>();
 
   constructor(readonly bps: number) {}
 
   /** A message outside any chunk schedule (probe, backlog): earliest free time from `nowUs`. */
   depart(nowUs: number, bytes: number): number {
-    return this.book(nowUs, serializationUs(bytes, this.bps));
+    return this.calendar.book(nowUs, serializationUs(bytes, this.bps));
   }
 
   /** Fragment [offset, offset+length) of chunk `seq` to child `childId`, handed over at `nowUs`. */
   departFragment(nowUs: number, seq: number, childId: string, offset: number, length: number, totalBytes: number): number {
     let c = this.chunks.get(seq);
     if (!c) {
-      c = { startUs: Math.max(nowUs, this.lastEnd()), chunkUs: serializationUs(totalBytes, this.bps), order: new Map() };
+      c = { startUs: Math.max(nowUs, this.calendar.lastEnd()), chunkUs: serializationUs(totalBytes, this.bps), order: new Map() };
       this.chunks.set(seq, c);
       if (this.chunks.size > 16) this.chunks.delete(Math.min(...this.chunks.keys()));
     }
@@ -81,42 +133,6 @@ export class SequentialUplink {
       c.order.set(childId, i);
     }
     const earliest = Math.max(nowUs, c.startUs + i * c.chunkUs + serializationUs(offset, this.bps));
-    return this.book(earliest, serializationUs(length, this.bps));
-  }
-
-  private lastEnd(): number {
-    return this.busy.length > 0 ? this.busy[this.busy.length - 1]![1] : 0;
-  }
-
-  /** Books `durUs` in the first gap at or after `earliestUs`; returns when it ends. */
-  private book(earliestUs: number, durUs: number): number {
-    // Forget the past: nothing can be booked before `earliestUs`'s caller's now.
-    while (this.busy.length > 1 && this.busy[0]![1] < earliestUs - 1_000_000) this.busy.shift();
-    let start = earliestUs;
-    let at = 0;
-    for (; at < this.busy.length; at++) {
-      const [s, e] = this.busy[at]!;
-      if (e <= start) continue;
-      if (s >= start + durUs) break;
-      start = Math.max(start, e);
-    }
-    const end = start + durUs;
-    // insert [start, end) keeping order, merging touching neighbours
-    let idx = this.busy.findIndex(([s]) => s > start);
-    if (idx < 0) idx = this.busy.length;
-    this.busy.splice(idx, 0, [start, end]);
-    const prev = this.busy[idx - 1];
-    if (prev && prev[1] >= start) {
-      prev[1] = Math.max(prev[1], end);
-      this.busy.splice(idx, 1);
-      idx--;
-    }
-    const next = this.busy[idx + 1];
-    const cur = this.busy[idx]!;
-    if (next && next[0] <= cur[1]) {
-      cur[1] = Math.max(cur[1], next[1]);
-      this.busy.splice(idx + 1, 1);
-    }
-    return end;
+    return this.calendar.book(earliest, serializationUs(length, this.bps));
   }
 }
