@@ -24,7 +24,10 @@ export interface Summary {
   stretch: { cdn: Distribution; peer: Distribution; all: Distribution };
   excessMs: Distribution;
   offload: number;
+  /** per hop: how much later than the model the bytes reached the receiver's process */
   emulationErrorMs: Distribution;
+  /** per hop: how late the receiver's timer ran its callback (delays actions, not recorded arrivals) */
+  timerLatenessMs?: Distribution;
   joinTimeMs: Distribution;
   /** chunks a viewer completed after its playout deadline, or never */
   stalls: number;
@@ -120,12 +123,15 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
   }
 
   const errors = Q(0.001);
+  const lateness = Q(0.001);
   let linkShaping = 'linkemu';
   const cpuSeconds: Record<string, number> = {};
   for (const f of files.filter((f) => f.endsWith('.linkemu.json'))) {
-    const j = JSON.parse(readFileSync(join(rawDir, f), 'utf8')) as { proc: string; mechanism: string; errorMs: Parameters<Recorder['merge']>[0]; cpuSeconds?: number };
+    type Encoded = Parameters<Recorder['merge']>[0];
+    const j = JSON.parse(readFileSync(join(rawDir, f), 'utf8')) as { proc: string; mechanism: string; errorMs: Encoded; latenessMs?: Encoded; cpuSeconds?: number };
     linkShaping = j.mechanism;
     errors.merge(j.errorMs);
+    if (j.latenessMs) lateness.merge(j.latenessMs);
     if (j.cpuSeconds !== undefined) cpuSeconds[j.proc] = Math.round(j.cpuSeconds * 100) / 100;
   }
   const { counts: eventCounts, rows: eventRows } = mergeEvents(rawDir, files, outDir);
@@ -148,6 +154,7 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
     excessMs: excess.summary(),
     offload: total > 0 ? round4(bytes.peer / total) : 0,
     emulationErrorMs: errors.summary(),
+    timerLatenessMs: lateness.summary(),
     joinTimeMs: joinTime.summary(),
     stalls: late + lost,
     reparents: eventCounts.get('reparent') ?? 0,

@@ -1,7 +1,13 @@
 // User-space link emulation for backends whose kernel cannot delay packets (no netem) or where
-// the user has no root. A message is stamped with its departure from the sender's uplink and held
-// at the receiver until departure + path latency (+ downlink serialization): transport jitter below
-// the emulated delay is absorbed, and what remains (timer lateness) is measured, per hop.
+// the user has no root. A message is stamped with its departure from the sender's uplink; the
+// receiver computes its arrival (departure + path latency + downlink serialization) the moment
+// the bytes reach its process, and acts on it when that time comes.
+//
+// Error, per hop: how much later than the model the bytes reached the receiver's process. When they
+// are there in time, the arrival is exactly the model's, as a kernel receive timestamp under netem
+// would be; relays forward at once, stamped to leave on the model's schedule, so the next hop gets
+// the bytes ahead of time too. How late this process's timer then runs the receiver's callback is
+// measured separately (`latenessMs`): it delays what the process does, not the arrival it records.
 //
 // Model: each host has one access link (uplink, downlink); core links are never bottlenecks here
 // (their latency is in the path latency, their bandwidth is ignored). Mininet emulates every link.
@@ -10,6 +16,7 @@ import { DownlinkQueue, SequentialUplink } from '../core/linkmodel.js';
 import { Recorder } from '../core/stats.js';
 import type { Clock } from './clock.js';
 import { DeliveryScheduler } from './scheduler.js';
+import { HANDOVER_LEAD_US } from './constants.js';
 
 /**
  * How links are shaped: 'linkemu' emulates latency and access bandwidth here; 'delay-only'
@@ -25,7 +32,7 @@ export interface LinkEmulatorInit {
 
 export interface LinkEmulatorComponents {
   clock: Clock;
-  /** Called with each hop's (actual − intended) release time in seconds, e.g. for a metric. */
+  /** Called with each hop's emulation error in seconds, e.g. for a metric. */
   onError?: (errorS: number) => void;
 }
 
@@ -37,11 +44,13 @@ export class UnknownHostError extends Error {
 
 export class LinkEmulator {
   readonly scheduler: DeliveryScheduler;
-  /** |actual − intended| release time per hop, ms. */
+  /** Per hop, ms: how much later than the model the bytes reached the receiver's process. */
   readonly errorMs = new Recorder(0.001);
+  /** Per hop, ms: |when the receiver's callback ran − the arrival it was given| (timer lateness). */
+  readonly latenessMs = new Recorder(0.001);
   private readonly uplinks = new Map<string, SequentialUplink>();
   private readonly downlinks = new Map<string, DownlinkQueue>();
-  private readonly latencyUsCache = new Map<string, number>();
+  private readonly latencyUsCache = new Map<string, Map<string, number>>();
 
   constructor(
     private readonly init: LinkEmulatorInit,
@@ -50,14 +59,18 @@ export class LinkEmulator {
     this.scheduler = new DeliveryScheduler(components.clock);
   }
 
+  nowUs(): number {
+    return this.components.clock.nowUs();
+  }
+
   get mechanism(): LinkShaping {
     return this.init.mechanism ?? 'linkemu';
   }
 
   /**
    * When a message of `bytes` handed to `senderId`'s uplink at `atUs` (default: now) will have
-   * left it (µs). Relays pass the *intended* arrival time of what they forward, so one hop's timer
-   * lateness does not shift the next hop's schedule: errors do not accumulate along a path.
+   * left it (µs). Relays forward on receipt and pass the model's arrival of what they forward,
+   * which may still be ahead: the next hop's schedule follows the model, not this process's timers.
    */
   depart(senderId: string, bytes: number, atUs?: number): number {
     const nowUs = this.components.clock.nowUs();
@@ -77,35 +90,67 @@ export class LinkEmulator {
   }
 
   /**
-   * Holds a message that `senderId` stamped `sentAtUs` until its emulated arrival at `receiverId`,
-   * then calls `deliver(actualUs, intendedUs)`.
+   * When to hand a message that leaves `senderId` at `departUs` to the transport (µs): a lead time
+   * before it is due at `receiverId` (see HANDOVER_LEAD_US). Under kernel shaping, at once.
    */
-  receive(receiverId: string, senderId: string, sentAtUs: number, bytes: number, deliver: (actualUs: number, intendedUs: number) => void): void {
-    if (this.mechanism === 'kernel') {
-      const nowUs = this.components.clock.nowUs();
-      deliver(nowUs, nowUs);
-      return;
-    }
+  handOverUs(senderId: string, receiverId: string, departUs: number): number {
+    if (this.mechanism !== 'linkemu') return this.components.clock.nowUs();
+    return departUs + this.latencyUs(senderId, receiverId) - HANDOVER_LEAD_US;
+  }
+
+  /**
+   * The bytes of a message that `senderId` stamped `sentAtUs` reached `receiverId`'s process at
+   * `receivedUs` (default: now). `intendedUs` is when the model delivers it there; `arrivalUs` is
+   * when this run does: the same, or `receivedUs` when the transport was slower than the model (the
+   * hop's emulation error). Relays forward on the model's schedule (`intendedUs`), so an error is
+   * not passed down a path.
+   */
+  arrive(receiverId: string, senderId: string, sentAtUs: number, bytes: number, receivedUs?: number): { intendedUs: number; arrivalUs: number } {
+    const nowUs = receivedUs ?? this.components.clock.nowUs();
+    if (this.mechanism === 'kernel') return { intendedUs: nowUs, arrivalUs: nowUs };
     const latencyUs = this.latencyUs(senderId, receiverId);
+    // delay-only: the kernel serializes, so a late arrival here also holds the kernel's queueing.
     const intendedUs =
       this.mechanism === 'delay-only'
         ? sentAtUs + latencyUs
         : this.downlink(receiverId).arrive(sentAtUs, bytes, this.host(senderId).uplinkBps, latencyUs);
-    this.scheduler.schedule(intendedUs, (actualUs) => {
-      const errorUs = actualUs - intendedUs;
-      this.errorMs.record(Math.abs(errorUs) / 1000);
-      this.components.onError?.(Math.abs(errorUs) / 1e6);
-      deliver(actualUs, intendedUs);
+    const arrivalUs = Math.max(intendedUs, nowUs);
+    const errorUs = arrivalUs - intendedUs;
+    this.errorMs.record(errorUs / 1000);
+    this.components.onError?.(errorUs / 1e6);
+    return { intendedUs, arrivalUs };
+  }
+
+  /** Calls `act()` when the clock reaches `arrivalUs` (from `arrive`); under kernel shaping, now. */
+  at(arrivalUs: number, act: () => void): void {
+    if (this.mechanism === 'kernel') {
+      act();
+      return;
+    }
+    this.scheduler.schedule(arrivalUs, (actualUs) => {
+      this.latenessMs.record(Math.abs(actualUs - arrivalUs) / 1000);
+      act();
     });
+  }
+
+  /** `arrive` then `at`: `deliver(arrivalUs)` runs when the message is due at `receiverId`. */
+  receive(receiverId: string, senderId: string, sentAtUs: number, bytes: number, deliver: (arrivalUs: number) => void): void {
+    const { arrivalUs } = this.arrive(receiverId, senderId, sentAtUs, bytes);
+    this.at(arrivalUs, () => deliver(arrivalUs));
   }
 
   /** One-way latency between two hosts (µs), as the scenario defines it. */
   latencyUs(a: string, b: string): number {
-    const key = a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
-    let v = this.latencyUsCache.get(key);
+    // Two map lookups, no string building: this runs for every fragment on every hop.
+    let row = this.latencyUsCache.get(a);
+    if (!row) {
+      row = new Map();
+      this.latencyUsCache.set(a, row);
+    }
+    let v = row.get(b);
     if (v === undefined) {
       v = this.init.plan.latencyMs(a, b) * 1000;
-      this.latencyUsCache.set(key, v);
+      row.set(b, v);
     }
     return v;
   }

@@ -126,6 +126,9 @@ export class Origin {
     const totalBytes = chunk.virtualBytes ?? chunk.payload.length;
     const signature = this.signer.sign(s.streamId, seq, chunk.producedAtUs, virtual ? virtualChunkDigest(s.streamId, seq, totalBytes) : chunk.payload);
     const ranges = fragmentRanges(totalBytes, s.fragmentBytes);
+    // The broadcaster hands the whole chunk over at once: every fragment is here now, however long
+    // forwarding the first ones to the children takes.
+    const receivedUs = this.c.clock.nowUs();
     ranges.forEach((r, i) => {
       const fragment: Chunk = {
         streamId: s.streamId,
@@ -143,9 +146,7 @@ export class Origin {
         senderId: plan.broadcasterId,
         viaPeer: false,
       };
-      this.c.link.receive(this.node.id, plan.broadcasterId, fragment.sentAtUs, wireBytes(r.length), (actualUs, intendedUs) => {
-        this.node.accept(fragment, actualUs, intendedUs);
-      });
+      this.node.arrive(fragment, receivedUs);
     });
     this.produced++;
     this.onProduced?.(seq, chunk.producedAtUs);

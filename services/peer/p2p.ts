@@ -7,7 +7,6 @@ import { TrackerClient, type Assignment, type NodeAddress, type RttSample } from
 import type { Clock } from '../linkemu/clock.js';
 import type { LinkEmulator } from '../linkemu/emulator.js';
 import type { ClientPool } from '../relay/client.js';
-import { fragmentLength, wireBytes } from '../relay/constants.js';
 import { FALLBACK_LEAD_MS, MAX_FALLBACKS_IN_FLIGHT, PLAYOUT_DELAY_MS, PROBES_PER_TARGET, PROBE_TIMEOUT_MS, REPROBE_FIRST_MS, REPROBE_INTERVAL_MS } from './constants.js';
 import type { Viewer } from './viewer.js';
 
@@ -101,7 +100,7 @@ export class PeerAgent {
       if (this.c.lastSeq !== undefined && k > this.c.lastSeq) break; // the broadcast is over
       const fetchAtUs = t.firstProducedUs + (k - t.firstSeq) * chunkUs + (PLAYOUT_DELAY_MS - FALLBACK_LEAD_MS) * 1000;
       if (fetchAtUs > nowUs) break;
-      if (!this.viewer.node.hasComplete(k) && !this.fetching.has(k)) {
+      if (!this.viewer.node.hasDelivered(k) && !this.fetching.has(k)) {
         // Bounded: a viewer whose whole stream is late (an overloaded machine) must not turn
         // into a storm of edge fetches that makes everyone later still.
         if (this.fetching.size >= MAX_FALLBACKS_IN_FLIGHT) break;
@@ -126,7 +125,7 @@ export class PeerAgent {
       priority: 0,
     });
     call.on('data', (f: Chunk) => {
-      this.c.link.receive(this.viewer.id, f.senderId, f.sentAtUs, wireBytes(fragmentLength(f)), (actualUs, intendedUs) => this.viewer.node.accept(f, actualUs, intendedUs));
+      this.viewer.node.arrive(f);
     });
     const done = () => this.fetching.delete(seq);
     call.on('end', done);
@@ -204,7 +203,7 @@ export class PeerAgent {
     return new Promise((resolve) => {
       this.c.pool.get(target.address).ping({ senderId: id, sentAtUs, targetId: target.nodeId }, new grpc.Metadata(), { deadline: Date.now() + PROBE_TIMEOUT_MS }, (err, res) => {
         if (err || !res) return resolve(undefined);
-        link.receive(id, res.responderId, res.sentAtUs, PROBE_BYTES, (actualUs) => resolve({ nodeId: target.nodeId, rttMs: (actualUs - startUs) / 1000, delayMs: res.delayMs }));
+        link.receive(id, res.responderId, res.sentAtUs, PROBE_BYTES, (arrivalUs) => resolve({ nodeId: target.nodeId, rttMs: (arrivalUs - startUs) / 1000, delayMs: res.delayMs }));
       });
     });
   }

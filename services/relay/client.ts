@@ -6,7 +6,7 @@ import type { Chunk } from '../gen/livepath/v1/chunk.js';
 import { RelayClient } from '../gen/livepath/v1/relay.js';
 import type { LinkEmulator } from '../linkemu/emulator.js';
 import type { Clock } from '../linkemu/clock.js';
-import { KEEP_CHUNKS, RECONNECT_MAX_MS, RECONNECT_MIN_MS, fragmentLength, wireBytes } from './constants.js';
+import { KEEP_CHUNKS, RECONNECT_MAX_MS, RECONNECT_MIN_MS } from './constants.js';
 import type { RelayNode } from './node.js';
 
 /** One grpc-js client per address, shared by every virtual node of a process. */
@@ -148,9 +148,7 @@ export class ParentLink {
     call.on('data', (f: Chunk) => {
       this.backoffMs = RECONNECT_MIN_MS;
       if (this.firstSeq === undefined) this.firstSeq = f.seq;
-      this.c.link.receive(this.c.node.id, f.senderId, f.sentAtUs, wireBytes(fragmentLength(f)), (actualUs, intendedUs) => {
-        this.c.node.accept(f, actualUs, intendedUs);
-      });
+      this.c.node.arrive(f);
     });
     const onEnd = (err: Error) => {
       if (this.call !== call || this.stopped) return;

@@ -19,6 +19,14 @@ export const MAX_CHILD_QUEUE_FRAGMENTS = 256;
  */
 export const DELAY_EWMA_WEIGHT = 0.25;
 
+/**
+ * A relay with more children than this hands each copy to the transport a lead before it is due
+ * (HANDOVER_LEAD_US) instead of at once: an edge's burst of 6 fragments × 40 children is ~20 ms
+ * of CPU, and spreading it by due time leaves the CPU to the copies needed soonest. A peer's
+ * 1–4 copies leave at once, keeping all the slack the lookahead gives its children.
+ */
+export const HOLD_MIN_CHILDREN = 8;
+
 /** Reconnect back-off after a parent stream fails: first try fast, then back off to 1 s. */
 export const RECONNECT_MIN_MS = 50;
 export const RECONNECT_MAX_MS = 1_000;

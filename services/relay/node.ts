@@ -1,11 +1,12 @@
 // The one relay that origin, edge and peer all are: it stores recent chunks as fragments, and
-// forwards each fragment to its children the moment it has it (cut-through), each child through a
-// bounded queue, in priority order, stamped by the emulated uplink it shares with its siblings.
+// forwards each fragment to its children the moment its bytes arrive (cut-through, and ahead of
+// the emulated arrival: see `arrive`), each child through a bounded queue, in priority order,
+// stamped by the emulated uplink it shares with its siblings.
 import type { Chunk } from '../gen/livepath/v1/chunk.js';
 import { ChunkAssembler } from '../core/chunks.js';
 import type { LinkEmulator } from '../linkemu/emulator.js';
 import { ChildTooSlowError, NodeGoneError, type RelayError } from './errors.js';
-import { DELAY_EWMA_WEIGHT, KEEP_CHUNKS, MAX_CHILD_QUEUE_FRAGMENTS, fragmentLength, wireBytes } from './constants.js';
+import { DELAY_EWMA_WEIGHT, HOLD_MIN_CHILDREN, KEEP_CHUNKS, MAX_CHILD_QUEUE_FRAGMENTS, fragmentLength, wireBytes } from './constants.js';
 
 /** Where a child's fragments go: a gRPC server stream, or an in-memory sink in tests. */
 export interface ChildSink {
@@ -31,6 +32,8 @@ export interface RelayNodeInit {
   role: 'origin' | 'edge' | 'peer';
   keepChunks?: number;
   maxChildQueueFragments?: number;
+  /** hold copies back (see HOLD_MIN_CHILDREN) with more children than this */
+  holdMinChildren?: number;
 }
 
 export interface RelayNodeComponents {
@@ -39,10 +42,16 @@ export interface RelayNodeComponents {
 
 interface StoredChunk {
   fragments: Chunk[];
+  /** the emulated arrival of each fragment here (µs): nothing leaves this node before it */
+  arrivals: number[];
 }
 
 class ChildStream {
   readonly queue: Chunk[] = [];
+  /** copies waiting for their hand-over time, not yet in `queue` */
+  held = 0;
+  private heldUntilUs = 0;
+  private endWhenHandedOver = false;
   private waitingForDrain = false;
   closed = false;
 
@@ -63,9 +72,22 @@ class ChildStream {
     return !this.closed && seq >= this.fromSeq && (this.toSeq === undefined || seq <= this.toSeq);
   }
 
-  push(fragment: Chunk): void {
-    this.queue.push(fragment);
-    this.flush();
+  /** Writes `fragment` once the clock reaches `handOverUs`, after every copy held before it. */
+  push(fragment: Chunk, handOverUs: number, link: LinkEmulator): void {
+    if (this.held === 0 && handOverUs <= link.nowUs()) {
+      this.queue.push(fragment);
+      this.flush();
+      return;
+    }
+    this.heldUntilUs = Math.max(this.heldUntilUs, handOverUs);
+    this.held++;
+    link.at(this.heldUntilUs, () => {
+      this.held--;
+      if (this.closed) return;
+      this.queue.push(fragment);
+      this.flush();
+      if (this.held === 0 && this.endWhenHandedOver) this.end();
+    });
   }
 
   flush(): void {
@@ -84,6 +106,10 @@ class ChildStream {
 
   end(): void {
     if (this.closed) return;
+    if (this.held > 0) {
+      this.endWhenHandedOver = true;
+      return;
+    }
     this.closed = true;
     this.flush();
     this.sink.end();
@@ -93,8 +119,13 @@ class ChildStream {
 export class RelayNode {
   readonly id: string;
   private readonly store = new Map<number, StoredChunk>();
+  /** the bytes this node holds (some may not have arrived in the emulated network yet) */
   private readonly assembler = new ChunkAssembler();
+  /** the bytes the emulated network has delivered: chunk completion is counted here */
+  private readonly delivered = new ChunkAssembler();
   private children: ChildStream[] = [];
+  private inbox: Array<{ fragment: Chunk; intendedUs: number; arrivalUs: number }> = [];
+  private inboxDrain: NodeJS.Immediate | undefined;
   private newestSeq = -1;
   /** bytes sent to children (all hops out of this node) */
   sentBytes = 0;
@@ -124,21 +155,61 @@ export class RelayNode {
     return this.newestSeq;
   }
 
+  /** Whether this node holds all of chunk `seq` (its emulated arrival may still be ahead). */
   hasComplete(seq: number): boolean {
     return this.assembler.isComplete(seq);
   }
 
+  /** Whether chunk `seq` has arrived here whole in the emulated network. */
+  hasDelivered(seq: number): boolean {
+    return this.delivered.isComplete(seq);
+  }
+
   /**
-   * A fragment has arrived at this node (after its emulated link) at `actualUs`; the model meant
-   * it to arrive at `intendedUs`. Stores it and forwards it, departing at the intended time.
+   * The bytes of `fragment` (stamped by its sender) reached this node's process at `receivedUs`
+   * (default: now). They are
+   * stored and forwarded to children at once, each copy leaving no earlier than the emulated
+   * arrival here, so children hold the bytes before the model needs them and this process's timer
+   * lateness delays nobody downstream. The node itself gets the fragment (completion, delay,
+   * `onChunkComplete`) when the emulated arrival comes.
+   *
+   * A second copy of bytes already held (a CDN fallback racing a late peer) is not forwarded again,
+   * but it is still delivered at its own arrival: whichever copy the model delivers first counts.
+   *
+   * Arrival is computed at once; forwarding waits for the end of this event-loop turn, so fragments
+   * that came in one socket read are all stamped before the first is copied to 40 children.
    */
-  accept(fragment: Chunk, actualUs: number, intendedUs: number = actualUs): 'new' | 'complete' | 'duplicate' {
+  arrive(fragment: Chunk, receivedUs?: number): void {
+    const { intendedUs, arrivalUs } = this.components.link.arrive(this.id, fragment.senderId, fragment.sentAtUs, wireBytes(fragmentLength(fragment)), receivedUs);
+    this.inbox.push({ fragment, intendedUs, arrivalUs });
+    this.inboxDrain ??= setImmediate(() => this.drainInbox());
+  }
+
+  private drainInbox(): void {
+    this.inboxDrain = undefined;
+    const batch = this.inbox;
+    this.inbox = [];
+    for (const { fragment, intendedUs, arrivalUs } of batch) {
+      this.forward(fragment, intendedUs);
+      this.components.link.at(arrivalUs, () => this.deliver(fragment, arrivalUs));
+    }
+  }
+
+  /** `forward` and `deliver` at once: for a fragment whose arrival time has come (`atUs`). */
+  accept(fragment: Chunk, atUs: number): 'new' | 'complete' | 'duplicate' {
+    const result = this.forward(fragment, atUs);
+    this.deliver(fragment, atUs);
+    return result;
+  }
+
+  /** Stores a fragment that arrives here at `arrivalUs` in the model and forwards it to children. */
+  forward(fragment: Chunk, arrivalUs: number): 'new' | 'complete' | 'duplicate' {
     const seq = fragment.seq;
     const result = this.assembler.add({ seq, offset: fragment.offset, length: fragmentLength(fragment), totalBytes: fragment.totalBytes });
     if (result === 'duplicate') return result;
     let stored = this.store.get(seq);
     if (!stored) {
-      stored = { fragments: [] };
+      stored = { fragments: [], arrivals: [] };
       this.store.set(seq, stored);
       if (seq > this.newestSeq) {
         this.newestSeq = seq;
@@ -146,13 +217,18 @@ export class RelayNode {
       }
     }
     stored.fragments.push(fragment);
-    for (const child of this.children) if (child.wants(seq)) this.send(child, fragment, intendedUs);
-    if (result === 'complete') {
-      const d = (actualUs - fragment.producedAtUs) / 1000;
-      this.delayMs = this.delayMs === 0 ? d : this.delayMs + DELAY_EWMA_WEIGHT * (d - this.delayMs);
-      this.onChunkComplete?.(fragment, actualUs);
-    }
+    stored.arrivals.push(arrivalUs);
+    for (const child of this.children) if (child.wants(seq)) this.send(child, fragment, arrivalUs, true);
     return result;
+  }
+
+  /** The emulated network has delivered `fragment` here at `arrivalUs`. */
+  deliver(fragment: Chunk, arrivalUs: number): void {
+    const result = this.delivered.add({ seq: fragment.seq, offset: fragment.offset, length: fragmentLength(fragment), totalBytes: fragment.totalBytes });
+    if (result !== 'complete') return;
+    const d = (arrivalUs - fragment.producedAtUs) / 1000;
+    this.delayMs = this.delayMs === 0 ? d : this.delayMs + DELAY_EWMA_WEIGHT * (d - this.delayMs);
+    this.onChunkComplete?.(fragment, arrivalUs);
   }
 
   /** The bytes of a complete chunk this node holds, in order (for recording what a viewer got). */
@@ -175,7 +251,10 @@ export class RelayNode {
     if (at < 0) this.children.push(child);
     else this.children.splice(at, 0, child);
     const seqs = [...this.store.keys()].filter((s) => child.wants(s)).sort((a, b) => a - b);
-    for (const s of seqs) for (const f of this.store.get(s)!.fragments) this.send(child, f);
+    for (const s of seqs) {
+      const stored = this.store.get(s)!;
+      stored.fragments.forEach((f, i) => this.send(child, f, stored.arrivals[i]!, false));
+    }
     if (child.toSeq !== undefined && seqs.length > 0 && this.assembler.isComplete(child.toSeq)) child.end();
     return () => this.unsubscribe(child);
   }
@@ -197,28 +276,33 @@ export class RelayNode {
     this.children = this.children.filter((c) => c !== child);
   }
 
-  /** Queues `fragment` to `child`, handed to the uplink at `atUs` (default: now, for backlog). */
-  private send(child: ChildStream, fragment: Chunk, atUs?: number): void {
-    if (child.queue.length >= (this.init.maxChildQueueFragments ?? MAX_CHILD_QUEUE_FRAGMENTS)) {
-      child.fail(new ChildTooSlowError(child.id, child.queue.length));
+  /**
+   * Queues `fragment` (here from `arrivalUs` on) to `child`. Live forwarding follows the chunk
+   * schedule (children served in priority order); backlog for a resuming child goes out as a plain
+   * queue from now.
+   */
+  private send(child: ChildStream, fragment: Chunk, arrivalUs: number, live: boolean): void {
+    if (child.queue.length + child.held >= (this.init.maxChildQueueFragments ?? MAX_CHILD_QUEUE_FRAGMENTS)) {
+      child.fail(new ChildTooSlowError(child.id, child.queue.length + child.held));
       this.unsubscribe(child);
       return;
     }
+    const { link } = this.components;
     const bytes = wireBytes(fragmentLength(fragment));
     const out: Chunk = {
       ...fragment,
       hops: fragment.hops + 1,
       senderId: this.id,
-      // Live forwarding follows the chunk schedule (children served in priority order); backlog
-      // for a resuming child goes out as a plain queue from now.
-      sentAtUs:
-        atUs === undefined
-          ? this.components.link.depart(this.id, bytes)
-          : this.components.link.departFragment(this.id, child.id, { seq: fragment.seq, offset: fragment.offset, length: bytes, totalBytes: fragment.totalBytes }, atUs),
+      sentAtUs: live
+        ? link.departFragment(this.id, child.id, { seq: fragment.seq, offset: fragment.offset, length: bytes, totalBytes: fragment.totalBytes }, arrivalUs)
+        : link.depart(this.id, bytes, Math.max(arrivalUs, link.nowUs())),
       viaPeer: fragment.viaPeer || this.init.role === 'peer',
     };
     this.sentBytes += bytes;
-    child.push(out);
+    // Only a relay with a wide fan-out holds copies back: its bursts are what cost milliseconds of
+    // CPU, and holding costs the receiver slack (a peer's few copies leave at once).
+    const handOverUs = this.children.length > (this.init.holdMinChildren ?? HOLD_MIN_CHILDREN) ? link.handOverUs(this.id, child.id, out.sentAtUs) : 0;
+    child.push(out, handOverUs, link);
     if (child.toSeq !== undefined && fragment.seq === child.toSeq && this.assembler.isComplete(child.toSeq)) {
       const stored = this.store.get(child.toSeq);
       if (stored && stored.fragments[stored.fragments.length - 1] === fragment) child.end();
@@ -230,5 +314,6 @@ export class RelayNode {
     const oldest = this.newestSeq - keep + 1;
     for (const s of this.store.keys()) if (s < oldest) this.store.delete(s);
     this.assembler.forgetBefore(oldest);
+    this.delivered.forgetBefore(oldest);
   }
 }

@@ -62,11 +62,10 @@ export function addRelayService(server: grpc.Server, c: RelayServerComponents): 
         callback(toStatus(new NodeNotHereError(req.targetId)));
         return;
       }
-      // The probe crosses the emulated link both ways, like a chunk would.
-      // The answer leaves when the probe was meant to arrive: timer lateness here is not RTT.
-      c.link.receive(node.id, req.senderId, req.sentAtUs, 64, (_actualUs, intendedUs) => {
-        callback(null, { responderId: node.id, pingSentAtUs: req.sentAtUs, sentAtUs: c.link.depart(node.id, 64, intendedUs), delayMs: node.delayMs });
-      });
+      // The probe crosses the emulated link both ways, like a chunk would. The answer is sent at
+      // once, stamped to leave when the probe arrives: timer lateness here is not RTT.
+      const { intendedUs } = c.link.arrive(node.id, req.senderId, req.sentAtUs, 64);
+      callback(null, { responderId: node.id, pingSentAtUs: req.sentAtUs, sentAtUs: c.link.depart(node.id, 64, intendedUs), delayMs: node.delayMs });
     },
   });
 }

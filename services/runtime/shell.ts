@@ -92,7 +92,13 @@ export function createShell(o: ShellOptions, role: MetricsRole): Shell {
           const cpu = process.cpuUsage();
           writeFileSync(
             join(o.out, `${o.proc}.linkemu.json`),
-            JSON.stringify({ proc: o.proc, mechanism: link.mechanism, errorMs: link.errorMs.encode(), cpuSeconds: (cpu.user + cpu.system) / 1e6 }),
+            JSON.stringify({
+              proc: o.proc,
+              mechanism: link.mechanism,
+              errorMs: link.errorMs.encode(),
+              latenessMs: link.latenessMs.encode(),
+              cpuSeconds: (cpu.user + cpu.system) / 1e6,
+            }),
           );
         }
         control.emit({ event: 'done', proc: o.proc, emulationErrorMs: link.errorMs.summary() });

@@ -35,8 +35,14 @@ test('CDN path on the small graph: every viewer at its path latency + serializat
     const expected = path + (((plan.stream.chunkBytes + framing) * 8) / plan.bottleneckBps(plan.broadcasterId, v.id)) * 1000;
     const measured = median(rows.filter((x) => x.viewer === v.id).map((x) => x.delayMs));
     assert.ok(measured >= expected - 0.5, `${v.id}: ${measured} ms is not below the model's ${expected.toFixed(2)} ms`);
-    // allowance beyond the reported error: one fragment per relay hop at the 1 Gbit/s core
-    assert.ok(measured <= expected + errorP99 + 1, `${v.id}: ${measured} ms within ${expected.toFixed(2)} + ${errorP99} ms (emulation error p99) + 1 ms`);
+    // What the bound leaves out: the edge serves the chunk to its children one after another (up
+    // to n − 1 chunk-times of waiting on its 1 Gbit/s uplink) and each relay hop stores one fragment.
+    const coreMs = (bytes: number) => ((bytes * 8) / plan.hosts.get(v.edgeId)!.uplinkBps) * 1000;
+    const allowance = (plan.viewers.length - 1) * coreMs(plan.stream.chunkBytes + framing) + 2 * coreMs(plan.stream.fragmentBytes + 64);
+    assert.ok(
+      measured <= expected + allowance + errorP99 + 0.2,
+      `${v.id}: ${measured} ms within ${expected.toFixed(2)} + ${allowance.toFixed(2)} (queueing) + ${errorP99} ms (emulation error p99) + 0.2 ms`,
+    );
     assert.ok(rows.filter((x) => x.viewer === v.id).every((x) => x.path === 'cdn' && x.hops === 2 && x.parent === v.edgeId));
   }
 });
