@@ -45,6 +45,8 @@ if (want('world')) {
   line(`offload                  ${f(cdn!.offload * 100).padStart(7)} %          ${f(p2p!.offload * 100).padStart(7)} %          ≥ 95 %`);
   line(`lost chunks              ${String(cdn!.lostChunks).padStart(7)}            ${String(p2p!.lostChunks).padStart(7)}`);
   line(`emulation error ms p50/p99 ${f(cdn!.emulationErrorMs.p50, 2)} / ${f(cdn!.emulationErrorMs.p99, 2)}     ${f(p2p!.emulationErrorMs.p50, 2)} / ${f(p2p!.emulationErrorMs.p99, 2)}     ≤ 2 ms p99`);
+  const lateness = (s: typeof cdn) => (s!.timerLatenessMs ? `${f(s!.timerLatenessMs.p50, 2)} / ${f(s!.timerLatenessMs.p99, 2)}` : '–');
+  line(`timer lateness ms p50/p99  ${lateness(cdn)}     ${lateness(p2p)}     (delays actions, not recorded arrivals)`);
   line(`proximity (RTT err p50, rank corr.)          ${p2p!.proximity ? `${f(p2p!.proximity.medianRelativeError * 100)} %, ${f(p2p!.proximity.rankCorrelation, 2)}` : '–'}`);
   line(`join time ms p50         ${f(cdn!.joinTimeMs.p50, 0).padStart(7)}            ${f(p2p!.joinTimeMs.p50, 0).padStart(7)}`);
   line();

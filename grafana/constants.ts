@@ -17,7 +17,7 @@ export const DASHBOARD_TIME_FROM = 'now-15m';
 
 /** Percentiles shown for delays: the median viewer and the tail that decides stalls. */
 export const DELAY_QUANTILES: readonly number[] = [0.5, 0.95];
-/** Emulation error is judged by its tail: p99 is where timer lateness shows. */
+/** Emulation error is judged by its tail: p99 is where a stalled process shows. */
 export const EMULATION_ERROR_QUANTILES: readonly number[] = [0.5, 0.99];
 
 /**

@@ -106,8 +106,8 @@ export function emulationPanels(): Panel[] {
     timeseriesPanel({
       title: 'Emulation error per hop',
       description:
-        'Actual minus intended delivery time of a fragment on one emulated hop; a tail of tens of ms means ' +
-        'the host is overloaded and the measured delays include emulator lateness.',
+        "How much later than the model a fragment's bytes reached the receiving process on one emulated hop (0 when " +
+        'in time); a tail of tens of ms means the host is overloaded and the measured delays include that much error.',
       unit: 's',
       span: 24,
       queries: quantileQueries('livepath_emulation_error_seconds', EMULATION_ERROR_QUANTILES, ['role']),

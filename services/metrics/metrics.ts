@@ -218,7 +218,7 @@ export function createMetrics(init: MetricsInit): LivepathMetrics {
     }),
     emulationErrorSeconds: histogram(
       N.emulationErrorSeconds,
-      'Link emulation error per hop: actual minus intended delivery time.',
+      "Link emulation error per hop: how much later than the model a message's bytes reached the receiver (0 when in time).",
       [],
       EMULATION_ERROR_BUCKETS_SECONDS,
     ),

@@ -85,6 +85,7 @@ const ROWS: Row[] = [
   { kind: 'mode', label: 'stalls', cell: (s) => integer(s.stalls) },
   { kind: 'mode', label: 're-parents', cell: (s) => integer(s.reparents) },
   { kind: 'mode', label: 'emulation error p99 (ms)', cell: (s) => ms(s.emulationErrorMs.p99) },
+  { kind: 'mode', label: 'timer lateness p99 (ms)', cell: (s) => (s.timerLatenessMs ? ms(s.timerLatenessMs.p99) : '–') },
 ];
 
 export function headlineTable(results: Results): string {
