@@ -24,8 +24,10 @@ export interface Summary {
   stretch: { cdn: Distribution; peer: Distribution; all: Distribution };
   excessMs: Distribution;
   offload: number;
-  /** per hop: how much later than the model the bytes reached the receiver's process */
+  /** per chunk-fragment hop: how much later than the model the bytes reached the receiver's process */
   emulationErrorMs: Distribution;
+  /** the same for proximity probes (inflates measured RTTs, not chunk delays) */
+  probeErrorMs?: Distribution;
   /** per hop: how late the receiver's timer ran its callback (delays actions, not recorded arrivals) */
   timerLatenessMs?: Distribution;
   joinTimeMs: Distribution;
@@ -124,14 +126,16 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
 
   const errors = Q(0.001);
   const lateness = Q(0.001);
+  const probeErrors = Q(0.001);
   let linkShaping = 'linkemu';
   const cpuSeconds: Record<string, number> = {};
   for (const f of files.filter((f) => f.endsWith('.linkemu.json'))) {
     type Encoded = Parameters<Recorder['merge']>[0];
-    const j = JSON.parse(readFileSync(join(rawDir, f), 'utf8')) as { proc: string; mechanism: string; errorMs: Encoded; latenessMs?: Encoded; cpuSeconds?: number };
+    const j = JSON.parse(readFileSync(join(rawDir, f), 'utf8')) as { proc: string; mechanism: string; errorMs: Encoded; probeErrorMs?: Encoded; latenessMs?: Encoded; cpuSeconds?: number };
     linkShaping = j.mechanism;
     errors.merge(j.errorMs);
     if (j.latenessMs) lateness.merge(j.latenessMs);
+    if (j.probeErrorMs) probeErrors.merge(j.probeErrorMs);
     if (j.cpuSeconds !== undefined) cpuSeconds[j.proc] = Math.round(j.cpuSeconds * 100) / 100;
   }
   const { counts: eventCounts, rows: eventRows } = mergeEvents(rawDir, files, outDir);
@@ -154,6 +158,7 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
     excessMs: excess.summary(),
     offload: total > 0 ? round4(bytes.peer / total) : 0,
     emulationErrorMs: errors.summary(),
+    probeErrorMs: probeErrors.summary(),
     timerLatenessMs: lateness.summary(),
     joinTimeMs: joinTime.summary(),
     stalls: late + lost,

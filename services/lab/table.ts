@@ -22,6 +22,7 @@ export function formatTable(summaries: Summary[]): string {
     ['stalls / re-parents / CDN fallbacks', ...summaries.map((s) => `${s.stalls} / ${s.reparents} / ${s.lateChunks}`)],
     ['proximity: RTT error p50, rank corr.', ...summaries.map((s) => (s.proximity ? `${(s.proximity.medianRelativeError * 100).toFixed(0)} %, ${s.proximity.rankCorrelation.toFixed(2)}` : '–'))],
     ['emulation error ms p50/p99', ...summaries.map((s) => `${fmt(s.emulationErrorMs.p50, 2)} / ${fmt(s.emulationErrorMs.p99, 2)} (${s.linkShaping})`)],
+    ['  probes: error ms p50/p99', ...summaries.map((s) => (s.probeErrorMs?.count ? `${fmt(s.probeErrorMs.p50, 2)} / ${fmt(s.probeErrorMs.p99, 2)}` : '–'))],
     ['  timer lateness ms p50/p99', ...summaries.map((s) => (s.timerLatenessMs?.count ? `${fmt(s.timerLatenessMs.p50, 2)} / ${fmt(s.timerLatenessMs.p99, 2)}` : '–'))],
   ];
   const header: [string, ...string[]] = [`${summaries[0]?.scenario ?? ''} (seed ${summaries[0]?.seed ?? ''})`, ...cols];

@@ -44,8 +44,10 @@ export class UnknownHostError extends Error {
 
 export class LinkEmulator {
   readonly scheduler: DeliveryScheduler;
-  /** Per hop, ms: how much later than the model the bytes reached the receiver's process. */
+  /** Per chunk-fragment hop, ms: how much later than the model the bytes reached the receiver's process. */
   readonly errorMs = new Recorder(0.001);
+  /** The same for probes (a late probe inflates a measured RTT, not a chunk's delay). */
+  readonly probeErrorMs = new Recorder(0.001);
   /** Per hop, ms: |when the receiver's callback ran − the arrival it was given| (timer lateness). */
   readonly latenessMs = new Recorder(0.001);
   private readonly uplinks = new Map<string, SequentialUplink>();
@@ -103,9 +105,9 @@ export class LinkEmulator {
    * `receivedUs` (default: now). `intendedUs` is when the model delivers it there; `arrivalUs` is
    * when this run does: the same, or `receivedUs` when the transport was slower than the model (the
    * hop's emulation error). Relays forward on the model's schedule (`intendedUs`), so an error is
-   * not passed down a path.
+   * not passed down a path. `kind` says which error it counts in.
    */
-  arrive(receiverId: string, senderId: string, sentAtUs: number, bytes: number, receivedUs?: number): { intendedUs: number; arrivalUs: number } {
+  arrive(receiverId: string, senderId: string, sentAtUs: number, bytes: number, receivedUs?: number, kind: 'chunk' | 'probe' = 'chunk'): { intendedUs: number; arrivalUs: number } {
     const nowUs = receivedUs ?? this.components.clock.nowUs();
     if (this.mechanism === 'kernel') return { intendedUs: nowUs, arrivalUs: nowUs };
     const latencyUs = this.latencyUs(senderId, receiverId);
@@ -116,8 +118,12 @@ export class LinkEmulator {
         : this.downlink(receiverId).arrive(sentAtUs, bytes, this.host(senderId).uplinkBps, latencyUs);
     const arrivalUs = Math.max(intendedUs, nowUs);
     const errorUs = arrivalUs - intendedUs;
-    this.errorMs.record(errorUs / 1000);
-    this.components.onError?.(errorUs / 1e6);
+    if (kind === 'probe') {
+      this.probeErrorMs.record(errorUs / 1000);
+    } else {
+      this.errorMs.record(errorUs / 1000);
+      this.components.onError?.(errorUs / 1e6);
+    }
     return { intendedUs, arrivalUs };
   }
 
@@ -134,8 +140,8 @@ export class LinkEmulator {
   }
 
   /** `arrive` then `at`: `deliver(arrivalUs)` runs when the message is due at `receiverId`. */
-  receive(receiverId: string, senderId: string, sentAtUs: number, bytes: number, deliver: (arrivalUs: number) => void): void {
-    const { arrivalUs } = this.arrive(receiverId, senderId, sentAtUs, bytes);
+  receive(receiverId: string, senderId: string, sentAtUs: number, bytes: number, deliver: (arrivalUs: number) => void, kind: 'chunk' | 'probe' = 'chunk'): void {
+    const { arrivalUs } = this.arrive(receiverId, senderId, sentAtUs, bytes, undefined, kind);
     this.at(arrivalUs, () => deliver(arrivalUs));
   }
 

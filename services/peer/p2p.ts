@@ -203,7 +203,7 @@ export class PeerAgent {
     return new Promise((resolve) => {
       this.c.pool.get(target.address).ping({ senderId: id, sentAtUs, targetId: target.nodeId }, new grpc.Metadata(), { deadline: Date.now() + PROBE_TIMEOUT_MS }, (err, res) => {
         if (err || !res) return resolve(undefined);
-        link.receive(id, res.responderId, res.sentAtUs, PROBE_BYTES, (arrivalUs) => resolve({ nodeId: target.nodeId, rttMs: (arrivalUs - startUs) / 1000, delayMs: res.delayMs }));
+        link.receive(id, res.responderId, res.sentAtUs, PROBE_BYTES, (arrivalUs) => resolve({ nodeId: target.nodeId, rttMs: (arrivalUs - startUs) / 1000, delayMs: res.delayMs }), 'probe');
       });
     });
   }

@@ -96,6 +96,7 @@ export function createShell(o: ShellOptions, role: MetricsRole): Shell {
               proc: o.proc,
               mechanism: link.mechanism,
               errorMs: link.errorMs.encode(),
+              probeErrorMs: link.probeErrorMs.encode(),
               latenessMs: link.latenessMs.encode(),
               cpuSeconds: (cpu.user + cpu.system) / 1e6,
             }),

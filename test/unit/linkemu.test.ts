@@ -83,3 +83,13 @@ test('copies are handed to the transport a lead before they are due at the recei
   const kernel = setup('kernel');
   assert.equal(kernel.link.handOverUs('edge', 'v1', departUs), kernel.clock.us);
 });
+
+test('a late probe counts in the probe error, not in the error of chunk hops', () => {
+  const { clock, link } = setup();
+  link.arrive('v1', 'v2', clock.us - 20_000, 64, undefined, 'probe');
+  assert.equal(link.errorMs.summary().count, 0);
+  assert.ok((link.probeErrorMs.summary().max ?? 0) > 14);
+  link.arrive('v1', 'edge', clock.us - 20_000, 1000);
+  assert.equal(link.errorMs.summary().count, 1);
+  assert.equal(link.probeErrorMs.summary().count, 1);
+});

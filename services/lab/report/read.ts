@@ -55,6 +55,7 @@ const summarySchema = z.object({
   }),
   offload: z.number().min(0).max(1),
   emulationErrorMs: distributionSchema,
+  probeErrorMs: distributionSchema.optional(),
   timerLatenessMs: distributionSchema.optional(),
   joinTimeMs: distributionSchema,
   stalls: count,
