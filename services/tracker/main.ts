@@ -2,6 +2,7 @@
 // real tracker is configured with (stream bitrate, chunk size, which roots exist and their
 // uplinks), never the latencies; proximity comes from what peers measure.
 import { join } from 'node:path';
+import { setPriority } from 'node:os';
 import { Prng } from '../core/prng.js';
 import { OverlayPlanner } from '../core/overlay/planner.js';
 import { startServer } from '../relay/server.js';
@@ -18,6 +19,7 @@ import {
   IMPROVE_MAX_MOVES_SHARE,
   MAX_FANOUT,
   ORIGIN_SLOTS,
+  TRACKER_NICE,
   UPLOAD_HEADROOM,
 } from './constants.js';
 import { Tracker } from './tracker.js';
@@ -32,6 +34,11 @@ export interface TrackerOptions extends ShellOptions {
 export async function runTracker(o: TrackerOptions): Promise<void> {
   const shell = createShell(o, 'tracker');
   const { plan, log, control } = shell;
+  try {
+    setPriority(TRACKER_NICE);
+  } catch (e) {
+    log.warn({ err: e }, 'could not lower the tracker\'s CPU priority; short hops may see more emulation error');
+  }
   const s = plan.stream;
   const planner = new OverlayPlanner(
     {
