@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
 
 /** The checkout's root, whether the tests run from test/ (tsx) or from dist/test/. */
 function repoRoot(): string {
@@ -44,6 +45,14 @@ export function writeScenario(dir: string, name: string, yaml: string): string {
   const path = join(dir, `${name}.yaml`);
   writeFileSync(path, yaml);
   return path;
+}
+
+/**
+ * scenarios/small.yaml (the graph small enough to check by hand) under another name, with top-level
+ * keys replaced or added, as YAML: tests that need a variant of it say only what differs.
+ */
+export function smallScenario(name: string, keys: Record<string, unknown> = {}): string {
+  return stringify({ ...parse(readFileSync(join(ROOT, 'scenarios', 'small.yaml'), 'utf8')), name, ...keys });
 }
 
 export interface ChunkRow {

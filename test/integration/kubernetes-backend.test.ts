@@ -12,36 +12,9 @@ import type { BackendRunOptions } from '../../services/lab/local.js';
 import { loadPlan } from '../../services/runtime/plan.js';
 import { CHUNK_CSV_HEADER, EVENT_CSV_HEADER } from '../../services/peer/records.js';
 import { startKubeApi, type FakeRelease, type KubeApiOptions } from '../helpers/kube-api.js';
-import { runCli, tempDir } from '../helpers/cli.js';
+import { runCli, smallScenario, tempDir } from '../helpers/cli.js';
 
-const SCENARIO = `name: kube-small
-seed: 1
-durationS: 2
-stream:
-  bitrateBps: 2e6
-  chunkDurationMs: 250
-graph:
-  nodes:
-    - { id: b, role: broadcaster }
-    - { id: origin, role: origin, uplinkBps: 1e9 }
-    - { id: edge1, role: edge, uplinkBps: 1e9 }
-    - { id: s1, role: switch }
-    - { id: v1, role: peer, uplinkBps: 20e6, downlinkBps: 100e6 }
-    - { id: v2, role: peer, uplinkBps: 10e6, downlinkBps: 50e6 }
-    - { id: v3, role: peer, uplinkBps: 5e6, downlinkBps: 20e6 }
-    - { id: v4, role: peer, uplinkBps: 2e6, downlinkBps: 10e6 }
-  links:
-    - { a: b, b: origin, latencyMs: 1, bandwidthBps: 1e9 }
-    - { a: origin, b: edge1, latencyMs: 10, bandwidthBps: 1e9 }
-    - { a: edge1, b: s1, latencyMs: 1, bandwidthBps: 1e9 }
-    - { a: s1, b: v1, latencyMs: 5, bandwidthBps: 100e6 }
-    - { a: s1, b: v2, latencyMs: 10, bandwidthBps: 50e6 }
-    - { a: s1, b: v3, latencyMs: 15, bandwidthBps: 20e6 }
-    - { a: s1, b: v4, latencyMs: 20, bandwidthBps: 10e6 }
-arrivals: { spreadS: 0 }
-churn:
-  - { atS: 1, kind: kill, viewers: [v3] }
-`;
+const SCENARIO = smallScenario('kube-small', { durationS: 2, churn: [{ atS: 1, kind: 'kill', viewers: ['v3'] }] });
 
 const dir = tempDir('kube');
 const scenarioPath = join(dir, 'kube-small.yaml');

@@ -12,7 +12,7 @@ import { loadPlan } from '../../services/runtime/plan.js';
 import { runExperiment } from '../../services/lab/run.js';
 import { startPrometheus, type PrometheusRun } from '../../services/lab/prometheus.js';
 import { allQueriesOk, checkDashboards, formatCheckResults, type CheckResult } from '../../services/lab/dashboards-check.js';
-import { readJson, runCli, tempDir, writeScenario } from '../helpers/cli.js';
+import { readJson, runCli, smallScenario, tempDir, writeScenario } from '../helpers/cli.js';
 
 const prometheusMissing = spawnSync('prometheus', ['--version']).error !== undefined;
 const promtoolMissing = spawnSync('promtool', ['--version']).error !== undefined;
@@ -23,32 +23,7 @@ const skip =
 // scenarios/small.yaml's graph, with the origin serving one viewer and the edge none, so the peer
 // path carries most bytes; 10 s leaves room for the live checks after Prometheus' 5 s
 // target-update throttle.
-const SCENARIO = `
-name: small-prometheus
-seed: 1
-durationS: 10
-stream: { bitrateBps: 2e6, chunkDurationMs: 250 }
-graph:
-  nodes:
-    - { id: b, role: broadcaster }
-    - { id: origin, role: origin, uplinkBps: 1e9 }
-    - { id: edge1, role: edge, uplinkBps: 1e9 }
-    - { id: s1, role: switch }
-    - { id: v1, role: peer, uplinkBps: 20e6, downlinkBps: 100e6, region: lan }
-    - { id: v2, role: peer, uplinkBps: 10e6, downlinkBps: 50e6, region: lan }
-    - { id: v3, role: peer, uplinkBps: 5e6, downlinkBps: 20e6, region: lan }
-    - { id: v4, role: peer, uplinkBps: 2e6, downlinkBps: 10e6, region: lan }
-  links:
-    - { a: b, b: origin, latencyMs: 1, bandwidthBps: 1e9 }
-    - { a: origin, b: edge1, latencyMs: 10, bandwidthBps: 1e9 }
-    - { a: edge1, b: s1, latencyMs: 1, bandwidthBps: 1e9 }
-    - { a: s1, b: v1, latencyMs: 5, bandwidthBps: 100e6 }
-    - { a: s1, b: v2, latencyMs: 10, bandwidthBps: 50e6 }
-    - { a: s1, b: v3, latencyMs: 15, bandwidthBps: 20e6 }
-    - { a: s1, b: v4, latencyMs: 20, bandwidthBps: 10e6 }
-arrivals: { spreadS: 0 }
-overlay: { originSlots: 1, edgeSlots: 0 }
-`;
+const SCENARIO = smallScenario('small-prometheus', { overlay: { originSlots: 1, edgeSlots: 0 } });
 
 const ROLES = ['origin', 'edge', 'peer', 'tracker'] as const;
 
