@@ -25,6 +25,9 @@ import { HANDOVER_LEAD_US } from './constants.js';
  */
 export type LinkShaping = 'linkemu' | 'delay-only' | 'kernel';
 
+/** What a message is, for which error its lateness counts in: a chunk fragment or a probe. */
+export type MessageKind = 'chunk' | 'probe';
+
 export interface LinkEmulatorInit {
   plan: RunPlan;
   mechanism?: LinkShaping;
@@ -102,13 +105,13 @@ export class LinkEmulator {
 
   /**
    * The bytes of a message that `senderId` stamped `sentAtUs` reached `receiverId`'s process at
-   * `receivedUs` (default: now). `intendedUs` is when the model delivers it there; `arrivalUs` is
+   * `opts.receivedUs` (default: now). `intendedUs` is when the model delivers it there; `arrivalUs` is
    * when this run does: the same, or `receivedUs` when the transport was slower than the model (the
    * hop's emulation error). Relays forward on the model's schedule (`intendedUs`), so an error is
-   * not passed down a path. `kind` says which error it counts in.
+   * not passed down a path. `opts.kind` says which error it counts in (default: chunk).
    */
-  arrive(receiverId: string, senderId: string, sentAtUs: number, bytes: number, receivedUs?: number, kind: 'chunk' | 'probe' = 'chunk'): { intendedUs: number; arrivalUs: number } {
-    const nowUs = receivedUs ?? this.components.clock.nowUs();
+  arrive(receiverId: string, senderId: string, sentAtUs: number, bytes: number, opts: { receivedUs?: number; kind?: MessageKind } = {}): { intendedUs: number; arrivalUs: number } {
+    const nowUs = opts.receivedUs ?? this.components.clock.nowUs();
     if (this.mechanism === 'kernel') return { intendedUs: nowUs, arrivalUs: nowUs };
     const latencyUs = this.latencyUs(senderId, receiverId);
     // delay-only: the kernel serializes, so a late arrival here also holds the kernel's queueing.
@@ -118,7 +121,7 @@ export class LinkEmulator {
         : this.downlink(receiverId).arrive(sentAtUs, bytes, this.host(senderId).uplinkBps, latencyUs);
     const arrivalUs = Math.max(intendedUs, nowUs);
     const errorUs = arrivalUs - intendedUs;
-    if (kind === 'probe') {
+    if (opts.kind === 'probe') {
       this.probeErrorMs.record(errorUs / 1000);
     } else {
       this.errorMs.record(errorUs / 1000);
@@ -140,8 +143,8 @@ export class LinkEmulator {
   }
 
   /** `arrive` then `at`: `deliver(arrivalUs)` runs when the message is due at `receiverId`. */
-  receive(receiverId: string, senderId: string, sentAtUs: number, bytes: number, deliver: (arrivalUs: number) => void, kind: 'chunk' | 'probe' = 'chunk'): void {
-    const { arrivalUs } = this.arrive(receiverId, senderId, sentAtUs, bytes, undefined, kind);
+  receive(receiverId: string, senderId: string, sentAtUs: number, bytes: number, deliver: (arrivalUs: number) => void, kind: MessageKind = 'chunk'): void {
+    const { arrivalUs } = this.arrive(receiverId, senderId, sentAtUs, bytes, { kind });
     this.at(arrivalUs, () => deliver(arrivalUs));
   }
 

@@ -3,7 +3,7 @@
 // the emulated arrival: see `arrive`), each child through a bounded queue, in priority order,
 // stamped by the emulated uplink it shares with its siblings.
 import type { Chunk } from '../gen/livepath/v1/chunk.js';
-import { ChunkAssembler } from '../core/chunks.js';
+import { ChunkAssembler, type FragmentRef } from '../core/chunks.js';
 import type { LinkEmulator } from '../linkemu/emulator.js';
 import { ChildTooSlowError, NodeGoneError, type RelayError } from './errors.js';
 import { DELAY_EWMA_WEIGHT, HOLD_MIN_CHILDREN, KEEP_CHUNKS, MAX_CHILD_QUEUE_FRAGMENTS, fragmentLength, wireBytes } from './constants.js';
@@ -167,10 +167,9 @@ export class RelayNode {
 
   /**
    * The bytes of `fragment` (stamped by its sender) reached this node's process at `receivedUs`
-   * (default: now). They are
-   * stored and forwarded to children at once, each copy leaving no earlier than the emulated
-   * arrival here, so children hold the bytes before the model needs them and this process's timer
-   * lateness delays nobody downstream. The node itself gets the fragment (completion, delay,
+   * (default: now). They are stored and forwarded to children at once, each copy leaving no earlier
+   * than the emulated arrival here, so children hold the bytes before the model needs them and this
+   * process's timer lateness delays nobody downstream. The node itself gets the fragment (completion, delay,
    * `onChunkComplete`) when the emulated arrival comes.
    *
    * A second copy of bytes already held (a CDN fallback racing a late peer) is not forwarded again,
@@ -180,7 +179,7 @@ export class RelayNode {
    * that came in one socket read are all stamped before the first is copied to 40 children.
    */
   arrive(fragment: Chunk, receivedUs?: number): void {
-    const { intendedUs, arrivalUs } = this.components.link.arrive(this.id, fragment.senderId, fragment.sentAtUs, wireBytes(fragmentLength(fragment)), receivedUs);
+    const { intendedUs, arrivalUs } = this.components.link.arrive(this.id, fragment.senderId, fragment.sentAtUs, wireBytes(fragmentLength(fragment)), { receivedUs });
     this.inbox.push({ fragment, intendedUs, arrivalUs });
     this.inboxDrain ??= setImmediate(() => this.drainInbox());
   }
@@ -205,7 +204,7 @@ export class RelayNode {
   /** Stores a fragment that arrives here at `arrivalUs` in the model and forwards it to children. */
   forward(fragment: Chunk, arrivalUs: number): 'new' | 'complete' | 'duplicate' {
     const seq = fragment.seq;
-    const result = this.assembler.add({ seq, offset: fragment.offset, length: fragmentLength(fragment), totalBytes: fragment.totalBytes });
+    const result = this.assembler.add(fragmentRef(fragment));
     if (result === 'duplicate') return result;
     let stored = this.store.get(seq);
     if (!stored) {
@@ -224,7 +223,7 @@ export class RelayNode {
 
   /** The emulated network has delivered `fragment` here at `arrivalUs`. */
   deliver(fragment: Chunk, arrivalUs: number): void {
-    const result = this.delivered.add({ seq: fragment.seq, offset: fragment.offset, length: fragmentLength(fragment), totalBytes: fragment.totalBytes });
+    const result = this.delivered.add(fragmentRef(fragment));
     if (result !== 'complete') return;
     const d = (arrivalUs - fragment.producedAtUs) / 1000;
     this.delayMs = this.delayMs === 0 ? d : this.delayMs + DELAY_EWMA_WEIGHT * (d - this.delayMs);
@@ -316,4 +315,9 @@ export class RelayNode {
     this.assembler.forgetBefore(oldest);
     this.delivered.forgetBefore(oldest);
   }
+}
+
+/** Which bytes of which chunk a fragment carries (real or virtual). */
+function fragmentRef(f: Chunk): FragmentRef {
+  return { seq: f.seq, offset: f.offset, length: fragmentLength(f), totalBytes: f.totalBytes };
 }

@@ -64,7 +64,7 @@ export function addRelayService(server: grpc.Server, c: RelayServerComponents): 
       }
       // The probe crosses the emulated link both ways, like a chunk would. The answer is sent at
       // once, stamped to leave when the probe arrives: timer lateness here is not RTT.
-      const { intendedUs } = c.link.arrive(node.id, req.senderId, req.sentAtUs, 64, undefined, 'probe');
+      const { intendedUs } = c.link.arrive(node.id, req.senderId, req.sentAtUs, 64, { kind: 'probe' });
       callback(null, { responderId: node.id, pingSentAtUs: req.sentAtUs, sentAtUs: c.link.depart(node.id, 64, intendedUs), delayMs: node.delayMs });
     },
   });

@@ -86,7 +86,7 @@ test('copies are handed to the transport a lead before they are due at the recei
 
 test('a late probe counts in the probe error, not in the error of chunk hops', () => {
   const { clock, link } = setup();
-  link.arrive('v1', 'v2', clock.us - 20_000, 64, undefined, 'probe');
+  link.arrive('v1', 'v2', clock.us - 20_000, 64, { kind: 'probe' });
   assert.equal(link.errorMs.summary().count, 0);
   assert.ok((link.probeErrorMs.summary().max ?? 0) > 14);
   link.arrive('v1', 'edge', clock.us - 20_000, 1000);
