@@ -17,7 +17,7 @@ const out = mkdtempSync(join(tmpdir(), 'livepath-bench-'));
 const only = process.argv.slice(2);
 const want = (name: string) => only.length === 0 || only.includes(name);
 const f = (v: number | null | undefined, d = 1) => (v === null || v === undefined ? '–' : v.toFixed(d));
-const line = (s = '') => process.stdout.write(s + '\n');
+const line = (s = '') => process.stdout.write(`${s}\n`);
 
 async function experiment(name: string, modes: Array<'cdn' | 'p2p'>): Promise<Summary[]> {
   const path = scenario(name);
@@ -31,8 +31,12 @@ if (want('relay')) {
   const r = await benchRelayHop(10);
   line('## Relay overhead per hop (16 KB fragments, 5 Mbit/s, fan-out 8, loopback, emulation off)');
   line(`bare grpc-js stream      delay ms p50 ${f(r.raw.p50, 2)}  p99 ${f(r.raw.p99, 2)}  (n=${r.raw.count})`);
-  line(`+ one livepath relay hop delay ms p50 ${f(r.relayed.p50, 2)}  p99 ${f(r.relayed.p99, 2)}  (n=${r.relayed.count})`);
-  line(`relay hop adds           p50 ${f(r.relayed.p50! - r.raw.p50!, 2)} ms  p99 ${f(r.relayed.p99! - r.raw.p99!, 2)} ms  (ratio p50 ${f(r.relayed.p50! / r.raw.p50!, 2)}x)`);
+  line(
+    `+ one livepath relay hop delay ms p50 ${f(r.relayed.p50, 2)}  p99 ${f(r.relayed.p99, 2)}  (n=${r.relayed.count})`,
+  );
+  line(
+    `relay hop adds           p50 ${f(r.relayed.p50! - r.raw.p50!, 2)} ms  p99 ${f(r.relayed.p99! - r.raw.p99!, 2)} ms  (ratio p50 ${f(r.relayed.p50! / r.raw.p50!, 2)}x)`,
+  );
   line();
 }
 
@@ -40,15 +44,30 @@ if (want('world')) {
   const [cdn, p2p] = await experiment('world', ['cdn', 'p2p']);
   line(`## world (${cdn!.viewers} viewers, 3 edges): CDN path vs peer path, side by side`);
   line('                              cdn mode          p2p mode       target (p2p)');
-  line(`stretch p50 / p95        ${f(cdn!.stretch.all.p50, 3).padStart(7)} / ${f(cdn!.stretch.all.p95, 3).padEnd(7)}  ${f(p2p!.stretch.all.p50, 3).padStart(7)} / ${f(p2p!.stretch.all.p95, 3).padEnd(7)}  ≤ 1.15 / ≤ 1.5`);
-  line(`delay ms p50 / p95       ${f(cdn!.delayMs.all.p50).padStart(7)} / ${f(cdn!.delayMs.all.p95).padEnd(7)}  ${f(p2p!.delayMs.all.p50).padStart(7)} / ${f(p2p!.delayMs.all.p95).padEnd(7)}`);
-  line(`offload                  ${f(cdn!.offload * 100).padStart(7)} %          ${f(p2p!.offload * 100).padStart(7)} %          ≥ 95 %`);
-  line(`lost chunks              ${String(cdn!.lostChunks).padStart(7)}            ${String(p2p!.lostChunks).padStart(7)}`);
-  line(`emulation error ms p50/p99 ${f(cdn!.emulationErrorMs.p50, 2)} / ${f(cdn!.emulationErrorMs.p99, 2)}     ${f(p2p!.emulationErrorMs.p50, 2)} / ${f(p2p!.emulationErrorMs.p99, 2)}     ≤ 2 ms p99`);
-  const lateness = (s: typeof cdn) => (s!.timerLatenessMs ? `${f(s!.timerLatenessMs.p50, 2)} / ${f(s!.timerLatenessMs.p99, 2)}` : '–');
+  line(
+    `stretch p50 / p95        ${f(cdn!.stretch.all.p50, 3).padStart(7)} / ${f(cdn!.stretch.all.p95, 3).padEnd(7)}  ${f(p2p!.stretch.all.p50, 3).padStart(7)} / ${f(p2p!.stretch.all.p95, 3).padEnd(7)}  ≤ 1.15 / ≤ 1.5`,
+  );
+  line(
+    `delay ms p50 / p95       ${f(cdn!.delayMs.all.p50).padStart(7)} / ${f(cdn!.delayMs.all.p95).padEnd(7)}  ${f(p2p!.delayMs.all.p50).padStart(7)} / ${f(p2p!.delayMs.all.p95).padEnd(7)}`,
+  );
+  line(
+    `offload                  ${f(cdn!.offload * 100).padStart(7)} %          ${f(p2p!.offload * 100).padStart(7)} %          ≥ 95 %`,
+  );
+  line(
+    `lost chunks              ${String(cdn!.lostChunks).padStart(7)}            ${String(p2p!.lostChunks).padStart(7)}`,
+  );
+  line(
+    `emulation error ms p50/p99 ${f(cdn!.emulationErrorMs.p50, 2)} / ${f(cdn!.emulationErrorMs.p99, 2)}     ${f(p2p!.emulationErrorMs.p50, 2)} / ${f(p2p!.emulationErrorMs.p99, 2)}     ≤ 2 ms p99`,
+  );
+  const lateness = (s: typeof cdn) =>
+    s!.timerLatenessMs ? `${f(s!.timerLatenessMs.p50, 2)} / ${f(s!.timerLatenessMs.p99, 2)}` : '–';
   line(`timer lateness ms p50/p99  ${lateness(cdn)}     ${lateness(p2p)}     (delays actions, not recorded arrivals)`);
-  line(`proximity (RTT err p50, rank corr.)          ${p2p!.proximity ? `${f(p2p!.proximity.medianRelativeError * 100)} %, ${f(p2p!.proximity.rankCorrelation, 2)}` : '–'}`);
-  line(`join time ms p50         ${f(cdn!.joinTimeMs.p50, 0).padStart(7)}            ${f(p2p!.joinTimeMs.p50, 0).padStart(7)}`);
+  line(
+    `proximity (RTT err p50, rank corr.)          ${p2p!.proximity ? `${f(p2p!.proximity.medianRelativeError * 100)} %, ${f(p2p!.proximity.rankCorrelation, 2)}` : '–'}`,
+  );
+  line(
+    `join time ms p50         ${f(cdn!.joinTimeMs.p50, 0).padStart(7)}            ${f(p2p!.joinTimeMs.p50, 0).padStart(7)}`,
+  );
   line();
 }
 
@@ -56,8 +75,12 @@ if (want('metro')) {
   const [cdn, p2p] = await experiment('metro', ['cdn', 'p2p']);
   const gain = 1 - p2p!.delayMs.all.p50! / cdn!.delayMs.all.p50!;
   line(`## metro (${cdn!.viewers} viewers in cities far from every edge)`);
-  line(`median delay ms          cdn ${f(cdn!.delayMs.all.p50)}   p2p ${f(p2p!.delayMs.all.p50)}   → peer path ${f(gain * 100)} % ${gain >= 0 ? 'lower' : 'higher'} (target ≥ 30 % lower)`);
-  line(`stretch p50              cdn ${f(cdn!.stretch.all.p50, 3)}   p2p ${f(p2p!.stretch.all.p50, 3)};  offload ${f(p2p!.offload * 100)} %`);
+  line(
+    `median delay ms          cdn ${f(cdn!.delayMs.all.p50)}   p2p ${f(p2p!.delayMs.all.p50)}   → peer path ${f(gain * 100)} % ${gain >= 0 ? 'lower' : 'higher'} (target ≥ 30 % lower)`,
+  );
+  line(
+    `stretch p50              cdn ${f(cdn!.stretch.all.p50, 3)}   p2p ${f(p2p!.stretch.all.p50, 3)};  offload ${f(p2p!.offload * 100)} %`,
+  );
   line();
 }
 
@@ -67,18 +90,32 @@ if (want('churn')) {
   const killed = plan.viewers.filter((v) => v.leaveKind === 'kill').length;
   const raw = join(out, 'churn', 'raw');
   // Re-parent latency: from each kill/leave to the tracker's parent-lost decisions that follow.
-  const events = readFileSync(join(out, 'churn', 'events.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+  const events = readFileSync(join(out, 'churn', 'events.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(','));
   const departures = events.filter((e) => e[1] === 'kill' || e[1] === 'leave').map((e) => Number(e[0]));
-  const decisions = readFileSync(join(raw, 'tracker.decisions.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+  const decisions = readFileSync(join(raw, 'tracker.decisions.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(','));
   const lags = decisions
     .filter((d) => d[3] === 'parent-lost')
     .map((d) => Number(d[0]))
     .map((t) => Math.min(...departures.filter((x) => x <= t).map((x) => (t - x) / 1000)))
     .filter((x) => Number.isFinite(x) && x < 5_000)
     .sort((a, b) => a - b);
-  line(`## churn (${plan.viewers.length} viewers, ${killed} killed = ${f((killed / plan.viewers.length) * 100, 0)} %, graceful leaves and late joins)`);
-  line(`lost chunks ${p2p!.lostChunks} (target 0); stalls ${p2p!.stalls}; re-parents ${p2p!.reparents}; CDN fallbacks ${p2p!.lateChunks}`);
-  line(`orphan re-parent decision after a departure: p50 ${f(lags[Math.floor(lags.length / 2)])} ms, max ${f(lags[lags.length - 1])} ms over ${lags.length} orphans (target ≤ 1000 ms)`);
+  line(
+    `## churn (${plan.viewers.length} viewers, ${killed} killed = ${f((killed / plan.viewers.length) * 100, 0)} %, graceful leaves and late joins)`,
+  );
+  line(
+    `lost chunks ${p2p!.lostChunks} (target 0); stalls ${p2p!.stalls}; re-parents ${p2p!.reparents}; CDN fallbacks ${p2p!.lateChunks}`,
+  );
+  line(
+    `orphan re-parent decision after a departure: p50 ${f(lags[Math.floor(lags.length / 2)])} ms, max ${f(lags[lags.length - 1])} ms over ${lags.length} orphans (target ≤ 1000 ms)`,
+  );
   line();
 }
 line(`(results of every bench run: ${out})`);

@@ -33,23 +33,38 @@ export async function benchRelayHop(seconds: number): Promise<HopResult> {
     },
     ping: (_c: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, {}),
   });
-  const port = await new Promise<number>((res, rej) => source.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
+  const port = await new Promise<number>((res, rej) =>
+    source.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))),
+  );
   const sourceAddress = `127.0.0.1:${port}`;
 
   // The relay hop: an edge subscribed to the source, serving 8 children. Emulation off.
   const plan = fakePlan({ viewers: Array.from({ length: FANOUT }, (_, i) => `v${i}`) });
   const link = new LinkEmulator({ plan, mechanism: 'kernel' }, { clock: systemClock });
   const edge = new RelayNode({ id: 'edge', role: 'edge' }, { link });
-  const edgeServer = await startServer('127.0.0.1:0', (s) => addRelayService(s, { link, clock: systemClock, node: () => edge }));
+  const edgeServer = await startServer('127.0.0.1:0', (s) =>
+    addRelayService(s, { link, clock: systemClock, node: () => edge }),
+  );
   const pool = new ClientPool();
-  const upstream = new ParentLink({ streamId: 'bench', fromLive: true }, { node: edge, link, clock: systemClock, pool });
+  const upstream = new ParentLink(
+    { streamId: 'bench', fromLive: true },
+    { node: edge, link, clock: systemClock, pool },
+  );
   upstream.attach({ id: 'source', address: sourceAddress });
 
   const raw = new Recorder(0.001);
   const relayed = new Recorder(0.001);
   const calls: grpc.ClientReadableStream<Chunk>[] = [];
   const subscribe = (address: string, publisherId: string, into: Recorder) => {
-    const call = pool.get(address).subscribe({ streamId: 'bench', subscriberId: `c${calls.length}`, publisherId, fromSeq: 0, fromLive: true, toSeq: 0, priority: 0 });
+    const call = pool.get(address).subscribe({
+      streamId: 'bench',
+      subscriberId: `c${calls.length}`,
+      publisherId,
+      fromSeq: 0,
+      fromLive: true,
+      toSeq: 0,
+      priority: 0,
+    });
     call.on('data', (f: Chunk) => into.record((systemClock.nowUs() - f.producedAtUs) / 1000));
     call.on('error', () => undefined);
     calls.push(call);
@@ -64,8 +79,20 @@ export async function benchRelayHop(seconds: number): Promise<HopResult> {
   for (let seq = 0; seq < total; seq++) {
     const now = systemClock.nowUs();
     const f: Chunk = {
-      streamId: 'bench', seq, producedAtUs: now, durationUs: 0, payload, keyframe: true, signature: Buffer.alloc(0),
-      hops: 0, offset: 0, totalBytes: FRAGMENT_BYTES, sentAtUs: now, senderId: 'source', viaPeer: false, virtualLength: 0,
+      streamId: 'bench',
+      seq,
+      producedAtUs: now,
+      durationUs: 0,
+      payload,
+      keyframe: true,
+      signature: Buffer.alloc(0),
+      hops: 0,
+      offset: 0,
+      totalBytes: FRAGMENT_BYTES,
+      sentAtUs: now,
+      senderId: 'source',
+      viaPeer: false,
+      virtualLength: 0,
     };
     for (const s of subscribers) s.write(f);
     await new Promise((r) => setTimeout(r, intervalMs));

@@ -15,7 +15,8 @@ function packageRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   while (!existsSync(path.join(dir, 'package.json'))) {
     const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}: run from a livepath checkout`);
+    if (parent === dir)
+      throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}: run from a livepath checkout`);
     dir = parent;
   }
   return dir;

@@ -88,7 +88,9 @@ export function timeseriesPanel(spec: PanelSpec): timeseries.PanelBuilder {
         .placement(common.LegendPlacement.Bottom)
         .displayMode(common.LegendDisplayMode.List),
     )
-    .tooltip(new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Descending));
+    .tooltip(
+      new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Descending),
+    );
   for (const t of targets(spec.queries)) panel.withTarget(t);
   return panel;
 }

@@ -12,7 +12,12 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const defaultSourceDir = join(repoRoot, 'grafana', 'dashboards');
 export const defaultChartDir = join(repoRoot, 'charts', 'livepath', 'dashboards');
 
-const jsonFiles = (dir) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : []);
+const jsonFiles = (dir) =>
+  existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+    : [];
 
 /**
  * Compares (and unless check is set, syncs) the dashboards. A missing source folder means "no
@@ -61,7 +66,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const check = process.argv.includes('--check');
   const ingest = syncIngestConfig({ check });
   if (check && !ingest.inSync) {
-    process.stderr.write('charts/livepath/files/nginx-rtmp.conf differs from ingest/nginx-rtmp.conf\nrun `node scripts/chart-sync.mjs` and commit the result\n');
+    process.stderr.write(
+      'charts/livepath/files/nginx-rtmp.conf differs from ingest/nginx-rtmp.conf\nrun `node scripts/chart-sync.mjs` and commit the result\n',
+    );
     process.exit(1);
   }
   if (!ingest.inSync) process.stdout.write('synced charts/livepath/files/nginx-rtmp.conf\n');
@@ -72,8 +79,12 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     ...r.removed.map((f) => `  - ${f} (no longer in grafana/dashboards)`),
   ];
   if (check && !r.inSync) {
-    process.stderr.write(`charts/livepath/dashboards is out of date:\n${lines.join('\n')}\nrun \`node scripts/chart-sync.mjs\` and commit the result\n`);
+    process.stderr.write(
+      `charts/livepath/dashboards is out of date:\n${lines.join('\n')}\nrun \`node scripts/chart-sync.mjs\` and commit the result\n`,
+    );
     process.exit(1);
   }
-  process.stdout.write(r.inSync ? 'charts/livepath/dashboards is in sync\n' : `synced charts/livepath/dashboards:\n${lines.join('\n')}\n`);
+  process.stdout.write(
+    r.inSync ? 'charts/livepath/dashboards is in sync\n' : `synced charts/livepath/dashboards:\n${lines.join('\n')}\n`,
+  );
 }

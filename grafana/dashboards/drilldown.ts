@@ -20,7 +20,7 @@ export function regionPanels(): Panel[] {
     }),
     timeseriesPanel({
       title: 'Stretch p50 by region and path',
-      description: "Median delay / bound per viewer region (1 = physical optimum).",
+      description: 'Median delay / bound per viewer region (1 = physical optimum).',
       unit: 'none',
       queries: quantileQueries('livepath_chunk_stretch_ratio', [0.5], ['region', 'path']),
     }),

@@ -29,8 +29,7 @@ export function destinationPoint(from: LatLon, bearingRad: number, distanceKm: n
   const delta = distanceKm / EARTH_RADIUS_KM;
   const phi1 = from.lat * RAD_PER_DEG;
   const lambda1 = from.lon * RAD_PER_DEG;
-  const sinPhi2 =
-    Math.sin(phi1) * Math.cos(delta) + Math.cos(phi1) * Math.sin(delta) * Math.cos(bearingRad);
+  const sinPhi2 = Math.sin(phi1) * Math.cos(delta) + Math.cos(phi1) * Math.sin(delta) * Math.cos(bearingRad);
   const phi2 = Math.asin(Math.min(1, Math.max(-1, sinPhi2)));
   const lambda2 =
     lambda1 +

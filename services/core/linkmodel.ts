@@ -120,10 +120,21 @@ export class SequentialUplink {
   }
 
   /** Fragment [offset, offset+length) of chunk `seq` to child `childId`, handed over at `nowUs`. */
-  departFragment(nowUs: number, seq: number, childId: string, offset: number, length: number, totalBytes: number): number {
+  departFragment(
+    nowUs: number,
+    seq: number,
+    childId: string,
+    offset: number,
+    length: number,
+    totalBytes: number,
+  ): number {
     let c = this.chunks.get(seq);
     if (!c) {
-      c = { startUs: Math.max(nowUs, this.calendar.lastEnd()), chunkUs: serializationUs(totalBytes, this.bps), order: new Map() };
+      c = {
+        startUs: Math.max(nowUs, this.calendar.lastEnd()),
+        chunkUs: serializationUs(totalBytes, this.bps),
+        order: new Map(),
+      };
       this.chunks.set(seq, c);
       if (this.chunks.size > 16) this.chunks.delete(Math.min(...this.chunks.keys()));
     }

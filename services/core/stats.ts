@@ -28,7 +28,11 @@ export class Recorder {
 
   /** Compact portable form (HDR compressed base64) for merging across processes. */
   encode(): { resolution: number; max: number; histogram: string } {
-    return { resolution: this.resolution, max: this.maxValue, histogram: hdr.encodeIntoCompressedBase64(this.histogram) };
+    return {
+      resolution: this.resolution,
+      max: this.maxValue,
+      histogram: hdr.encodeIntoCompressedBase64(this.histogram),
+    };
   }
 
   /** Adds a histogram produced by `encode()` (same resolution) to this one. */

@@ -16,14 +16,26 @@ export async function runEdge(o: EdgeOptions): Promise<void> {
   const shell = createShell(o, 'edge');
   const { plan, clock, link, log } = shell;
   const edgePlan = plan.edges.find((e) => e.id === o.node);
-  if (!edgePlan) throw new UnknownEdgeError(o.node, plan.edges.map((e) => e.id));
+  if (!edgePlan)
+    throw new UnknownEdgeError(
+      o.node,
+      plan.edges.map((e) => e.id),
+    );
   const node = new RelayNode({ id: o.node, role: 'edge' }, { link });
   const pool = new ClientPool();
   const parent = new ParentLink(
     { streamId: plan.stream.streamId, fromLive: true },
-    { node, link, clock, pool, onParentLost: (p, e) => log.warn({ parent: p.id, err: e.message }, 'parent stream lost; resuming') },
+    {
+      node,
+      link,
+      clock,
+      pool,
+      onParentLost: (p, e) => log.warn({ parent: p.id, err: e.message }, 'parent stream lost; resuming'),
+    },
   );
-  const server = await startServer(o.listen, (s) => addRelayService(s, { link, clock, node: (id) => (id === '' || id === node.id ? node : undefined) }));
+  const server = await startServer(o.listen, (s) =>
+    addRelayService(s, { link, clock, node: (id) => (id === '' || id === node.id ? node : undefined) }),
+  );
   shell.onStop(() => server.stop());
   shell.onStop(() => pool.close());
   shell.onStop(() => parent.stop());

@@ -19,13 +19,15 @@ import type { PrometheusRun } from './prometheus.js';
 if (process.env.LIVEPATH_LOG_LEVEL !== 'debug') grpc.setLogVerbosity(grpc.logVerbosity.NONE);
 
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const PACKAGE_VERSION = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+const PACKAGE_VERSION = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string })
+  .version;
 const DEFAULT_SCENARIO = 'world';
 
 function positiveInt(name: string) {
   return (v: string) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer (got "${v}")`);
+    if (!Number.isInteger(n) || n < 0)
+      throw new InvalidArgumentError(`${name} must be a non-negative integer (got "${v}")`);
     return n;
   };
 }
@@ -36,7 +38,9 @@ export function resolveScenario(arg: string | undefined): string {
   if (existsSync(name)) return resolve(name);
   const shipped = join(PACKAGE_ROOT, 'scenarios', name.endsWith('.yaml') ? name : `${name}.yaml`);
   if (existsSync(shipped)) return shipped;
-  throw new CliError(`scenario "${name}" not found: give a path to a .yaml file or the name of one in ${join(PACKAGE_ROOT, 'scenarios')}`);
+  throw new CliError(
+    `scenario "${name}" not found: give a path to a .yaml file or the name of one in ${join(PACKAGE_ROOT, 'scenarios')}`,
+  );
 }
 
 export class CliError extends Error {}
@@ -55,84 +59,130 @@ program
   .command('run')
   .description('run a scenario (default: the shipped world scenario) and write results + report')
   .argument('[scenario]', `scenario file, or name of a shipped one (${DEFAULT_SCENARIO}, small, metro, churn)`)
-  .addOption(new Option('--mode <mode>', 'which path to measure: cdn, p2p, or both side by side').choices(['cdn', 'p2p', 'both']).default('both'))
+  .addOption(
+    new Option('--mode <mode>', 'which path to measure: cdn, p2p, or both side by side')
+      .choices(['cdn', 'p2p', 'both'])
+      .default('both'),
+  )
   .option('--out <dir>', 'results directory (default results/<timestamp>-<scenario>, linked as results/latest)')
   .option('--seed <n>', 'override the scenario seed', positiveInt('--seed'))
-  .addOption(new Option('--backend <backend>', 'where the services run').choices(['local', 'mininet', 'kubernetes']).default('local'))
+  .addOption(
+    new Option('--backend <backend>', 'where the services run')
+      .choices(['local', 'mininet', 'kubernetes'])
+      .default('local'),
+  )
   .option('--context <name>', 'kubernetes: kubeconfig context (default: the current one)')
   .option('--namespace <ns>', "kubernetes: namespace of the release (default: the context's)")
   .option('--release <name>', 'kubernetes: Helm release name', 'livepath')
   .option('--install', 'kubernetes: helm install the release when it is missing')
   .option('--viewers-per-host <n>', 'virtual viewers per peers process', positiveInt('--viewers-per-host'))
   .option('--quiet', 'no progress output')
-  .option('--record <dir>', 'write what each viewer (and the origin) received as <dir>/<viewer>.ts (real-video scenarios)')
-  .option('--rtmp-url <url>', 'rtmp source: pull from this ingest (e.g. one `livepath ingest` started) instead of starting nginx')
+  .option(
+    '--record <dir>',
+    'write what each viewer (and the origin) received as <dir>/<viewer>.ts (real-video scenarios)',
+  )
+  .option(
+    '--rtmp-url <url>',
+    'rtmp source: pull from this ingest (e.g. one `livepath ingest` started) instead of starting nginx',
+  )
   .option('--prometheus', 'start a Prometheus for the run that scrapes every process (data in <out>/prometheus/)')
   .option('--prometheus-bin <path>', 'the prometheus binary (default: prometheus on PATH)')
-  .option('--prometheus-keep <s>', 'keep Prometheus up this many seconds after the run, to look at it', positiveInt('--prometheus-keep'), 0)
-  .action(async (scenarioArg: string | undefined, opts: { mode: string; out?: string; seed?: number; backend: string; viewersPerHost?: number; quiet?: boolean; record?: string; rtmpUrl?: string; prometheus?: boolean; prometheusBin?: string; prometheusKeep: number }) => {
-    if (opts.backend === 'mininet') (await import('./mininet.js')).assertRoot();
-    const scenarioPath = resolveScenario(scenarioArg);
-    const plan = loadPlan(scenarioPath, opts.seed);
-    const modes: Mode[] = opts.mode === 'both' ? ['cdn', 'p2p'] : [opts.mode as Mode];
-    const { defaultOutDir, runExperiment } = await import('./run.js');
-    const out = opts.out ?? defaultOutDir(plan.scenarioName, new Date());
-    const abort = new AbortController();
-    let interrupts = 0;
-    process.on('SIGINT', () => {
-      interrupts++;
-      if (interrupts === 1) {
-        process.stderr.write('\nlivepath: stopping (Ctrl-C again to force); keeping what was received…\n');
-        abort.abort();
-      } else process.exit(130);
-    });
-    const progress = (await import('./progress.js')).createProgress(!opts.quiet);
-    process.stderr.write(`livepath: ${plan.scenarioName} (seed ${plan.seed}): ${plan.viewers.length} viewers, ${plan.edges.length} edges, ${plan.durationS} s, mode ${opts.mode} → ${out}\n`);
-    let prometheus: PrometheusRun | undefined;
-    if (opts.prometheus) {
-      prometheus = await (await import('./prometheus.js')).startPrometheus({ outDir: out, bin: opts.prometheusBin });
-      process.stderr.write(`livepath: Prometheus at ${prometheus.url} (data in ${join(resolve(out), 'prometheus')})\n`);
-    }
-    const video = await (await import('./ingest.js')).prepareVideoRun(plan, { modes, record: opts.record && resolve(opts.record), rtmpUrl: opts.rtmpUrl });
-    const result = await runExperiment({
-      plan,
-      backend: video.wrap(
-        opts.backend === 'mininet'
-          ? (await import('./mininet.js')).runMininet
-          : opts.backend === 'kubernetes'
-            ? (await import('./kubernetes.js')).kubernetesBackend(opts as KubernetesBackendOptions)
-            : (await import('./local.js')).runLocal,
-      ),
-      scenarioPath,
-      modes,
-      out,
-      viewersPerHost: opts.viewersPerHost,
-      signal: abort.signal,
-      progress: (mode, p) => progress.update(mode, p),
-      prometheus,
-    })
-      .catch(async (e: unknown) => {
-        await prometheus?.stop();
-        throw e;
-      })
-      .finally(() => video.stop());
-    progress.stop();
-    process.stdout.write((await import('./table.js')).formatTable(result.summaries) + '\n');
-    if (!video.report(result.summaries)) process.exitCode = 1;
-    process.stdout.write(`\nresults: ${result.out}\n`);
-    if (result.summaries.length > 0) {
-      try {
-        process.stdout.write(`report:  ${await (await import('./report/render.js')).renderReport(result.out)}\n`);
-      } catch (e) {
-        process.stderr.write(`livepath: the results are complete but the report could not be drawn: ${(e as Error).message}\n`);
+  .option(
+    '--prometheus-keep <s>',
+    'keep Prometheus up this many seconds after the run, to look at it',
+    positiveInt('--prometheus-keep'),
+    0,
+  )
+  .action(
+    async (
+      scenarioArg: string | undefined,
+      opts: {
+        mode: string;
+        out?: string;
+        seed?: number;
+        backend: string;
+        viewersPerHost?: number;
+        quiet?: boolean;
+        record?: string;
+        rtmpUrl?: string;
+        prometheus?: boolean;
+        prometheusBin?: string;
+        prometheusKeep: number;
+      },
+    ) => {
+      if (opts.backend === 'mininet') (await import('./mininet.js')).assertRoot();
+      const scenarioPath = resolveScenario(scenarioArg);
+      const plan = loadPlan(scenarioPath, opts.seed);
+      const modes: Mode[] = opts.mode === 'both' ? ['cdn', 'p2p'] : [opts.mode as Mode];
+      const { defaultOutDir, runExperiment } = await import('./run.js');
+      const out = opts.out ?? defaultOutDir(plan.scenarioName, new Date());
+      const abort = new AbortController();
+      let interrupts = 0;
+      process.on('SIGINT', () => {
+        interrupts++;
+        if (interrupts === 1) {
+          process.stderr.write('\nlivepath: stopping (Ctrl-C again to force); keeping what was received…\n');
+          abort.abort();
+        } else process.exit(130);
+      });
+      const progress = (await import('./progress.js')).createProgress(!opts.quiet);
+      process.stderr.write(
+        `livepath: ${plan.scenarioName} (seed ${plan.seed}): ${plan.viewers.length} viewers, ${plan.edges.length} edges, ${plan.durationS} s, mode ${opts.mode} → ${out}\n`,
+      );
+      let prometheus: PrometheusRun | undefined;
+      if (opts.prometheus) {
+        prometheus = await (await import('./prometheus.js')).startPrometheus({ outDir: out, bin: opts.prometheusBin });
+        process.stderr.write(
+          `livepath: Prometheus at ${prometheus.url} (data in ${join(resolve(out), 'prometheus')})\n`,
+        );
       }
-    }
-    if (prometheus) {
-      await keepPrometheus(prometheus, opts.prometheusKeep, abort.signal);
-      await prometheus.stop();
-    }
-    if (abort.signal.aborted) process.exitCode = 130;
-  });
+      const video = await (await import('./ingest.js')).prepareVideoRun(plan, {
+        modes,
+        record: opts.record && resolve(opts.record),
+        rtmpUrl: opts.rtmpUrl,
+      });
+      const result = await runExperiment({
+        plan,
+        backend: video.wrap(
+          opts.backend === 'mininet'
+            ? (await import('./mininet.js')).runMininet
+            : opts.backend === 'kubernetes'
+              ? (await import('./kubernetes.js')).kubernetesBackend(opts as KubernetesBackendOptions)
+              : (await import('./local.js')).runLocal,
+        ),
+        scenarioPath,
+        modes,
+        out,
+        viewersPerHost: opts.viewersPerHost,
+        signal: abort.signal,
+        progress: (mode, p) => progress.update(mode, p),
+        prometheus,
+      })
+        .catch(async (e: unknown) => {
+          await prometheus?.stop();
+          throw e;
+        })
+        .finally(() => video.stop());
+      progress.stop();
+      process.stdout.write(`${(await import('./table.js')).formatTable(result.summaries)}\n`);
+      if (!video.report(result.summaries)) process.exitCode = 1;
+      process.stdout.write(`\nresults: ${result.out}\n`);
+      if (result.summaries.length > 0) {
+        try {
+          process.stdout.write(`report:  ${await (await import('./report/render.js')).renderReport(result.out)}\n`);
+        } catch (e) {
+          process.stderr.write(
+            `livepath: the results are complete but the report could not be drawn: ${(e as Error).message}\n`,
+          );
+        }
+      }
+      if (prometheus) {
+        await keepPrometheus(prometheus, opts.prometheusKeep, abort.signal);
+        await prometheus.stop();
+      }
+      if (abort.signal.aborted) process.exitCode = 130;
+    },
+  );
 
 /** --prometheus-keep: the run is over, its Prometheus stays up for a user to look (Ctrl-C ends it). */
 async function keepPrometheus(prometheus: PrometheusRun, seconds: number, signal: AbortSignal): Promise<void> {
@@ -140,10 +190,14 @@ async function keepPrometheus(prometheus: PrometheusRun, seconds: number, signal
   process.stderr.write(`livepath: Prometheus stays up at ${prometheus.url} for ${seconds} s (Ctrl-C to stop it)\n`);
   await new Promise<void>((done) => {
     const timer = setTimeout(done, seconds * 1000);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      done();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        done();
+      },
+      { once: true },
+    );
   });
 }
 
@@ -157,7 +211,7 @@ program
   .action(async (o: { prometheus: string; dashboards?: string }) => {
     const { allQueriesOk, checkDashboards, formatCheckResults } = await import('./dashboards-check.js');
     const results = await checkDashboards({ prometheusUrl: o.prometheus, dashboardsDir: o.dashboards });
-    process.stdout.write(formatCheckResults(results) + '\n');
+    process.stdout.write(`${formatCheckResults(results)}\n`);
     if (!allQueriesOk(results)) process.exitCode = 1;
   });
 
@@ -171,7 +225,11 @@ program
   .action(async (scenarioArg: string, opts: { out?: string; seed?: number }) => {
     const scenarioPath = resolveScenario(scenarioArg);
     const { exportTopology } = await import('./export.js');
-    const json = JSON.stringify(exportTopology(loadScenarioFile(scenarioPath), loadPlan(scenarioPath, opts.seed), { scenarioPath }), null, 2) + '\n';
+    const json = `${JSON.stringify(
+      exportTopology(loadScenarioFile(scenarioPath), loadPlan(scenarioPath, opts.seed), { scenarioPath }),
+      null,
+      2,
+    )}\n`;
     if (opts.out) {
       mkdirSync(dirname(resolve(opts.out)), { recursive: true });
       writeFileSync(opts.out, json);
@@ -211,11 +269,26 @@ function serviceCommand(name: string, description: string): Command {
     .option('--listen <host:port>', 'gRPC listen address (port 0 = any free port)', '0.0.0.0:7000')
     .addOption(new Option('--out <dir>', 'directory for raw records').env('LIVEPATH_RESULTS_DIR'))
     .option('--proc <name>', 'name of this process in logs and raw files', name)
-    .option('--metrics-port <n>', 'serve Prometheus metrics on this port (0 = any free port)', positiveInt('--metrics-port'), 9464)
+    .option(
+      '--metrics-port <n>',
+      'serve Prometheus metrics on this port (0 = any free port)',
+      positiveInt('--metrics-port'),
+      9464,
+    )
     .option('--metrics-host <addr>', 'address the metrics server listens on (default: the host of --listen)')
-    .addOption(new Option('--control <how>', 'stdio: driven by the lab over stdin/stdout; standalone: start now, stop on SIGTERM').choices(['stdio', 'standalone']).default('standalone'))
     .addOption(
-      new Option('--link-shaping <how>', 'linkemu: latency + bandwidth in user space; delay-only: latency here, bandwidth by the kernel (htb); kernel: the network does both (netem)')
+      new Option(
+        '--control <how>',
+        'stdio: driven by the lab over stdin/stdout; standalone: start now, stop on SIGTERM',
+      )
+        .choices(['stdio', 'standalone'])
+        .default('standalone'),
+    )
+    .addOption(
+      new Option(
+        '--link-shaping <how>',
+        'linkemu: latency + bandwidth in user space; delay-only: latency here, bandwidth by the kernel (htb); kernel: the network does both (netem)',
+      )
         .choices(['linkemu', 'delay-only', 'kernel'])
         .default('linkemu')
         .env('LIVEPATH_LINK_SHAPING'),
@@ -234,23 +307,39 @@ interface ServiceCliOptions {
   metricsHost?: string;
 }
 
-serviceCommand('origin', 'service role: the origin with its broadcaster (synthetic, or real video over RTMP / from a file)')
-  .option('--node <id>', 'origin id in the scenario (default: the scenario\'s origin)')
-  .addOption(new Option('--ingest <kind>', 'broadcaster (default: the scenario\'s stream.source, else synthetic)').choices(['synthetic', 'rtmp', 'file']))
+serviceCommand(
+  'origin',
+  'service role: the origin with its broadcaster (synthetic, or real video over RTMP / from a file)',
+)
+  .option('--node <id>', "origin id in the scenario (default: the scenario's origin)")
+  .addOption(
+    new Option('--ingest <kind>', "broadcaster (default: the scenario's stream.source, else synthetic)").choices([
+      'synthetic',
+      'rtmp',
+      'file',
+    ]),
+  )
   .option('--input <path>', 'file source: a video file or lavfi:<filtergraph>')
   .option('--rtmp-url <url>', 'rtmp source: the stream to pull (default: start nginx-rtmp here)')
   .option('--stream-key <key>', 'rtmp source: the key a broadcaster must publish with')
-  .option('--ingest-gate <url>', 'rtmp source: the on_publish gate of `livepath ingest` (when the push began, for the ingest delay)')
+  .option(
+    '--ingest-gate <url>',
+    'rtmp source: the on_publish gate of `livepath ingest` (when the push began, for the ingest delay)',
+  )
   .option('--record <dir>', 'write the chunks the origin produced to <dir>/origin.ts')
   .action(async (o: ServiceCliOptions & { ingest?: 'synthetic' | 'rtmp' | 'file' }) => {
-  await (await import('../origin/main.js')).runOrigin({ ...o, scenario: resolveScenario(o.scenario) });
-});
+    await (await import('../origin/main.js')).runOrigin({ ...o, scenario: resolveScenario(o.scenario) });
+  });
 
 serviceCommand('edge', 'service role: a CDN edge')
   .requiredOption('--node <id>', 'edge id in the scenario')
   .option('--directory <list>', 'addresses of other nodes: ID=HOST:PORT,…', '')
   .action(async (o: ServiceCliOptions & { node: string; directory: string }) => {
-    await (await import('../edge/main.js')).runEdge({ ...o, scenario: resolveScenario(o.scenario), directory: parseDirectory(o.directory) });
+    await (await import('../edge/main.js')).runEdge({
+      ...o,
+      scenario: resolveScenario(o.scenario),
+      directory: parseDirectory(o.directory),
+    });
   });
 
 serviceCommand('tracker', 'service role: the tracker that assigns parents on the peer path')
@@ -258,43 +347,98 @@ serviceCommand('tracker', 'service role: the tracker that assigns parents on the
   .option('--origin-slots <n>', 'viewers the origin may serve directly', positiveInt('--origin-slots'))
   .option('--edge-slots <n>', 'viewers each edge may serve directly', positiveInt('--edge-slots'))
   .action(async (o: ServiceCliOptions & { directory: string; originSlots?: number; edgeSlots?: number }) => {
-    await (await import('../tracker/main.js')).runTracker({ ...o, scenario: resolveScenario(o.scenario), directory: parseDirectory(o.directory) });
+    await (await import('../tracker/main.js')).runTracker({
+      ...o,
+      scenario: resolveScenario(o.scenario),
+      directory: parseDirectory(o.directory),
+    });
   });
 
 serviceCommand('peers', 'service role: a process hosting many virtual viewers')
   .option('--viewers <ids>', 'comma-separated viewer ids to host')
   .option('--viewer-index <n>', 'host the n-th slice of the scenario viewers', positiveInt('--viewer-index'))
   .option('--viewers-per-host <n>', 'size of a slice', positiveInt('--viewers-per-host'))
-  .addOption(new Option('--mode <mode>', 'cdn: viewers pull from their edge; p2p: from parents the tracker assigns').choices(['cdn', 'p2p']).default('cdn'))
+  .addOption(
+    new Option('--mode <mode>', 'cdn: viewers pull from their edge; p2p: from parents the tracker assigns')
+      .choices(['cdn', 'p2p'])
+      .default('cdn'),
+  )
   .option('--directory <list>', 'addresses of other nodes: ID=HOST:PORT,…', '')
   .option('--tracker <host:port>', 'tracker address (p2p mode)')
-  .addOption(new Option('--advertise <host:port>', 'address children reach this process at (default: its listen address)').env('LIVEPATH_ADVERTISE_ADDRESS'))
-  .option('--record <dir>', 'write each viewer\'s received chunks, in seq order from its first keyframe, to <dir>/<viewer>.ts')
-  .action(async (o: ServiceCliOptions & { viewers?: string; viewerIndex?: number; viewersPerHost?: number; mode: 'cdn' | 'p2p'; directory: string; tracker?: string; advertise?: string }) => {
-    await (await import('../peer/main.js')).runPeers({
-      ...o,
-      scenario: resolveScenario(o.scenario),
-      directory: parseDirectory(o.directory),
-      viewers: o.viewers?.split(',').filter(Boolean),
-    });
-  });
+  .addOption(
+    new Option('--advertise <host:port>', 'address children reach this process at (default: its listen address)').env(
+      'LIVEPATH_ADVERTISE_ADDRESS',
+    ),
+  )
+  .option(
+    '--record <dir>',
+    "write each viewer's received chunks, in seq order from its first keyframe, to <dir>/<viewer>.ts",
+  )
+  .action(
+    async (
+      o: ServiceCliOptions & {
+        viewers?: string;
+        viewerIndex?: number;
+        viewersPerHost?: number;
+        mode: 'cdn' | 'p2p';
+        directory: string;
+        tracker?: string;
+        advertise?: string;
+      },
+    ) => {
+      await (await import('../peer/main.js')).runPeers({
+        ...o,
+        scenario: resolveScenario(o.scenario),
+        directory: parseDirectory(o.directory),
+        viewers: o.viewers?.split(',').filter(Boolean),
+      });
+    },
+  );
 
 program
   .command('probe')
-  .description("check a node relays the stream: exit 0 once a chunk fragment arrives, 1 after --seconds (the chart's helm test)")
+  .description(
+    "check a node relays the stream: exit 0 once a chunk fragment arrives, 1 after --seconds (the chart's helm test)",
+  )
   .requiredOption('--address <host:port>', 'Relay (gRPC) address of an origin, edge or peers host')
   .option('--node <ids>', 'node id(s) to subscribe to, comma-separated (default: the only node of an origin or edge)')
-  .addOption(new Option('--scenario <file>', 'peers host: probe the viewers of slice --viewer-index of this scenario').env('LIVEPATH_SCENARIO'))
+  .addOption(
+    new Option('--scenario <file>', 'peers host: probe the viewers of slice --viewer-index of this scenario').env(
+      'LIVEPATH_SCENARIO',
+    ),
+  )
   .option('--viewer-index <n>', 'with --scenario: the slice the host serves', positiveInt('--viewer-index'), 0)
-  .addOption(new Option('--viewers-per-host <n>', 'with --scenario: size of a slice').argParser(positiveInt('--viewers-per-host')).env('LIVEPATH_VIEWERS_PER_HOST'))
-  .addOption(new Option('--seconds <n>', 'how long to wait for a fragment').argParser(positiveInt('--seconds')).default(10).env('LIVEPATH_PROBE_SECONDS'))
-  .action(async (o: { address: string; node?: string; scenario?: string; viewerIndex: number; viewersPerHost?: number; seconds: number }) => {
-    const { probeNodesFromScenario, runProbe } = await import('./probe.js');
-    const nodes = o.node ? o.node.split(',').filter(Boolean) : o.scenario ? probeNodesFromScenario(resolveScenario(o.scenario), o.viewerIndex, o.viewersPerHost) : [];
-    const r = await runProbe({ address: o.address, nodes, seconds: o.seconds });
-    (r.ok ? process.stdout : process.stderr).write(`livepath probe: ${r.message}\n`);
-    process.exit(r.ok ? 0 : 1);
-  });
+  .addOption(
+    new Option('--viewers-per-host <n>', 'with --scenario: size of a slice')
+      .argParser(positiveInt('--viewers-per-host'))
+      .env('LIVEPATH_VIEWERS_PER_HOST'),
+  )
+  .addOption(
+    new Option('--seconds <n>', 'how long to wait for a fragment')
+      .argParser(positiveInt('--seconds'))
+      .default(10)
+      .env('LIVEPATH_PROBE_SECONDS'),
+  )
+  .action(
+    async (o: {
+      address: string;
+      node?: string;
+      scenario?: string;
+      viewerIndex: number;
+      viewersPerHost?: number;
+      seconds: number;
+    }) => {
+      const { probeNodesFromScenario, runProbe } = await import('./probe.js');
+      const nodes = o.node
+        ? o.node.split(',').filter(Boolean)
+        : o.scenario
+          ? probeNodesFromScenario(resolveScenario(o.scenario), o.viewerIndex, o.viewersPerHost)
+          : [];
+      const r = await runProbe({ address: o.address, nodes, seconds: o.seconds });
+      (r.ok ? process.stdout : process.stderr).write(`livepath probe: ${r.message}\n`);
+      process.exit(r.ok ? 0 : 1);
+    },
+  );
 
 program
   .command('ingest')

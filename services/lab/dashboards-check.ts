@@ -34,7 +34,10 @@ export class PrometheusUnreachableError extends Error {
     reason: string,
     options?: { cause?: unknown },
   ) {
-    super(`cannot reach Prometheus at ${url} (${reason}): check --prometheus URL and that Prometheus is running`, options);
+    super(
+      `cannot reach Prometheus at ${url} (${reason}): check --prometheus URL and that Prometheus is running`,
+      options,
+    );
   }
 }
 
@@ -60,7 +63,10 @@ export class DashboardsDirError extends Error {
     reason: string,
     options?: { cause?: unknown },
   ) {
-    super(`cannot read dashboards from ${dir}: ${reason}; run \`npm run gen\` or pass the folder of the JSON files`, options);
+    super(
+      `cannot read dashboards from ${dir}: ${reason}; run \`npm run gen\` or pass the folder of the JSON files`,
+      options,
+    );
   }
 }
 
@@ -128,7 +134,8 @@ async function runInstantQuery(baseUrl: string, query: PanelQuery): Promise<Chec
   }
   if (body.status !== 'success' || body.data === undefined) throw new NotPrometheusApiError(url, res.status);
   const { resultType, result } = body.data;
-  const seriesCount = resultType === 'vector' || resultType === 'matrix' ? (Array.isArray(result) ? result.length : 0) : 1;
+  const seriesCount =
+    resultType === 'vector' || resultType === 'matrix' ? (Array.isArray(result) ? result.length : 0) : 1;
   return { ...query, status: seriesCount > 0 ? 'ok' : 'empty', seriesCount };
 }
 

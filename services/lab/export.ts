@@ -111,33 +111,85 @@ export function exportTopology(scenario: Scenario, plan: RunPlan, o: ExportOptio
     const bridgeOf = (id: string) => (plan.hosts.has(id) ? `access:${id}` : id);
     hostIds.forEach((id, i) => {
       const h = plan.hosts.get(id)!;
-      hosts.push({ id, name: hostName(i), role: h.role, region: h.region, ip: ipAt(i), access: { switch: addSwitch(`access:${id}`, 'access'), uplinkBps: h.uplinkBps, downlinkBps: h.downlinkBps, latencyMs: 0 } });
+      hosts.push({
+        id,
+        name: hostName(i),
+        role: h.role,
+        region: h.region,
+        ip: ipAt(i),
+        access: {
+          switch: addSwitch(`access:${id}`, 'access'),
+          uplinkBps: h.uplinkBps,
+          downlinkBps: h.downlinkBps,
+          latencyMs: 0,
+        },
+      });
     });
-    for (const l of scenario.graph.links) links.push({ a: bridgeOf(l.a), b: bridgeOf(l.b), latencyMs: l.latencyMs, bandwidthBps: l.bandwidthBps });
-    assertTree(scenario.name, switches.map((s) => s.id), links);
+    for (const l of scenario.graph.links)
+      links.push({ a: bridgeOf(l.a), b: bridgeOf(l.b), latencyMs: l.latencyMs, bandwidthBps: l.bandwidthBps });
+    assertTree(
+      scenario.name,
+      switches.map((s) => s.id),
+      links,
+    );
   } else {
     latencyModel = 'star';
     const core = addSwitch('core', 'core');
     const star = geoStar(plan, scenario.geo!.accessLatencyMs.origin);
     hostIds.forEach((id, i) => {
       const h = plan.hosts.get(id)!;
-      hosts.push({ id, name: hostName(i), role: h.role, region: h.region, ip: ipAt(i), access: { switch: core, uplinkBps: h.uplinkBps, downlinkBps: h.downlinkBps, latencyMs: round3(star.accessMs.get(id)!) } });
+      hosts.push({
+        id,
+        name: hostName(i),
+        role: h.role,
+        region: h.region,
+        ip: ipAt(i),
+        access: {
+          switch: core,
+          uplinkBps: h.uplinkBps,
+          downlinkBps: h.downlinkBps,
+          latencyMs: round3(star.accessMs.get(id)!),
+        },
+      });
     });
     approximation = {
       note:
-        'star: each host reaches one core bridge with latency(host, origin) − the origin\'s access, so every pair with the origin is exact and ' +
+        "star: each host reaches one core bridge with latency(host, origin) − the origin's access, so every pair with the origin is exact and " +
         'other pairs are over-estimated (great-circle distances do not add up through one centre). Only netem (linkShaping "kernel") uses these ' +
         'latencies; with "delay-only" the services apply the exact per-pair latency and the star carries bandwidth only.',
       cdnHopErrorMs: star.cdnHopErrorMs,
     };
   }
 
-  const services: TopologyService[] = [{ proc: 'origin', role: 'origin', host: plan.originId, argv: ['origin', '--node', plan.originId], nodeIds: [plan.originId] }];
-  for (const e of orderEdges(plan)) services.push({ proc: e.id, role: 'edge', host: e.id, argv: ['edge', '--node', e.id], nodeIds: [e.id] });
+  const services: TopologyService[] = [
+    {
+      proc: 'origin',
+      role: 'origin',
+      host: plan.originId,
+      argv: ['origin', '--node', plan.originId],
+      nodeIds: [plan.originId],
+    },
+  ];
+  for (const e of orderEdges(plan))
+    services.push({ proc: e.id, role: 'edge', host: e.id, argv: ['edge', '--node', e.id], nodeIds: [e.id] });
   // The peer path's tracker is no scenario host: it shares the origin's (control traffic only).
-  services.push({ proc: 'tracker', role: 'tracker', host: plan.originId, argv: ['tracker'], nodeIds: [], modes: ['p2p'] });
+  services.push({
+    proc: 'tracker',
+    role: 'tracker',
+    host: plan.originId,
+    argv: ['tracker'],
+    nodeIds: [],
+    modes: ['p2p'],
+  });
   // One viewer per host and per process: each viewer's access link is shaped on its own.
-  for (const v of plan.viewers) services.push({ proc: `peers-${v.id}`, role: 'peers', host: v.id, argv: ['peers', '--viewers', v.id], nodeIds: [v.id] });
+  for (const v of plan.viewers)
+    services.push({
+      proc: `peers-${v.id}`,
+      role: 'peers',
+      host: v.id,
+      argv: ['peers', '--viewers', v.id],
+      nodeIds: [v.id],
+    });
 
   const maxBoundMs = Math.max(0, ...plan.viewers.map((v) => v.boundMs));
   return {
@@ -172,14 +224,23 @@ export function ipAt(i: number): string {
  * the origin are exact; a pair (x, y) gets L(x, o) + L(o, y) − 2a(o) ≥ L(x, y). The error is
  * reported for the CDN hops (origin → edge exact; edge → viewer over-estimated).
  */
-export function geoStar(plan: RunPlan, originAccessMs: number): { accessMs: Map<string, number>; cdnHopErrorMs: { max: number; mean: number } } {
+export function geoStar(
+  plan: RunPlan,
+  originAccessMs: number,
+): { accessMs: Map<string, number>; cdnHopErrorMs: { max: number; mean: number } } {
   const o = plan.originId;
   const accessMs = new Map<string, number>([[o, originAccessMs]]);
-  for (const id of plan.hosts.keys()) if (id !== o) accessMs.set(id, Math.max(0, plan.latencyMs(id, o) - originAccessMs));
-  const errors = plan.viewers.map((v) => accessMs.get(v.edgeId)! + accessMs.get(v.id)! - plan.latencyMs(v.edgeId, v.id));
+  for (const id of plan.hosts.keys())
+    if (id !== o) accessMs.set(id, Math.max(0, plan.latencyMs(id, o) - originAccessMs));
+  const errors = plan.viewers.map(
+    (v) => accessMs.get(v.edgeId)! + accessMs.get(v.id)! - plan.latencyMs(v.edgeId, v.id),
+  );
   return {
     accessMs,
-    cdnHopErrorMs: { max: round3(Math.max(0, ...errors)), mean: round3(errors.length ? errors.reduce((a, b) => a + b, 0) / errors.length : 0) },
+    cdnHopErrorMs: {
+      max: round3(Math.max(0, ...errors)),
+      mean: round3(errors.length ? errors.reduce((a, b) => a + b, 0) / errors.length : 0),
+    },
   };
 }
 

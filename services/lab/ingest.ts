@@ -19,11 +19,16 @@ const say = (line: string) => process.stderr.write(`livepath: ${line}\n`);
 
 /** `livepath ingest`: runs nginx-rtmp with the stream-key check until SIGINT/SIGTERM. */
 export async function runIngestCommand(o: IngestCommandOptions): Promise<void> {
-  const server = new IngestServer({ port: o.port, host: o.host, streamKey: o.streamKey }, { nowUs: systemClock.nowUs, log: say });
+  const server = new IngestServer(
+    { port: o.port, host: o.host, streamKey: o.streamKey },
+    { nowUs: systemClock.nowUs, log: say },
+  );
   await server.start();
   const key = o.streamKey ?? DEFAULT_STREAM_KEY;
   process.stdout.write(`${server.publishUrl(key)}\n`);
-  say(`ingest ready — OBS: server ${server.serverUrl}, stream key ${o.streamKey ? key : `${key} (any key is accepted: --stream-key to require one)`}`);
+  say(
+    `ingest ready — OBS: server ${server.serverUrl}, stream key ${o.streamKey ? key : `${key} (any key is accepted: --stream-key to require one)`}`,
+  );
   say(`origin: livepath origin --ingest rtmp --rtmp-url ${server.publishUrl(key)} --ingest-gate ${server.gateUrl} …`);
   let stopping = false;
   const stop = async (why: string) => {
@@ -72,8 +77,11 @@ export async function prepareVideoRun(plan: RunPlan, o: VideoRunOptions): Promis
       await server.start();
       const url = server.publishUrl(source.streamKey ?? DEFAULT_STREAM_KEY);
       originArgs.push('--rtmp-url', url, '--ingest-gate', server.gateUrl);
-      say(`broadcaster: push to ${url} (OBS: server ${server.serverUrl}, stream key ${source.streamKey ?? DEFAULT_STREAM_KEY}; see docs/obs.md)`);
-      if (o.modes.length > 1) say('each mode takes its own broadcast: push again when the origin attaches for the next mode');
+      say(
+        `broadcaster: push to ${url} (OBS: server ${server.serverUrl}, stream key ${source.streamKey ?? DEFAULT_STREAM_KEY}; see docs/obs.md)`,
+      );
+      if (o.modes.length > 1)
+        say('each mode takes its own broadcast: push again when the origin attaches for the next mode');
       server.onPlay = () => say('origin attached to the ingest: start the broadcast now');
       server.onPublish = () => say('broadcast started');
       server.onPublishDone = () => say('broadcaster disconnected');
@@ -84,7 +92,11 @@ export async function prepareVideoRun(plan: RunPlan, o: VideoRunOptions): Promis
     wrap: (backend) => (bo) => {
       const dir = recordDir(bo.mode);
       const record = dir ? ['--record', dir] : [];
-      return backend({ ...bo, extraOriginArgs: [...(bo.extraOriginArgs ?? []), ...originArgs, ...record], extraPeerArgs: [...(bo.extraPeerArgs ?? []), ...record] });
+      return backend({
+        ...bo,
+        extraOriginArgs: [...(bo.extraOriginArgs ?? []), ...originArgs, ...record],
+        extraPeerArgs: [...(bo.extraPeerArgs ?? []), ...record],
+      });
     },
     report(summaries) {
       let ok = true;
@@ -93,7 +105,9 @@ export async function prepareVideoRun(plan: RunPlan, o: VideoRunOptions): Promis
         if (s.ingestDelayMs && s.ingestDelayMs.count > 0) {
           const d = s.ingestDelayMs;
           const anchor = s.ingest?.anchor === 'first-chunk' ? ', relative to the first chunk' : '';
-          process.stdout.write(`ingest delay${label} (broadcaster → origin, first frame of each chunk${anchor}): p50 ${d.p50} ms, p95 ${d.p95} ms, max ${d.max} ms over ${d.count} chunks\n`);
+          process.stdout.write(
+            `ingest delay${label} (broadcaster → origin, first frame of each chunk${anchor}): p50 ${d.p50} ms, p95 ${d.p95} ms, max ${d.max} ms over ${d.count} chunks\n`,
+          );
         }
         if (s.ingest?.endedEarly) {
           ok = false;

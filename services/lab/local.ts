@@ -58,7 +58,10 @@ export function orderEdges(plan: RunPlan): RunPlan['edges'] {
   let rest = [...plan.edges];
   while (rest.length > 0) {
     const ready = rest.filter((e) => done.has(e.parentId));
-    if (ready.length === 0) throw new Error(`edge parents form a cycle or name unknown nodes: ${rest.map((e) => `${e.id}→${e.parentId}`).join(', ')}`);
+    if (ready.length === 0)
+      throw new Error(
+        `edge parents form a cycle or name unknown nodes: ${rest.map((e) => `${e.id}→${e.parentId}`).join(', ')}`,
+      );
     for (const e of ready) {
       out.push(e);
       done.add(e.id);
@@ -95,7 +98,18 @@ export async function runOnPlacement(o: BackendRunOptions, placement: Placement)
     o.onProgress?.({ produced, total, received: [...received.values()].reduce((a, b) => a + b, 0) });
   };
   // Metrics on any free port of the process' own address: several processes share a host.
-  const common = ['--scenario', o.scenarioPath, '--seed', String(plan.seed), '--out', o.rawDir, '--link-shaping', placement.linkShaping, '--metrics-port', '0'];
+  const common = [
+    '--scenario',
+    o.scenarioPath,
+    '--seed',
+    String(plan.seed),
+    '--out',
+    o.rawDir,
+    '--link-shaping',
+    placement.linkShaping,
+    '--metrics-port',
+    '0',
+  ];
   const start = (spec: ProcSpec, args: string[]) =>
     spawnService({
       proc: spec.proc,
@@ -111,21 +125,46 @@ export async function runOnPlacement(o: BackendRunOptions, placement: Placement)
 
   let startUs = 0;
   try {
-    const origin = await start({ proc: 'origin', role: 'origin', nodeIds: [plan.originId] }, ['origin', '--node', plan.originId, ...(o.extraOriginArgs ?? [])]);
+    const origin = await start({ proc: 'origin', role: 'origin', nodeIds: [plan.originId] }, [
+      'origin',
+      '--node',
+      plan.originId,
+      ...(o.extraOriginArgs ?? []),
+    ]);
     directory.set(plan.originId, origin.address!);
     for (const e of orderEdges(plan)) {
-      const p = await start({ proc: e.id, role: 'edge', nodeIds: [e.id] }, ['edge', '--node', e.id, '--directory', formatDirectory(directory)]);
+      const p = await start({ proc: e.id, role: 'edge', nodeIds: [e.id] }, [
+        'edge',
+        '--node',
+        e.id,
+        '--directory',
+        formatDirectory(directory),
+      ]);
       directory.set(e.id, p.address!);
     }
     const peerArgs: string[] = [];
     if (o.mode === 'p2p') {
-      const tracker = await start({ proc: 'tracker', role: 'tracker', nodeIds: [] }, ['tracker', '--directory', formatDirectory(directory)]);
+      const tracker = await start({ proc: 'tracker', role: 'tracker', nodeIds: [] }, [
+        'tracker',
+        '--directory',
+        formatDirectory(directory),
+      ]);
       peerArgs.push('--tracker', tracker.address!);
     }
     const groups = placement.viewerGroups?.(plan) ?? sliceViewers(plan, o.viewersPerHost ?? DEFAULT_VIEWERS_PER_HOST);
     await Promise.all(
       groups.map((ids, i) =>
-        start({ proc: `peers-${i}`, role: 'peers', nodeIds: ids }, ['peers', '--viewers', ids.join(','), '--mode', o.mode, '--directory', formatDirectory(directory), ...peerArgs, ...(o.extraPeerArgs ?? [])]),
+        start({ proc: `peers-${i}`, role: 'peers', nodeIds: ids }, [
+          'peers',
+          '--viewers',
+          ids.join(','),
+          '--mode',
+          o.mode,
+          '--directory',
+          formatDirectory(directory),
+          ...peerArgs,
+          ...(o.extraPeerArgs ?? []),
+        ]),
       ),
     );
     startUs = Date.now() * 1000 + START_LEAD_MS * 1000;

@@ -78,15 +78,30 @@ class MininetNetwork {
   static start(topologyPath: string, logPath: string): MininetNetwork {
     // Its own process group: a Ctrl-C in the terminal reaches the lab, which then tears down in
     // order (services first, then the network), instead of killing the network under the services.
-    const child = spawn(MININET_PYTHON, [RUN_SCENARIO_PY, topologyPath, '--control', 'stdio'], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const child = spawn(MININET_PYTHON, [RUN_SCENARIO_PY, topologyPath, '--control', 'stdio'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
     child.stderr!.pipe(createWriteStream(logPath));
     child.stdin!.on('error', () => undefined);
     return new MininetNetwork(child);
   }
 
-  next<K extends PyEvent['event']>(event: K, timeoutMs: number, logPath: string): Promise<Extract<PyEvent, { event: K }>> {
+  next<K extends PyEvent['event']>(
+    event: K,
+    timeoutMs: number,
+    logPath: string,
+  ): Promise<Extract<PyEvent, { event: K }>> {
     return new Promise((resolvePromise, reject) => {
-      const timer = setTimeout(() => reject(new MininetBackendError(`the Mininet network did not answer "${event}" within ${timeoutMs / 1000} s; see ${logPath}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new MininetBackendError(
+              `the Mininet network did not answer "${event}" within ${timeoutMs / 1000} s; see ${logPath}`,
+            ),
+          ),
+        timeoutMs,
+      );
       this.waiters.push((e) => {
         if (e.event !== event) return false;
         clearTimeout(timer);
@@ -101,7 +116,7 @@ class MininetNetwork {
   }
 
   send(cmd: object): void {
-    if (this.child.stdin!.writable) this.child.stdin!.write(JSON.stringify(cmd) + '\n');
+    if (this.child.stdin!.writable) this.child.stdin!.write(`${JSON.stringify(cmd)}\n`);
   }
 
   get running(): boolean {
@@ -122,7 +137,9 @@ class MininetNetwork {
 }
 
 function cleanup(topologyPath: string): Promise<void> {
-  return new Promise((r) => spawn(MININET_PYTHON, [RUN_SCENARIO_PY, topologyPath, '--cleanup'], { stdio: 'ignore' }).on('exit', () => r()));
+  return new Promise((r) =>
+    spawn(MININET_PYTHON, [RUN_SCENARIO_PY, topologyPath, '--cleanup'], { stdio: 'ignore' }).on('exit', () => r()),
+  );
 }
 
 export function assertRoot(): void {
@@ -130,7 +147,11 @@ export function assertRoot(): void {
 }
 
 /** Where each process runs: on the Mininet host of its (first) scenario node, at that host's IP. */
-export function mininetPlacement(hosts: Record<string, MininetHost>, linkShaping: LinkShaping, originId: string): Placement {
+export function mininetPlacement(
+  hosts: Record<string, MininetHost>,
+  linkShaping: LinkShaping,
+  originId: string,
+): Placement {
   // The tracker is no scenario host: it shares the origin's (its traffic is control only).
   const hostOf = (spec: ProcSpec) => {
     const id = spec.role === 'tracker' ? originId : spec.nodeIds[0]!;
@@ -169,7 +190,7 @@ export async function runMininet(o: BackendRunOptions): Promise<RawRunInfo> {
   const modeDir = dirname(resolve(o.rawDir));
   const topology: Topology = exportTopology(loadScenarioFile(o.scenarioPath), o.plan, { scenarioPath: o.scenarioPath });
   const topologyPath = join(modeDir, 'topology.json');
-  writeFileSync(topologyPath, JSON.stringify(topology, null, 2) + '\n');
+  writeFileSync(topologyPath, `${JSON.stringify(topology, null, 2)}\n`);
   mkdirSync(o.logDir, { recursive: true });
   const logPath = join(o.logDir, 'mininet.log');
 
@@ -194,8 +215,15 @@ export async function runMininet(o: BackendRunOptions): Promise<RawRunInfo> {
     // Read before teardown: the counters die with the interfaces.
     network.send({ cmd: 'counters' });
     const counters = await network.next('counters', NETWORK_READY_TIMEOUT_MS, logPath);
-    const record: MininetRecord = { netem: ready.netem, docker: ready.docker, kernelShaping: ready.linkShaping, linkShaping, hosts: ready.hosts, counters: counters.hosts };
-    writeFileSync(join(modeDir, 'mininet.json'), JSON.stringify(record, null, 2) + '\n');
+    const record: MininetRecord = {
+      netem: ready.netem,
+      docker: ready.docker,
+      kernelShaping: ready.linkShaping,
+      linkShaping,
+      hosts: ready.hosts,
+      counters: counters.hosts,
+    };
+    writeFileSync(join(modeDir, 'mininet.json'), `${JSON.stringify(record, null, 2)}\n`);
     return info;
   } finally {
     process.removeListener('SIGTERM', onTerm);

@@ -49,13 +49,26 @@ export function choosePlayer(wanted?: 'ffplay' | 'mpv'): 'ffplay' | 'mpv' {
 
 export async function runPlay(dir: string, viewer: string, o: PlayOptions): Promise<void> {
   const files = findRecordings(dir, viewer);
-  if (files.length === 0) throw new PlayError(`no recording of "${viewer}" under ${dir} — record one with \`livepath run … --record ${dir}\``);
+  if (files.length === 0)
+    throw new PlayError(
+      `no recording of "${viewer}" under ${dir} — record one with \`livepath run … --record ${dir}\``,
+    );
   if (files.length > 1) {
-    throw new PlayError(`"${viewer}" was recorded more than once (one per mode): give the directory of one: ${files.map((f) => relative(process.cwd(), f)).join(', ')}`);
+    throw new PlayError(
+      `"${viewer}" was recorded more than once (one per mode): give the directory of one: ${files.map((f) => relative(process.cwd(), f)).join(', ')}`,
+    );
   }
   const file = files[0]!;
   if (o.probe) {
-    const r = spawnSync('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name:format=duration', '-of', 'compact', file]);
+    const r = spawnSync('ffprobe', [
+      '-v',
+      'error',
+      '-show_entries',
+      'stream=codec_type,codec_name:format=duration',
+      '-of',
+      'compact',
+      file,
+    ]);
     if (r.error) throw new PlayError('ffprobe is not installed — fix: apt-get install ffmpeg');
     process.stdout.write(`${file}\n${r.stdout.toString()}${r.stderr.toString()}`);
     if (r.status !== 0) process.exitCode = 1;
@@ -63,10 +76,17 @@ export async function runPlay(dir: string, viewer: string, o: PlayOptions): Prom
   }
   const player = choosePlayer(o.player);
   if (!process.env.DISPLAY && !process.env.WAYLAND_DISPLAY && process.platform === 'linux') {
-    throw new PlayError(`no display (DISPLAY is not set) for ${player} — play ${file} on a machine with a screen, or check it here with --probe`);
+    throw new PlayError(
+      `no display (DISPLAY is not set) for ${player} — play ${file} on a machine with a screen, or check it here with --probe`,
+    );
   }
-  const args = player === 'ffplay' ? ['-hide_banner', '-loglevel', 'warning', '-autoexit', '-window_title', `livepath ${viewer}`, '-i', 'pipe:0'] : ['--really-quiet', `--title=livepath ${viewer}`, '-'];
-  process.stderr.write(`livepath: playing ${file} with ${player}${o.follow ? ' (following while the run writes it)' : ''}\n`);
+  const args =
+    player === 'ffplay'
+      ? ['-hide_banner', '-loglevel', 'warning', '-autoexit', '-window_title', `livepath ${viewer}`, '-i', 'pipe:0']
+      : ['--really-quiet', `--title=livepath ${viewer}`, '-'];
+  process.stderr.write(
+    `livepath: playing ${file} with ${player}${o.follow ? ' (following while the run writes it)' : ''}\n`,
+  );
   const child = spawn(player, args, { stdio: ['pipe', 'inherit', 'inherit'] });
   child.stdin.on('error', () => undefined); // the player was closed: stop feeding it
   await pipeFile(file, child.stdin, o.follow ?? false);
@@ -75,7 +95,11 @@ export async function runPlay(dir: string, viewer: string, o: PlayOptions): Prom
 }
 
 /** Copies `file` to `out`; with `follow`, keeps copying what is appended until it stops growing. */
-async function pipeFile(file: string, out: NodeJS.WritableStream & { destroyed?: boolean }, follow: boolean): Promise<void> {
+async function pipeFile(
+  file: string,
+  out: NodeJS.WritableStream & { destroyed?: boolean },
+  follow: boolean,
+): Promise<void> {
   const fd = openSync(file, 'r');
   const buf = Buffer.alloc(1 << 16);
   let pos = 0;

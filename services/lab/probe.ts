@@ -42,15 +42,26 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
     return await new Promise<ProbeResult>((resolve) => {
       const timer = setTimeout(() => {
         const errors = [...failures.values()];
-        const unreachable = errors.find((e) => e.code === grpc.status.UNAVAILABLE || e.code === grpc.status.DEADLINE_EXCEEDED);
+        const unreachable = errors.find(
+          (e) => e.code === grpc.status.UNAVAILABLE || e.code === grpc.status.DEADLINE_EXCEEDED,
+        );
         if (errors.length === nodes.length && unreachable) {
-          resolve({ ok: false, message: `cannot reach ${o.address}: ${unreachable.details || unreachable.message} (is the pod running and the port its relay port?)` });
+          resolve({
+            ok: false,
+            message: `cannot reach ${o.address}: ${unreachable.details || unreachable.message} (is the pod running and the port its relay port?)`,
+          });
         } else if (errors.length === nodes.length && errors.every((e) => e.code === grpc.status.NOT_FOUND)) {
-          resolve({ ok: false, message: `${o.address} serves none of ${nodes.map((n) => `"${n}"`).join(', ')}: pass the id of a node it hosts with --node (a peers host needs a viewer id, or --scenario with --viewer-index)` });
+          resolve({
+            ok: false,
+            message: `${o.address} serves none of ${nodes.map((n) => `"${n}"`).join(', ')}: pass the id of a node it hosts with --node (a peers host needs a viewer id, or --scenario with --viewer-index)`,
+          });
         } else {
           const which = nodes.length === 1 ? label(nodes[0]!) : `${nodes.length} nodes at ${o.address}`;
           const last = errors.at(-1);
-          resolve({ ok: false, message: `no chunk fragment from ${which} within ${o.seconds} s${last ? ` (last error: ${last.details || last.message})` : ` (connected, but nothing arrived: has the broadcast started?${nodes.length === 1 && !nodes[0] ? ' A peers host answers only for the viewers it hosts: pass --node or --scenario' : ''})`}` });
+          resolve({
+            ok: false,
+            message: `no chunk fragment from ${which} within ${o.seconds} s${last ? ` (last error: ${last.details || last.message})` : ` (connected, but nothing arrived: has the broadcast started?${nodes.length === 1 && !nodes[0] ? ' A peers host answers only for the viewers it hosts: pass --node or --scenario' : ''})`}`,
+          });
         }
       }, o.seconds * 1000);
       const deadline = Date.now() + o.seconds * 1000;
@@ -68,7 +79,12 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
         calls.push(call);
         call.on('data', (f: Chunk) => {
           clearTimeout(timer);
-          resolve({ ok: true, node, seq: f.seq, message: `ok: ${label(node)} relays chunk ${f.seq} (fragment at byte ${f.offset})` });
+          resolve({
+            ok: true,
+            node,
+            seq: f.seq,
+            message: `ok: ${label(node)} relays chunk ${f.seq} (fragment at byte ${f.offset})`,
+          });
         });
         call.on('error', (e: grpc.ServiceError) => {
           if (e.code === grpc.status.CANCELLED) return;

@@ -50,7 +50,7 @@ export function spawnService(o: SpawnOptions): Promise<ServiceProcess> {
     child,
     exited,
     send: (c) => {
-      if (child.stdin!.writable) child.stdin!.write(JSON.stringify(c) + '\n');
+      if (child.stdin!.writable) child.stdin!.write(`${JSON.stringify(c)}\n`);
     },
   };
   child.stdin!.on('error', () => undefined);
@@ -72,7 +72,12 @@ export function spawnService(o: SpawnOptions): Promise<ServiceProcess> {
       o.onEvent(e);
     });
     void exited.then((code) => {
-      if (!ready) reject(new ServiceFailedError(`${o.proc} exited (code ${code}) before it was ready; see ${join(o.logDir, `${o.proc}.log`)}`));
+      if (!ready)
+        reject(
+          new ServiceFailedError(
+            `${o.proc} exited (code ${code}) before it was ready; see ${join(o.logDir, `${o.proc}.log`)}`,
+          ),
+        );
     });
   });
 }

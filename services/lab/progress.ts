@@ -11,7 +11,11 @@ export function createProgress(enabled: boolean): Progress {
   if (!enabled) return { update: () => undefined, stop: () => undefined };
   if (process.stderr.isTTY) {
     const bar = new cliProgress.SingleBar(
-      { format: '{mode} |{bar}| {value}/{total} chunks produced · {received} chunk deliveries recorded', stream: process.stderr, hideCursor: true },
+      {
+        format: '{mode} |{bar}| {value}/{total} chunks produced · {received} chunk deliveries recorded',
+        stream: process.stderr,
+        hideCursor: true,
+      },
       cliProgress.Presets.shades_classic,
     );
     let current = '';

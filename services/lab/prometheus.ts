@@ -139,9 +139,7 @@ export function renderConfig(targetsDir: string): string {
         // one peer process hosts viewers of many regions), so its labels must win over target
         // labels such as an edge's region instead of being renamed to exported_region.
         honor_labels: true,
-        file_sd_configs: [
-          { files: [path.join(targetsDir, '*.json')], refresh_interval: TARGETS_REFRESH_INTERVAL },
-        ],
+        file_sd_configs: [{ files: [path.join(targetsDir, '*.json')], refresh_interval: TARGETS_REFRESH_INTERVAL }],
       },
     ],
   };
@@ -158,7 +156,7 @@ async function resolveBinary(bin: string | undefined): Promise<string> {
     if (await isExecutable(bin)) return bin;
     throw new PrometheusNotFoundError(bin);
   }
-  for (const dir of (process.env['PATH'] ?? '').split(path.delimiter)) {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     if (dir === '') continue;
     const candidate = path.join(dir, 'prometheus');
     if (await isExecutable(candidate)) return candidate;
@@ -177,9 +175,7 @@ function pickFreePort(): Promise<number> {
   });
 }
 
-type SpawnResult =
-  | { ok: true; child: ChildProcess }
-  | { ok: false; portInUse: boolean; reason: string };
+type SpawnResult = { ok: true; child: ChildProcess } | { ok: false; portInUse: boolean; reason: string };
 
 async function spawnAndWaitReady(args: {
   bin: string;

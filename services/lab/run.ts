@@ -50,7 +50,7 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     if (o.signal?.aborted) break;
     const dir = o.modes.length > 1 ? join(out, mode) : out;
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'plan.json'), JSON.stringify(planToJson(o.plan), null, 2) + '\n');
+    writeFileSync(join(dir, 'plan.json'), `${JSON.stringify(planToJson(o.plan), null, 2)}\n`);
     const rawDir = join(dir, 'raw');
     rmSync(rawDir, { recursive: true, force: true });
     const info = await (o.backend ?? runLocal)({
@@ -67,19 +67,28 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     summaries.push(await summarize(rawDir, dir, info));
   }
   if (o.modes.length > 1) {
-    const comparison: Record<string, unknown> = { scenario: o.plan.scenarioName, seed: o.plan.seed, modes: summaries.map((s) => s.mode) };
+    const comparison: Record<string, unknown> = {
+      scenario: o.plan.scenarioName,
+      seed: o.plan.seed,
+      modes: summaries.map((s) => s.mode),
+    };
     for (const s of summaries) comparison[s.mode] = s;
-    writeFileSync(join(out, 'comparison.json'), JSON.stringify(comparison, null, 2) + '\n');
+    writeFileSync(join(out, 'comparison.json'), `${JSON.stringify(comparison, null, 2)}\n`);
   }
   return { out, summaries };
 }
 
-function registerTarget(prometheus: Pick<PrometheusRun, 'addTargets'>, mode: Mode): BackendRunOptions['onServiceReady'] {
+function registerTarget(
+  prometheus: Pick<PrometheusRun, 'addTargets'>,
+  mode: Mode,
+): BackendRunOptions['onServiceReady'] {
   return async (spec, p) => {
     if (!p.metricsUrl) return;
     const job = SCRAPE_JOB_OF_ROLE[spec.role];
     // Target labels: `role` as the chart sets it, `mode` to tell the cdn run from the p2p run.
-    await prometheus.addTargets(job, [{ address: new URL(p.metricsUrl).host, labels: { role: job.slice('livepath-'.length), mode } }]);
+    await prometheus.addTargets(job, [
+      { address: new URL(p.metricsUrl).host, labels: { role: job.slice('livepath-'.length), mode } },
+    ]);
   };
 }
 

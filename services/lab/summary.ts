@@ -71,7 +71,7 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
   const got = new Map<string, Set<number>>();
   const firstAt = new Map<string, number>();
   const out = createWriteStream(join(outDir, 'chunks.csv'));
-  out.write(CHUNK_CSV_HEADER + '\n');
+  out.write(`${CHUNK_CSV_HEADER}\n`);
   const files = existsSync(rawDir) ? readdirSync(rawDir).sort() : [];
   let rows = 0;
   let late = 0;
@@ -90,11 +90,14 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
       const b = Number(boundS);
       const p = path === 'peer' ? 'peer' : 'cdn';
       let set = got.get(viewer!);
-      if (!set) got.set(viewer!, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        got.set(viewer!, set);
+      }
       if (set.has(seq)) continue;
       set.add(seq);
       if (!firstAt.has(viewer!)) firstAt.set(viewer!, Number(receivedS));
-      out.write(line + '\n');
+      out.write(`${line}\n`);
       rows++;
       delay[p].record(d);
       delay.all.record(d);
@@ -131,7 +134,14 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
   const cpuSeconds: Record<string, number> = {};
   for (const f of files.filter((f) => f.endsWith('.linkemu.json'))) {
     type Encoded = Parameters<Recorder['merge']>[0];
-    const j = JSON.parse(readFileSync(join(rawDir, f), 'utf8')) as { proc: string; mechanism: string; errorMs: Encoded; probeErrorMs?: Encoded; latenessMs?: Encoded; cpuSeconds?: number };
+    const j = JSON.parse(readFileSync(join(rawDir, f), 'utf8')) as {
+      proc: string;
+      mechanism: string;
+      errorMs: Encoded;
+      probeErrorMs?: Encoded;
+      latenessMs?: Encoded;
+      cpuSeconds?: number;
+    };
     linkShaping = j.mechanism;
     errors.merge(j.errorMs);
     if (j.latenessMs) lateness.merge(j.latenessMs);
@@ -139,7 +149,7 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
     if (j.cpuSeconds !== undefined) cpuSeconds[j.proc] = Math.round(j.cpuSeconds * 100) / 100;
   }
   const { counts: eventCounts, rows: eventRows } = mergeEvents(rawDir, files, outDir);
-  writeFileSync(join(outDir, 'overlay.json'), JSON.stringify(overlayOf(plan, info.mode, eventRows), null, 2) + '\n');
+  writeFileSync(join(outDir, 'overlay.json'), `${JSON.stringify(overlayOf(plan, info.mode, eventRows), null, 2)}\n`);
   const ingest = await readIngest(rawDir, files);
 
   const total = bytes.cdn + bytes.peer;
@@ -169,7 +179,7 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
     ...ingest,
   };
   Object.assign(summary, info.extra);
-  writeFileSync(join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  writeFileSync(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
 }
 
@@ -186,7 +196,8 @@ async function readIngest(rawDir: string, files: string[]): Promise<Pick<Summary
     }
     out.ingestDelayMs = r.summary();
   }
-  if (files.includes('origin.ingest.json')) out.ingest = JSON.parse(readFileSync(join(rawDir, 'origin.ingest.json'), 'utf8')) as Summary['ingest'];
+  if (files.includes('origin.ingest.json'))
+    out.ingest = JSON.parse(readFileSync(join(rawDir, 'origin.ingest.json'), 'utf8')) as Summary['ingest'];
   return out;
 }
 
@@ -230,7 +241,7 @@ function mergeEvents(rawDir: string, files: string[], outDir: string): { counts:
     }
   }
   rows.sort((a, b) => a[0] - b[0]);
-  writeFileSync(join(outDir, 'events.csv'), [EVENT_CSV_HEADER, ...rows.map((r) => r[1])].join('\n') + '\n');
+  writeFileSync(join(outDir, 'events.csv'), `${[EVENT_CSV_HEADER, ...rows.map((r) => r[1])].join('\n')}\n`);
   return { counts, rows: rows.map((r) => r[1]) };
 }
 

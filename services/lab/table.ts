@@ -3,7 +3,8 @@ import type { Distribution } from '../core/stats.js';
 import type { Summary } from './summary.js';
 
 const fmt = (v: number | null | undefined, digits = 1) => (v === null || v === undefined ? '–' : v.toFixed(digits));
-const dist = (d: Distribution, digits = 1) => (d.count === 0 ? '–' : `${fmt(d.p50, digits)} / ${fmt(d.p95, digits)} / ${fmt(d.p99, digits)}`);
+const dist = (d: Distribution, digits = 1) =>
+  d.count === 0 ? '–' : `${fmt(d.p50, digits)} / ${fmt(d.p95, digits)} / ${fmt(d.p99, digits)}`;
 
 export function formatTable(summaries: Summary[]): string {
   const cols = summaries.map((s) => `${s.mode} mode`);
@@ -18,12 +19,37 @@ export function formatTable(summaries: Summary[]): string {
     ['stretch p50/p95/p99', ...summaries.map((s) => dist(s.stretch.all, 3))],
     ['excess ms p50/p95/p99', ...summaries.map((s) => dist(s.excessMs))],
     ['offload (peer bytes)', ...summaries.map((s) => `${(s.offload * 100).toFixed(1)} %`)],
-    ['join time ms p50/p95', ...summaries.map((s) => (s.joinTimeMs.count ? `${fmt(s.joinTimeMs.p50, 0)} / ${fmt(s.joinTimeMs.p95, 0)}` : '–'))],
+    [
+      'join time ms p50/p95',
+      ...summaries.map((s) => (s.joinTimeMs.count ? `${fmt(s.joinTimeMs.p50, 0)} / ${fmt(s.joinTimeMs.p95, 0)}` : '–')),
+    ],
     ['stalls / re-parents / CDN fallbacks', ...summaries.map((s) => `${s.stalls} / ${s.reparents} / ${s.lateChunks}`)],
-    ['proximity: RTT error p50, rank corr.', ...summaries.map((s) => (s.proximity ? `${(s.proximity.medianRelativeError * 100).toFixed(0)} %, ${s.proximity.rankCorrelation.toFixed(2)}` : '–'))],
-    ['emulation error ms p50/p99', ...summaries.map((s) => `${fmt(s.emulationErrorMs.p50, 2)} / ${fmt(s.emulationErrorMs.p99, 2)} (${s.linkShaping})`)],
-    ['  probes: error ms p50/p99', ...summaries.map((s) => (s.probeErrorMs?.count ? `${fmt(s.probeErrorMs.p50, 2)} / ${fmt(s.probeErrorMs.p99, 2)}` : '–'))],
-    ['  timer lateness ms p50/p99', ...summaries.map((s) => (s.timerLatenessMs?.count ? `${fmt(s.timerLatenessMs.p50, 2)} / ${fmt(s.timerLatenessMs.p99, 2)}` : '–'))],
+    [
+      'proximity: RTT error p50, rank corr.',
+      ...summaries.map((s) =>
+        s.proximity
+          ? `${(s.proximity.medianRelativeError * 100).toFixed(0)} %, ${s.proximity.rankCorrelation.toFixed(2)}`
+          : '–',
+      ),
+    ],
+    [
+      'emulation error ms p50/p99',
+      ...summaries.map(
+        (s) => `${fmt(s.emulationErrorMs.p50, 2)} / ${fmt(s.emulationErrorMs.p99, 2)} (${s.linkShaping})`,
+      ),
+    ],
+    [
+      '  probes: error ms p50/p99',
+      ...summaries.map((s) =>
+        s.probeErrorMs?.count ? `${fmt(s.probeErrorMs.p50, 2)} / ${fmt(s.probeErrorMs.p99, 2)}` : '–',
+      ),
+    ],
+    [
+      '  timer lateness ms p50/p99',
+      ...summaries.map((s) =>
+        s.timerLatenessMs?.count ? `${fmt(s.timerLatenessMs.p50, 2)} / ${fmt(s.timerLatenessMs.p99, 2)}` : '–',
+      ),
+    ],
   ];
   const header: [string, ...string[]] = [`${summaries[0]?.scenario ?? ''} (seed ${summaries[0]?.seed ?? ''})`, ...cols];
   const all = [header, ...rows];

@@ -88,10 +88,17 @@ export class LinkEmulator {
    * Like `depart`, for fragment [offset, offset+length) of chunk `seq` forwarded live to `childId`:
    * the uplink serves the chunk to children one after another in the order they are first given it.
    */
-  departFragment(senderId: string, childId: string, f: { seq: number; offset: number; length: number; totalBytes: number }, atUs?: number): number {
+  departFragment(
+    senderId: string,
+    childId: string,
+    f: { seq: number; offset: number; length: number; totalBytes: number },
+    atUs?: number,
+  ): number {
     const nowUs = this.components.clock.nowUs();
     if (this.mechanism !== 'linkemu') return Math.round(atUs ?? nowUs);
-    return Math.ceil(this.uplink(senderId).departFragment(atUs ?? nowUs, f.seq, childId, f.offset, f.length, f.totalBytes));
+    return Math.ceil(
+      this.uplink(senderId).departFragment(atUs ?? nowUs, f.seq, childId, f.offset, f.length, f.totalBytes),
+    );
   }
 
   /**
@@ -110,7 +117,13 @@ export class LinkEmulator {
    * hop's emulation error). Relays forward on the model's schedule (`intendedUs`), so an error is
    * not passed down a path. `opts.kind` says which error it counts in (default: chunk).
    */
-  arrive(receiverId: string, senderId: string, sentAtUs: number, bytes: number, opts: { receivedUs?: number; kind?: MessageKind } = {}): { intendedUs: number; arrivalUs: number } {
+  arrive(
+    receiverId: string,
+    senderId: string,
+    sentAtUs: number,
+    bytes: number,
+    opts: { receivedUs?: number; kind?: MessageKind } = {},
+  ): { intendedUs: number; arrivalUs: number } {
     const nowUs = opts.receivedUs ?? this.components.clock.nowUs();
     if (this.mechanism === 'kernel') return { intendedUs: nowUs, arrivalUs: nowUs };
     const latencyUs = this.latencyUs(senderId, receiverId);
@@ -143,7 +156,14 @@ export class LinkEmulator {
   }
 
   /** `arrive` then `at`: `deliver(arrivalUs)` runs when the message is due at `receiverId`. */
-  receive(receiverId: string, senderId: string, sentAtUs: number, bytes: number, deliver: (arrivalUs: number) => void, kind: MessageKind = 'chunk'): void {
+  receive(
+    receiverId: string,
+    senderId: string,
+    sentAtUs: number,
+    bytes: number,
+    deliver: (arrivalUs: number) => void,
+    kind: MessageKind = 'chunk',
+  ): void {
     const { arrivalUs } = this.arrive(receiverId, senderId, sentAtUs, bytes, { kind });
     this.at(arrivalUs, () => deliver(arrivalUs));
   }

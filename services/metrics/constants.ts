@@ -35,9 +35,7 @@ export const EMULATION_ERROR_BUCKETS_SECONDS: readonly number[] = [
 ];
 
 /** |measured − true| / true RTT: Vivaldi-style coordinates are typically within 10–50 %. */
-export const RTT_ERROR_BUCKETS_RATIO: readonly number[] = [
-  0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2,
-];
+export const RTT_ERROR_BUCKETS_RATIO: readonly number[] = [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2];
 
 /**
  * The only label names a livepath metric may carry. Each has a small, scenario-bounded value set

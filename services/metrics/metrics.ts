@@ -128,8 +128,12 @@ export function createMetrics(init: MetricsInit): LivepathMetrics {
   ): Histogram<T> => new Histogram<T>({ name, help, labelNames, buckets: [...buckets], registers });
   const counter = <T extends string>(name: string, help: string, labelNames: readonly T[]): Counter<T> =>
     new Counter<T>({ name, help, labelNames, registers });
-  const gauge = <T extends string>(name: string, help: string, labelNames: readonly T[], collect?: () => void): Gauge<T> =>
-    new Gauge<T>({ name, help, labelNames, registers, ...(collect && { collect }) });
+  const gauge = <T extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly T[],
+    collect?: () => void,
+  ): Gauge<T> => new Gauge<T>({ name, help, labelNames, registers, ...(collect && { collect }) });
   const N = METRIC_NAMES;
 
   // Sampled at scrape time from whatever sampleOnScrape was given; without a source the metrics
@@ -225,11 +229,9 @@ export function createMetrics(init: MetricsInit): LivepathMetrics {
     trackerPeers: gauge(N.trackerPeers, 'Peers currently admitted by the tracker.', [], () => {
       if (source.trackerPeers) metrics.trackerPeers.set(source.trackerPeers());
     }),
-    trackerAssignmentsTotal: counter(
-      N.trackerAssignmentsTotal,
-      'Parent assignments sent by the tracker, by reason.',
-      ['reason'],
-    ),
+    trackerAssignmentsTotal: counter(N.trackerAssignmentsTotal, 'Parent assignments sent by the tracker, by reason.', [
+      'reason',
+    ]),
     proximityRttErrorRatio: histogram(
       N.proximityRttErrorRatio,
       'Proximity estimate error: |measured - true| / true round-trip time.',

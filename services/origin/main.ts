@@ -22,17 +22,38 @@ export async function runOrigin(o: OriginOptions): Promise<void> {
   shell.onStop(() => origin.stop());
   origin.onProduced = (seq) => {
     if (seq % 4 === 0 || seq === origin.chunkCount - 1) {
-      control.emit({ event: 'progress', proc: shell.proc, produced: origin.produced, total: origin.chunkCount, children: origin.node.childCount });
+      control.emit({
+        event: 'progress',
+        proc: shell.proc,
+        produced: origin.produced,
+        total: origin.chunkCount,
+        children: origin.node.childCount,
+      });
     }
   };
   origin.onFinished = (reason) => {
     if (reason) log.warn({ err: reason.message }, 'broadcast ended early');
-    control.emit({ event: 'progress', proc: shell.proc, produced: origin.produced, total: origin.chunkCount, finished: true, ...(reason && { error: reason.message }) });
+    control.emit({
+      event: 'progress',
+      proc: shell.proc,
+      produced: origin.produced,
+      total: origin.chunkCount,
+      finished: true,
+      ...(reason && { error: reason.message }),
+    });
   };
   shell.onCommand((c) => {
     if (c.cmd === 'start') origin.start(c.atUs);
   });
-  log.info({ address: server.address, chunks: origin.chunkCount, source: ingest?.kind ?? 'synthetic', publishUrl: ingest?.publishUrl }, 'origin ready');
+  log.info(
+    {
+      address: server.address,
+      chunks: origin.chunkCount,
+      source: ingest?.kind ?? 'synthetic',
+      publishUrl: ingest?.publishUrl,
+    },
+    'origin ready',
+  );
   shell.metrics.sampleOnScrape({ relays: () => [origin.node] });
   await shell.ready(server.address);
 }

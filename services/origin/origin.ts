@@ -65,13 +65,22 @@ export class SyntheticSource implements ChunkSource {
         return;
       }
       const dueUs = atUs + (this.nextSeq + 1) * s.chunkDurationUs;
-      this.timer = setTimeout(() => {
-        const seq = this.nextSeq++;
-        // Stamped when it really happened: a late timer delays production, not the measurement.
-        const producedAtUs = this.clock.nowUs();
-        sink.emit({ payload: EMPTY, virtualBytes: s.chunkBytes, keyframe: isKeyframe(s, seq), producedAtUs, durationUs: s.chunkDurationUs });
-        next();
-      }, Math.max(0, Math.round((dueUs - this.clock.nowUs()) / 1000)));
+      this.timer = setTimeout(
+        () => {
+          const seq = this.nextSeq++;
+          // Stamped when it really happened: a late timer delays production, not the measurement.
+          const producedAtUs = this.clock.nowUs();
+          sink.emit({
+            payload: EMPTY,
+            virtualBytes: s.chunkBytes,
+            keyframe: isKeyframe(s, seq),
+            producedAtUs,
+            durationUs: s.chunkDurationUs,
+          });
+          next();
+        },
+        Math.max(0, Math.round((dueUs - this.clock.nowUs()) / 1000)),
+      );
     };
     next();
   }
@@ -124,7 +133,12 @@ export class Origin {
     const seq = this.nextSeq++;
     const virtual = chunk.virtualBytes !== undefined;
     const totalBytes = chunk.virtualBytes ?? chunk.payload.length;
-    const signature = this.signer.sign(s.streamId, seq, chunk.producedAtUs, virtual ? virtualChunkDigest(s.streamId, seq, totalBytes) : chunk.payload);
+    const signature = this.signer.sign(
+      s.streamId,
+      seq,
+      chunk.producedAtUs,
+      virtual ? virtualChunkDigest(s.streamId, seq, totalBytes) : chunk.payload,
+    );
     const ranges = fragmentRanges(totalBytes, s.fragmentBytes);
     // The broadcaster hands the whole chunk over at once: every fragment is here now, however long
     // forwarding the first ones to the children takes.

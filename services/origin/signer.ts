@@ -11,7 +11,11 @@ export class ChunkSigner {
 
   constructor(runSeed: number, streamId: string) {
     const seed = createHash('sha256').update(`livepath/${runSeed}/${streamId}`).digest();
-    this.privateKey = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+    this.privateKey = createPrivateKey({
+      key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]),
+      format: 'der',
+      type: 'pkcs8',
+    });
     this.publicKey = createPublicKey(this.privateKey);
   }
 

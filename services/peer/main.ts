@@ -33,19 +33,28 @@ export interface PeersOptions extends ShellOptions {
 
 export class ViewerSelectionError extends Error {}
 
-export function selectViewers(all: ViewerPlan[], o: Pick<PeersOptions, 'viewers' | 'viewerIndex' | 'viewersPerHost'>): ViewerPlan[] {
+export function selectViewers(
+  all: ViewerPlan[],
+  o: Pick<PeersOptions, 'viewers' | 'viewerIndex' | 'viewersPerHost'>,
+): ViewerPlan[] {
   if (o.viewers && o.viewers.length > 0) {
     const byId = new Map(all.map((v) => [v.id, v]));
     return o.viewers.map((id) => {
       const v = byId.get(id);
-      if (!v) throw new ViewerSelectionError(`--viewers: "${id}" is not a viewer of this scenario (e.g. ${all[0]?.id ?? 'none'})`);
+      if (!v)
+        throw new ViewerSelectionError(
+          `--viewers: "${id}" is not a viewer of this scenario (e.g. ${all[0]?.id ?? 'none'})`,
+        );
       return v;
     });
   }
   const per = o.viewersPerHost ?? all.length;
   const index = o.viewerIndex ?? 0;
   const slice = all.slice(index * per, (index + 1) * per);
-  if (slice.length === 0) throw new ViewerSelectionError(`--viewer-index ${index} × --viewers-per-host ${per} is past the scenario's ${all.length} viewers`);
+  if (slice.length === 0)
+    throw new ViewerSelectionError(
+      `--viewer-index ${index} × --viewers-per-host ${per} is past the scenario's ${all.length} viewers`,
+    );
   return slice;
 }
 
@@ -55,8 +64,12 @@ export async function runPeers(o: PeersOptions): Promise<void> {
   const mine = selectViewers(plan.viewers, o);
   const viewerMetrics = new ViewerMetrics(shell.metrics, plan, mine);
   const pool = new ClientPool();
-  const chunks = shell.outDir ? new CsvAppender(join(shell.outDir, `${shell.proc}.chunks.csv`), CHUNK_CSV_HEADER) : undefined;
-  const events = shell.outDir ? new CsvAppender(join(shell.outDir, `${shell.proc}.events.csv`), EVENT_CSV_HEADER) : undefined;
+  const chunks = shell.outDir
+    ? new CsvAppender(join(shell.outDir, `${shell.proc}.chunks.csv`), CHUNK_CSV_HEADER)
+    : undefined;
+  const events = shell.outDir
+    ? new CsvAppender(join(shell.outDir, `${shell.proc}.events.csv`), EVENT_CSV_HEADER)
+    : undefined;
   const viewers = new Map<string, Viewer>();
   if (o.record) mkdirSync(o.record, { recursive: true });
   const recorders = new Map(o.record ? mine.map((vp) => [vp.id, new TsRecorder(o.record!, vp.id)] as const) : []);
@@ -81,11 +94,14 @@ export async function runPeers(o: PeersOptions): Promise<void> {
   }
   // Registered first, so it runs last on stop: after the viewers have left.
   shell.onStop(() => Promise.all([...recorders.values()].map((r) => r.close())).then(() => undefined));
-  const server = await startServer(o.listen, (s) => addRelayService(s, { link, clock, node: (id) => viewers.get(id)?.node }));
+  const server = await startServer(o.listen, (s) =>
+    addRelayService(s, { link, clock, node: (id) => viewers.get(id)?.node }),
+  );
   const timers: NodeJS.Timeout[] = [];
   const agents = new Map<string, PeerAgent>();
   if (o.mode === 'p2p') {
-    if (!o.tracker) throw new ViewerSelectionError('--mode p2p needs --tracker HOST:PORT (the tracker assigns parents)');
+    if (!o.tracker)
+      throw new ViewerSelectionError('--mode p2p needs --tracker HOST:PORT (the tracker assigns parents)');
     const tracker = createTrackerClient(o.tracker);
     shell.onStop(() => tracker.close());
     for (const v of viewers.values()) {
@@ -110,13 +126,18 @@ export async function runPeers(o: PeersOptions): Promise<void> {
       const now = clock.nowUs();
       for (const a of agents.values()) a.checkDeadlines(now);
     }, DEADLINE_CHECK_MS);
-    const reports = setInterval(() => agents.forEach((a) => a.report()), REPORT_INTERVAL_MS);
+    const reports = setInterval(() => {
+      for (const a of agents.values()) a.report();
+    }, REPORT_INTERVAL_MS);
     shell.onStop(() => {
       clearInterval(deadlines);
       clearInterval(reports);
     });
   }
-  const progress = setInterval(() => control.emit({ event: 'progress', proc: shell.proc, received, viewers: viewers.size }), 1_000);
+  const progress = setInterval(
+    () => control.emit({ event: 'progress', proc: shell.proc, received, viewers: viewers.size }),
+    1_000,
+  );
   shell.onStop(async () => {
     await chunks?.close();
     await events?.close();
@@ -157,7 +178,9 @@ export async function runPeers(o: PeersOptions): Promise<void> {
         const leaveAtS = v.init.plan.leaveAtS;
         if (leaveAtS !== undefined) {
           const kind = v.init.plan.leaveKind ?? 'graceful';
-          timers.push(setTimeout(() => leaveViewer(v, kind), Math.max(0, (c.atUs + leaveAtS * 1e6 - clock.nowUs()) / 1000)));
+          timers.push(
+            setTimeout(() => leaveViewer(v, kind), Math.max(0, (c.atUs + leaveAtS * 1e6 - clock.nowUs()) / 1000)),
+          );
         }
       }
     }

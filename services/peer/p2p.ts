@@ -7,7 +7,15 @@ import { TrackerClient, type Assignment, type NodeAddress, type RttSample } from
 import type { Clock } from '../linkemu/clock.js';
 import type { LinkEmulator } from '../linkemu/emulator.js';
 import type { ClientPool } from '../relay/client.js';
-import { FALLBACK_LEAD_MS, MAX_FALLBACKS_IN_FLIGHT, PLAYOUT_DELAY_MS, PROBES_PER_TARGET, PROBE_TIMEOUT_MS, REPROBE_FIRST_MS, REPROBE_INTERVAL_MS } from './constants.js';
+import {
+  FALLBACK_LEAD_MS,
+  MAX_FALLBACKS_IN_FLIGHT,
+  PLAYOUT_DELAY_MS,
+  PROBES_PER_TARGET,
+  PROBE_TIMEOUT_MS,
+  REPROBE_FIRST_MS,
+  REPROBE_INTERVAL_MS,
+} from './constants.js';
 import type { Viewer } from './viewer.js';
 
 const PROBE_BYTES = 64;
@@ -60,11 +68,20 @@ export class PeerAgent {
       const fresh = candidates.filter((cand) => !samples.some((s) => s.nodeId === cand.nodeId));
       const results = await Promise.all(fresh.map((cand) => this.probe(cand)));
       for (const r of results) if (r) samples.push(r);
-      this.c.event('round', `candidates ${((t1 - t0) / 1000).toFixed(1)} ms, ${fresh.length} probes ${((this.c.clock.nowUs() - t1) / 1000).toFixed(1)} ms, ${results.filter((r) => !r).length} failed`);
+      this.c.event(
+        'round',
+        `candidates ${((t1 - t0) / 1000).toFixed(1)} ms, ${fresh.length} probes ${((this.c.clock.nowUs() - t1) / 1000).toFixed(1)} ms, ${results.filter((r) => !r).length} failed`,
+      );
     }
     if (this.gone) return;
     this.c.event('probed', samples.map((s) => `${s.nodeId}:${s.rttMs.toFixed(1)}`).join(' '));
-    const call = this.c.tracker.join({ peerId: id, address: this.c.advertise, uplinkBps: this.c.uplinkBps, rtts: samples, region: '' });
+    const call = this.c.tracker.join({
+      peerId: id,
+      address: this.c.advertise,
+      uplinkBps: this.c.uplinkBps,
+      rtts: samples,
+      region: '',
+    });
     this.join$ = call;
     call.on('data', (a: Assignment) => this.assigned(a));
     call.on('error', () => undefined);
@@ -86,7 +103,17 @@ export class PeerAgent {
 
   report(): void {
     if (this.gone || this.assignments === 0) return;
-    this.c.tracker.report({ peerId: this.viewer.id, lastSeq: Math.max(0, this.viewer.node.newest), delayMs: this.viewer.node.delayMs, lateChunks: this.fallbacks, parentLost: false, rtts: [] }, () => undefined);
+    this.c.tracker.report(
+      {
+        peerId: this.viewer.id,
+        lastSeq: Math.max(0, this.viewer.node.newest),
+        delayMs: this.viewer.node.delayMs,
+        lateChunks: this.fallbacks,
+        parentLost: false,
+        rtts: [],
+      },
+      () => undefined,
+    );
   }
 
   /** Fetches from the CDN edge each chunk still missing FALLBACK_LEAD_MS before its deadline. */
@@ -138,11 +165,23 @@ export class PeerAgent {
    */
   private async reprobe(): Promise<void> {
     if (this.gone) return;
-    const fresh = (await this.candidates(this.samples)).filter((cand) => !this.samples.some((s) => s.nodeId === cand.nodeId));
+    const fresh = (await this.candidates(this.samples)).filter(
+      (cand) => !this.samples.some((s) => s.nodeId === cand.nodeId),
+    );
     const results = (await Promise.all(fresh.map((cand) => this.probe(cand)))).filter((r): r is RttSample => !!r);
     if (this.gone || results.length === 0) return;
     this.samples.push(...results);
-    this.c.tracker.report({ peerId: this.viewer.id, lastSeq: 0, delayMs: this.viewer.node.delayMs, lateChunks: this.fallbacks, parentLost: false, rtts: results }, () => undefined);
+    this.c.tracker.report(
+      {
+        peerId: this.viewer.id,
+        lastSeq: 0,
+        delayMs: this.viewer.node.delayMs,
+        lateChunks: this.fallbacks,
+        parentLost: false,
+        rtts: results,
+      },
+      () => undefined,
+    );
   }
 
   private assigned(a: Assignment): void {
@@ -170,12 +209,20 @@ export class PeerAgent {
     // One report per loss burst: the stream retries every few ms until the tracker reassigns.
     if (this.gone || now - this.lastLostReportUs < 500_000) return;
     this.lastLostReportUs = now;
-    this.c.tracker.report({ peerId: this.viewer.id, lastSeq: 0, delayMs: 0, lateChunks: 0, parentLost: true, rtts: [] }, () => undefined);
+    this.c.tracker.report(
+      { peerId: this.viewer.id, lastSeq: 0, delayMs: 0, lateChunks: 0, parentLost: true, rtts: [] },
+      () => undefined,
+    );
   }
 
   private candidates(rtts: RttSample[]): Promise<NodeAddress[]> {
     return new Promise((resolve) => {
-      this.c.tracker.candidates({ peerId: this.viewer.id, rtts }, new grpc.Metadata(), { deadline: Date.now() + PROBE_TIMEOUT_MS }, (err, res) => resolve(err || !res ? [] : res.candidates));
+      this.c.tracker.candidates(
+        { peerId: this.viewer.id, rtts },
+        new grpc.Metadata(),
+        { deadline: Date.now() + PROBE_TIMEOUT_MS },
+        (err, res) => resolve(err || !res ? [] : res.candidates),
+      );
     });
   }
 
@@ -201,10 +248,25 @@ export class PeerAgent {
     const startUs = clock.nowUs();
     const sentAtUs = link.depart(id, PROBE_BYTES);
     return new Promise((resolve) => {
-      this.c.pool.get(target.address).ping({ senderId: id, sentAtUs, targetId: target.nodeId }, new grpc.Metadata(), { deadline: Date.now() + PROBE_TIMEOUT_MS }, (err, res) => {
-        if (err || !res) return resolve(undefined);
-        link.receive(id, res.responderId, res.sentAtUs, PROBE_BYTES, (arrivalUs) => resolve({ nodeId: target.nodeId, rttMs: (arrivalUs - startUs) / 1000, delayMs: res.delayMs }), 'probe');
-      });
+      this.c.pool
+        .get(target.address)
+        .ping(
+          { senderId: id, sentAtUs, targetId: target.nodeId },
+          new grpc.Metadata(),
+          { deadline: Date.now() + PROBE_TIMEOUT_MS },
+          (err, res) => {
+            if (err || !res) return resolve(undefined);
+            link.receive(
+              id,
+              res.responderId,
+              res.sentAtUs,
+              PROBE_BYTES,
+              (arrivalUs) =>
+                resolve({ nodeId: target.nodeId, rttMs: (arrivalUs - startUs) / 1000, delayMs: res.delayMs }),
+              'probe',
+            );
+          },
+        );
     });
   }
 }

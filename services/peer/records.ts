@@ -30,11 +30,11 @@ export class CsvAppender {
 
   constructor(path: string, header: string) {
     this.out = createWriteStream(path, { flags: 'w' });
-    this.out.write(header + '\n');
+    this.out.write(`${header}\n`);
   }
 
   row(fields: Array<string | number>): void {
-    this.pending += fields.map(csvField).join(',') + '\n';
+    this.pending += `${fields.map(csvField).join(',')}\n`;
     if (this.pending.length >= FLUSH_AT_CHARS) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), FLUSH_AFTER_MS);
   }
@@ -54,7 +54,17 @@ export class CsvAppender {
 }
 
 export function chunkRow(r: ChunkRecord): Array<string | number> {
-  return [r.viewer, r.seq, r.producedAtUs, r.receivedAtUs, r.delayMs.toFixed(3), r.boundMs.toFixed(3), r.path, r.hops, r.parent];
+  return [
+    r.viewer,
+    r.seq,
+    r.producedAtUs,
+    r.receivedAtUs,
+    r.delayMs.toFixed(3),
+    r.boundMs.toFixed(3),
+    r.path,
+    r.hops,
+    r.parent,
+  ];
 }
 
 function csvField(v: string | number): string {

@@ -28,10 +28,13 @@ export class TsRecorder {
   closed = false;
 
   /** Records into `dir/<name>.ts` and `dir/<name>.index.csv`. */
-  constructor(dir: string, readonly name: string) {
+  constructor(
+    dir: string,
+    readonly name: string,
+  ) {
     this.ts = createWriteStream(join(dir, `${name}.ts`));
     this.index = createWriteStream(join(dir, `${name}.index.csv`));
-    this.index.write(RECORD_INDEX_HEADER + '\n');
+    this.index.write(`${RECORD_INDEX_HEADER}\n`);
   }
 
   /** A complete chunk arrived (in any order). */
@@ -82,7 +85,9 @@ export class TsRecorder {
 }
 
 /** Reads an index written by TsRecorder. */
-export function parseRecordIndex(csv: string): Array<{ seq: number; offset: number; bytes: number; keyframe: boolean }> {
+export function parseRecordIndex(
+  csv: string,
+): Array<{ seq: number; offset: number; bytes: number; keyframe: boolean }> {
   return csv
     .split('\n')
     .slice(1)

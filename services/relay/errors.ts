@@ -2,7 +2,10 @@
 import { status } from '@grpc/grpc-js';
 
 export class RelayError extends Error {
-  constructor(message: string, readonly code: status) {
+  constructor(
+    message: string,
+    readonly code: status,
+  ) {
     super(message);
   }
 }
@@ -15,7 +18,10 @@ export class NodeNotHereError extends RelayError {
 
 export class ChildTooSlowError extends RelayError {
   constructor(childId: string, queued: number) {
-    super(`child "${childId}" fell ${queued} fragments behind and was dropped; it should resume from its next missing seq`, status.RESOURCE_EXHAUSTED);
+    super(
+      `child "${childId}" fell ${queued} fragments behind and was dropped; it should resume from its next missing seq`,
+      status.RESOURCE_EXHAUSTED,
+    );
   }
 }
 
@@ -27,6 +33,8 @@ export class NodeGoneError extends RelayError {
 
 export class PortInUseError extends Error {
   constructor(readonly address: string) {
-    super(`cannot listen on ${address}: the port is in use — pick a free port (or port 0 for any free one) with --listen`);
+    super(
+      `cannot listen on ${address}: the port is in use — pick a free port (or port 0 for any free one) with --listen`,
+    );
   }
 }

@@ -6,7 +6,14 @@ import type { Chunk } from '../gen/livepath/v1/chunk.js';
 import { ChunkAssembler, type FragmentRef } from '../core/chunks.js';
 import type { LinkEmulator } from '../linkemu/emulator.js';
 import { ChildTooSlowError, NodeGoneError, type RelayError } from './errors.js';
-import { DELAY_EWMA_WEIGHT, HOLD_MIN_CHILDREN, KEEP_CHUNKS, MAX_CHILD_QUEUE_FRAGMENTS, fragmentLength, wireBytes } from './constants.js';
+import {
+  DELAY_EWMA_WEIGHT,
+  HOLD_MIN_CHILDREN,
+  KEEP_CHUNKS,
+  MAX_CHILD_QUEUE_FRAGMENTS,
+  fragmentLength,
+  wireBytes,
+} from './constants.js';
 
 /** Where a child's fragments go: a gRPC server stream, or an in-memory sink in tests. */
 export interface ChildSink {
@@ -179,7 +186,13 @@ export class RelayNode {
    * that came in one socket read are all stamped before the first is copied to 40 children.
    */
   arrive(fragment: Chunk, receivedUs?: number): void {
-    const { intendedUs, arrivalUs } = this.components.link.arrive(this.id, fragment.senderId, fragment.sentAtUs, wireBytes(fragmentLength(fragment)), { receivedUs });
+    const { intendedUs, arrivalUs } = this.components.link.arrive(
+      this.id,
+      fragment.senderId,
+      fragment.sentAtUs,
+      wireBytes(fragmentLength(fragment)),
+      { receivedUs },
+    );
     this.inbox.push({ fragment, intendedUs, arrivalUs });
     this.inboxDrain ??= setImmediate(() => this.drainInbox());
   }
@@ -252,7 +265,9 @@ export class RelayNode {
     const seqs = [...this.store.keys()].filter((s) => child.wants(s)).sort((a, b) => a - b);
     for (const s of seqs) {
       const stored = this.store.get(s)!;
-      stored.fragments.forEach((f, i) => this.send(child, f, stored.arrivals[i]!, false));
+      stored.fragments.forEach((f, i) => {
+        this.send(child, f, stored.arrivals[i]!, false);
+      });
     }
     if (child.toSeq !== undefined && seqs.length > 0 && this.assembler.isComplete(child.toSeq)) child.end();
     return () => this.unsubscribe(child);
@@ -293,14 +308,22 @@ export class RelayNode {
       hops: fragment.hops + 1,
       senderId: this.id,
       sentAtUs: live
-        ? link.departFragment(this.id, child.id, { seq: fragment.seq, offset: fragment.offset, length: bytes, totalBytes: fragment.totalBytes }, arrivalUs)
+        ? link.departFragment(
+            this.id,
+            child.id,
+            { seq: fragment.seq, offset: fragment.offset, length: bytes, totalBytes: fragment.totalBytes },
+            arrivalUs,
+          )
         : link.depart(this.id, bytes, Math.max(arrivalUs, link.nowUs())),
       viaPeer: fragment.viaPeer || this.init.role === 'peer',
     };
     this.sentBytes += bytes;
     // Only a relay with a wide fan-out holds copies back: its bursts are what cost milliseconds of
     // CPU, and holding costs the receiver slack (a peer's few copies leave at once).
-    const handOverUs = this.children.length > (this.init.holdMinChildren ?? HOLD_MIN_CHILDREN) ? link.handOverUs(this.id, child.id, out.sentAtUs) : 0;
+    const handOverUs =
+      this.children.length > (this.init.holdMinChildren ?? HOLD_MIN_CHILDREN)
+        ? link.handOverUs(this.id, child.id, out.sentAtUs)
+        : 0;
     child.push(out, handOverUs, link);
     if (child.toSeq !== undefined && fragment.seq === child.toSeq && this.assembler.isComplete(child.toSeq)) {
       const stored = this.store.get(child.toSeq);

@@ -65,14 +65,23 @@ export function addRelayService(server: grpc.Server, c: RelayServerComponents): 
       // The probe crosses the emulated link both ways, like a chunk would. The answer is sent at
       // once, stamped to leave when the probe arrives: timer lateness here is not RTT.
       const { intendedUs } = c.link.arrive(node.id, req.senderId, req.sentAtUs, 64, { kind: 'probe' });
-      callback(null, { responderId: node.id, pingSentAtUs: req.sentAtUs, sentAtUs: c.link.depart(node.id, 64, intendedUs), delayMs: node.delayMs });
+      callback(null, {
+        responderId: node.id,
+        pingSentAtUs: req.sentAtUs,
+        sentAtUs: c.link.depart(node.id, 64, intendedUs),
+        delayMs: node.delayMs,
+      });
     },
   });
 }
 
 export async function startServer(listen: string, add: (server: grpc.Server) => void): Promise<ServerHandle> {
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
-  const health = new HealthImplementation({ '': 'SERVING', 'livepath.v1.Relay': 'SERVING', 'livepath.v1.Tracker': 'SERVING' });
+  const health = new HealthImplementation({
+    '': 'SERVING',
+    'livepath.v1.Relay': 'SERVING',
+    'livepath.v1.Tracker': 'SERVING',
+  });
   health.addToServer(server);
   add(server);
   const port = await new Promise<number>((resolve, reject) => {
@@ -110,7 +119,10 @@ export async function startServer(listen: string, add: (server: grpc.Server) => 
  */
 function disableNagle(server: grpc.Server): void {
   const listeners = (server as unknown as { http2Servers?: Map<NetServer, unknown> }).http2Servers;
-  if (!(listeners instanceof Map)) throw new Error('grpc-js internals changed: cannot set TCP_NODELAY on server sockets (update services/relay/server.ts)');
+  if (!(listeners instanceof Map))
+    throw new Error(
+      'grpc-js internals changed: cannot set TCP_NODELAY on server sockets (update services/relay/server.ts)',
+    );
   for (const l of listeners.keys()) l.on('connection', (socket: Socket) => socket.setNoDelay(true));
 }
 

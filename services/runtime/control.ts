@@ -36,7 +36,7 @@ export function stdioControl(): Control {
     for (const h of handlers) h({ cmd: 'stop' });
   });
   return {
-    emit: (e) => process.stdout.write(JSON.stringify(e) + '\n'),
+    emit: (e) => process.stdout.write(`${JSON.stringify(e)}\n`),
     onCommand: (h) => handlers.push(h),
   };
 }
@@ -44,7 +44,9 @@ export function stdioControl(): Control {
 /** Standalone: "start" right away, "stop" on a signal. Events go to the log only. */
 export function standaloneControl(nowUs: () => number, log: (e: ControlEvent) => void): Control {
   const handlers: Array<(c: ControlCommand) => void> = [];
-  setImmediate(() => handlers.forEach((h) => h({ cmd: 'start', atUs: nowUs() + 1_000_000 })));
+  setImmediate(() => {
+    for (const h of handlers) h({ cmd: 'start', atUs: nowUs() + 1_000_000 });
+  });
   return {
     emit: log,
     onCommand: (h) => handlers.push(h),

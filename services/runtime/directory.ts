@@ -7,7 +7,10 @@ export class DirectoryError extends Error {}
 export function parseDirectory(spec: string | undefined): Directory {
   const d: Directory = new Map();
   if (!spec) return d;
-  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf('=');
     const addr = part.slice(eq + 1);
     if (eq <= 0 || !/^[^\s:]+:\d+$/.test(addr)) {

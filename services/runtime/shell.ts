@@ -50,7 +50,10 @@ export function createShell(o: ShellOptions, role: MetricsRole): Shell {
   const clock = systemClock;
   const metrics = createMetrics({ role });
   const emulationError = metrics.emulationErrorSeconds;
-  const link = new LinkEmulator({ plan, mechanism: o.linkShaping ?? 'linkemu' }, { clock, onError: (s) => emulationError.observe(s) });
+  const link = new LinkEmulator(
+    { plan, mechanism: o.linkShaping ?? 'linkemu' },
+    { clock, onError: (s) => emulationError.observe(s) },
+  );
   if (o.out) mkdirSync(o.out, { recursive: true });
   const control = o.control === 'stdio' ? stdioControl() : standaloneControl(clock.nowUs, (e) => log.info(e));
   const stops: Array<() => void | Promise<void>> = [];
@@ -67,7 +70,8 @@ export function createShell(o: ShellOptions, role: MetricsRole): Shell {
     ready: async (address) => {
       let metricsUrl: string | undefined;
       if (o.metricsPort !== undefined) {
-        const host = o.metricsHost ?? o.listen?.slice(0, o.listen.lastIndexOf(':')).replace(/^\[|\]$/g, '') ?? '0.0.0.0';
+        const host =
+          o.metricsHost ?? o.listen?.slice(0, o.listen.lastIndexOf(':')).replace(/^\[|\]$/g, '') ?? '0.0.0.0';
         const server = await startMetricsServer(metrics.registry, { host: host || '0.0.0.0', port: o.metricsPort });
         // Closed after everything else on stop: a scrape during the stop still gets an answer.
         stops.unshift(() => server.close());

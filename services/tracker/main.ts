@@ -37,7 +37,7 @@ export async function runTracker(o: TrackerOptions): Promise<void> {
   try {
     setPriority(TRACKER_NICE);
   } catch (e) {
-    log.warn({ err: e }, 'could not lower the tracker\'s CPU priority; short hops may see more emulation error');
+    log.warn({ err: e }, "could not lower the tracker's CPU priority; short hops may see more emulation error");
   }
   const s = plan.stream;
   const planner = new OverlayPlanner(
@@ -54,8 +54,15 @@ export async function runTracker(o: TrackerOptions): Promise<void> {
     },
     Prng.derive(plan.seed, 'tracker'),
   );
-  const samples = shell.outDir ? new CsvAppender(join(shell.outDir, `${shell.proc}.proximity.csv`), 'peer,node,rttMs') : undefined;
-  const decisions = shell.outDir ? new CsvAppender(join(shell.outDir, `${shell.proc}.decisions.csv`), 'atUs,peer,parent,reason,expectedDelayMs,overBudget') : undefined;
+  const samples = shell.outDir
+    ? new CsvAppender(join(shell.outDir, `${shell.proc}.proximity.csv`), 'peer,node,rttMs')
+    : undefined;
+  const decisions = shell.outDir
+    ? new CsvAppender(
+        join(shell.outDir, `${shell.proc}.decisions.csv`),
+        'atUs,peer,parent,reason,expectedDelayMs,overBudget',
+      )
+    : undefined;
   const assignments = shell.metrics.trackerAssignmentsTotal;
   // Every reason exported from the start, at 0: a dashboard shows "none yet", not "No data".
   for (const reason of ['join', 'parent-lost', 'improve'] as const) assignments.inc({ reason }, 0);
@@ -63,8 +70,20 @@ export async function runTracker(o: TrackerOptions): Promise<void> {
   const tracker = new Tracker(
     {
       roots: [
-        { id: plan.originId, role: 'origin', address: lookupAddress(o.directory, plan.originId), slots: o.originSlots ?? plan.overlay.originSlots ?? ORIGIN_SLOTS, uplinkBps: uplinkOf(plan.originId) },
-        ...plan.edges.map((e) => ({ id: e.id, role: 'edge' as const, address: lookupAddress(o.directory, e.id), slots: o.edgeSlots ?? plan.overlay.edgeSlots ?? EDGE_SLOTS, uplinkBps: uplinkOf(e.id) })),
+        {
+          id: plan.originId,
+          role: 'origin',
+          address: lookupAddress(o.directory, plan.originId),
+          slots: o.originSlots ?? plan.overlay.originSlots ?? ORIGIN_SLOTS,
+          uplinkBps: uplinkOf(plan.originId),
+        },
+        ...plan.edges.map((e) => ({
+          id: e.id,
+          role: 'edge' as const,
+          address: lookupAddress(o.directory, e.id),
+          slots: o.edgeSlots ?? plan.overlay.edgeSlots ?? EDGE_SLOTS,
+          uplinkBps: uplinkOf(e.id),
+        })),
       ],
     },
     {
@@ -73,7 +92,14 @@ export async function runTracker(o: TrackerOptions): Promise<void> {
       onSample: (peer, node, rttMs) => samples?.row([peer, node, rttMs.toFixed(3)]),
       onDecision: (d) => {
         assignments.inc({ reason: d.reason });
-        decisions?.row([shell.clock.nowUs(), d.peerId, d.parentId, d.reason, d.expectedDelayMs.toFixed(3), d.overBudget ? 1 : 0]);
+        decisions?.row([
+          shell.clock.nowUs(),
+          d.peerId,
+          d.parentId,
+          d.reason,
+          d.expectedDelayMs.toFixed(3),
+          d.overBudget ? 1 : 0,
+        ]);
       },
     },
   );

@@ -1,7 +1,7 @@
 // The tracker service: admits peers, hands them candidates to probe, and streams parent
 // assignments decided by the overlay planner (services/core/overlay). It sees only what peers
 // measure (RTTs, delays) — never the scenario's latencies.
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import {
   TrackerService,
@@ -15,7 +15,7 @@ import {
   type ReportRequest,
   type ReportResponse,
 } from '../gen/livepath/v1/tracker.js';
-import { OverlayPlanner, type Decision } from '../core/overlay/planner.js';
+import type { OverlayPlanner, Decision } from '../core/overlay/planner.js';
 import { IMPROVE_ON_REPORT_MAX_MOVES } from './constants.js';
 
 export interface TrackerInit {
@@ -56,11 +56,19 @@ export class Tracker {
 
   addTo(server: grpc.Server): void {
     server.addService(TrackerService, {
-      candidates: (call: grpc.ServerUnaryCall<CandidatesRequest, CandidatesResponse>, cb: grpc.sendUnaryData<CandidatesResponse>) => {
+      candidates: (
+        call: grpc.ServerUnaryCall<CandidatesRequest, CandidatesResponse>,
+        cb: grpc.sendUnaryData<CandidatesResponse>,
+      ) => {
         const { peerId, rtts } = call.request;
         this.c.planner.register(peerId, 0);
         if (rtts.length > 0) this.observe(peerId, rtts);
-        cb(null, { candidates: this.c.planner.candidatesFor(peerId).map((id) => this.addressOf(id)).filter((a): a is NodeAddress => !!a) });
+        cb(null, {
+          candidates: this.c.planner
+            .candidatesFor(peerId)
+            .map((id) => this.addressOf(id))
+            .filter((a): a is NodeAddress => !!a),
+        });
       },
       join: (call: grpc.ServerWritableStream<JoinRequest, Assignment>) => this.join(call),
       report: (call: grpc.ServerUnaryCall<ReportRequest, ReportResponse>, cb: grpc.sendUnaryData<ReportResponse>) => {
@@ -90,7 +98,7 @@ export class Tracker {
   /** One round of overlay improvement. */
   improve(maxMoves: number, periodic = true): number {
     const moves = this.c.planner.improve(maxMoves, periodic);
-    moves.forEach((d) => this.send(d));
+    for (const d of moves) this.send(d);
     return moves.length;
   }
 
@@ -101,7 +109,9 @@ export class Tracker {
     planner.register(r.peerId, r.uplinkBps);
     this.observe(r.peerId, r.rtts);
     const edges = r.rtts.filter((s) => this.roots.get(s.nodeId)?.role === 'edge').sort((a, b) => a.rttMs - b.rttMs);
-    const fallback = this.roots.get(edges[0]?.nodeId ?? [...this.roots.values()].find((x) => x.role === 'edge')?.nodeId ?? '');
+    const fallback = this.roots.get(
+      edges[0]?.nodeId ?? [...this.roots.values()].find((x) => x.role === 'edge')?.nodeId ?? '',
+    );
     this.peers.set(r.peerId, { address: r.address, call, fallback });
     let gone = false;
     const onGone = () => {
@@ -139,7 +149,13 @@ export class Tracker {
     if (!entry?.call || !parent) return;
     this.assignments++;
     this.c.onDecision?.(d);
-    entry.call.write({ parent, expectedDelayMs: d.expectedDelayMs, reason: d.reason, fallback: entry.fallback, priority: d.priority });
+    entry.call.write({
+      parent,
+      expectedDelayMs: d.expectedDelayMs,
+      reason: d.reason,
+      fallback: entry.fallback,
+      priority: d.priority,
+    });
   }
 
   private addressOf(id: string): NodeAddress | undefined {

@@ -71,10 +71,19 @@ export function readChunks(dir: string): ChunkRow[] {
   return lines.map((l) => {
     const f = l.split(',');
     const get = (name: string) => f[cols.indexOf(name)]!;
-    return { viewer: get('viewer'), seq: Number(get('seq')), delayMs: Number(get('delayMs')), boundMs: Number(get('boundMs')), path: get('path'), hops: Number(get('hops')), parent: get('parent') };
+    return {
+      viewer: get('viewer'),
+      seq: Number(get('seq')),
+      delayMs: Number(get('delayMs')),
+      boundMs: Number(get('boundMs')),
+      path: get('path'),
+      hops: Number(get('hops')),
+      parent: get('parent'),
+    };
   });
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: tests read results files whose shape they then assert
 export function readJson<T = any>(path: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;
 }

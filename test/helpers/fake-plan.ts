@@ -1,7 +1,9 @@
 // A hand-built run plan for tests of the data path that must not depend on the scenario parser.
 import type { HostPlan, RunPlan } from '../../services/core/types.js';
 
-export function fakePlan(opts: { latencyMs?: number; uplinkBps?: number; downlinkBps?: number; viewers?: string[] } = {}): RunPlan {
+export function fakePlan(
+  opts: { latencyMs?: number; uplinkBps?: number; downlinkBps?: number; viewers?: string[] } = {},
+): RunPlan {
   const viewers = opts.viewers ?? ['v1', 'v2'];
   const host = (id: string, role: HostPlan['role']): HostPlan => ({
     id,
@@ -21,12 +23,26 @@ export function fakePlan(opts: { latencyMs?: number; uplinkBps?: number; downlin
     seed: 1,
     kind: 'graph',
     durationS: 2,
-    stream: { streamId: 'live', bitrateBps: 2e6, chunkDurationUs: 250_000, chunkBytes: 62_500, keyframeIntervalChunks: 1, fragmentBytes: 16_384 },
+    stream: {
+      streamId: 'live',
+      bitrateBps: 2e6,
+      chunkDurationUs: 250_000,
+      chunkBytes: 62_500,
+      keyframeIntervalChunks: 1,
+      fragmentBytes: 16_384,
+    },
     broadcasterId: 'b',
     originId: 'origin',
     hosts,
     edges: [{ id: 'edge', parentId: 'origin' }],
-    viewers: viewers.map((id) => ({ id, edgeId: 'edge', boundMs: 10, boundPropagationMs: 5, boundSerializationMs: 5, joinAtS: 0 })),
+    viewers: viewers.map((id) => ({
+      id,
+      edgeId: 'edge',
+      boundMs: 10,
+      boundPropagationMs: 5,
+      boundSerializationMs: 5,
+      joinAtS: 0,
+    })),
     churn: [],
     overlay: {},
     latencyMs: (a, b) => (a === b ? 0 : (opts.latencyMs ?? 5)),

@@ -82,7 +82,16 @@ export interface KubeApi {
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 function status(code: number, reason: string, message: string, details?: object) {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code, ...(details && { details }) };
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason,
+    code,
+    ...(details && { details }),
+  };
 }
 
 function matchesSelector(labels: Record<string, string>, selector: string | null): boolean {
@@ -96,7 +105,12 @@ function matchesSelector(labels: Record<string, string>, selector: string | null
 /** One WebSocket frame, server → client (unmasked). */
 function wsFrame(opcode: number, payload: Buffer): Buffer {
   const len = payload.length;
-  const head = len < 126 ? Buffer.from([0x80 | opcode, len]) : len < 65536 ? Buffer.from([0x80 | opcode, 126, len >> 8, len & 0xff]) : Buffer.alloc(10);
+  const head =
+    len < 126
+      ? Buffer.from([0x80 | opcode, len])
+      : len < 65536
+        ? Buffer.from([0x80 | opcode, 126, len >> 8, len & 0xff])
+        : Buffer.alloc(10);
   if (len >= 65536) {
     head[0] = 0x80 | opcode;
     head[1] = 127;
@@ -137,18 +151,35 @@ export async function startKubeApi(o: KubeApiOptions = {}): Promise<KubeApi> {
   const podJson = (p: FakePod) => ({
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name: p.name, namespace: rel!.namespace, uid: p.uid, resourceVersion: String(rv), labels: labelsOf(p), ...(p.deleting && { deletionTimestamp: new Date().toISOString() }) },
+    metadata: {
+      name: p.name,
+      namespace: rel!.namespace,
+      uid: p.uid,
+      resourceVersion: String(rv),
+      labels: labelsOf(p),
+      ...(p.deleting && { deletionTimestamp: new Date().toISOString() }),
+    },
     spec: { containers: [{ name: p.role === 'peer' ? 'peers' : p.role, image: 'livepath:test' }] },
     status: {
       phase: p.ready || p.deleting ? 'Running' : 'Pending',
       conditions: [{ type: 'Ready', status: p.ready && !p.deleting ? 'True' : 'False' }],
-      containerStatuses: [{ name: p.role, ready: p.ready, restartCount: 0, image: 'livepath:test', imageID: '', state: p.startedAt ? { running: { startedAt: p.startedAt } } : { waiting: { reason: 'ContainerCreating' } } }],
+      containerStatuses: [
+        {
+          name: p.role,
+          ready: p.ready,
+          restartCount: 0,
+          image: 'livepath:test',
+          imageID: '',
+          state: p.startedAt ? { running: { startedAt: p.startedAt } } : { waiting: { reason: 'ContainerCreating' } },
+        },
+      ],
     },
   });
   const emit = (type: 'ADDED' | 'MODIFIED' | 'DELETED', p: FakePod) => {
     rv++;
     const obj = podJson(p);
-    for (const w of watchers) if (matchesSelector(obj.metadata.labels, w.selector)) w.res.write(JSON.stringify({ type, object: obj }) + '\n');
+    for (const w of watchers)
+      if (matchesSelector(obj.metadata.labels, w.selector)) w.res.write(`${JSON.stringify({ type, object: obj })}\n`);
   };
 
   // The controllers: a pod per Deployment, `replicas` pods of the StatefulSet, each Ready soon.
@@ -212,7 +243,11 @@ export async function startKubeApi(o: KubeApiOptions = {}): Promise<KubeApi> {
         : code === 404
           ? status(404, 'NotFound', `${path} not found`)
           : code === 409
-            ? status(409, 'Conflict', 'Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again')
+            ? status(
+                409,
+                'Conflict',
+                'Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again',
+              )
             : status(code, 'InternalError', 'injected');
 
   const ns = rel?.namespace ?? 'default';
@@ -223,59 +258,117 @@ export async function startKubeApi(o: KubeApiOptions = {}): Promise<KubeApi> {
     const url = new URL(req.url!, 'http://x');
     const path = url.pathname;
     const text = await readBody(req);
-    const rec: RecordedRequest = { method: req.method!, path, query: url.searchParams, contentType: req.headers['content-type'] };
+    const rec: RecordedRequest = {
+      method: req.method!,
+      path,
+      query: url.searchParams,
+      contentType: req.headers['content-type'],
+    };
     if (text) rec.body = JSON.parse(text);
     requests.push(rec);
     if (!authorized(req)) return send(res, 401, refusal(401, req.method!, path));
     const code = injected(req.method!, path);
     if (code) return send(res, code, refusal(code, req.method!, path));
     if (!rel || !sts) return send(res, 404, refusal(404, req.method!, path));
+    // biome-ignore lint/suspicious/noExplicitAny: a fake API server reads whatever JSON the client sent
     const body = rec.body as Record<string, any> | undefined;
 
     if (path === `${apps}/statefulsets/${rel.fullname}-peers` && req.method === 'GET') {
       return send(res, 200, {
         apiVersion: 'apps/v1',
         kind: 'StatefulSet',
-        metadata: { name: `${rel.fullname}-peers`, namespace: ns, resourceVersion: sts.resourceVersion, labels: { 'app.kubernetes.io/instance': rel.release } },
-        spec: { replicas: sts.replicas, serviceName: `${rel.fullname}-peers`, selector: { matchLabels: {} }, template: { spec: { containers: [{ name: 'peers', image: 'livepath:test', args: sts.args }] } } },
+        metadata: {
+          name: `${rel.fullname}-peers`,
+          namespace: ns,
+          resourceVersion: sts.resourceVersion,
+          labels: { 'app.kubernetes.io/instance': rel.release },
+        },
+        spec: {
+          replicas: sts.replicas,
+          serviceName: `${rel.fullname}-peers`,
+          selector: { matchLabels: {} },
+          template: { spec: { containers: [{ name: 'peers', image: 'livepath:test', args: sts.args }] } },
+        },
       });
     }
     if (path === `${apps}/statefulsets/${rel.fullname}-peers` && req.method === 'PATCH') {
-      if (rec.contentType !== 'application/strategic-merge-patch+json') return send(res, 415, status(415, 'UnsupportedMediaType', `unexpected ${rec.contentType}`));
-      if (body?.metadata?.resourceVersion && body.metadata.resourceVersion !== sts.resourceVersion) return send(res, 409, refusal(409, 'PATCH', path));
+      if (rec.contentType !== 'application/strategic-merge-patch+json')
+        return send(res, 415, status(415, 'UnsupportedMediaType', `unexpected ${rec.contentType}`));
+      if (body?.metadata?.resourceVersion && body.metadata.resourceVersion !== sts.resourceVersion)
+        return send(res, 409, refusal(409, 'PATCH', path));
       const c = body?.spec?.template?.spec?.containers?.find((x: { name: string }) => x.name === 'peers');
       if (c?.args) sts.args = c.args;
       sts.resourceVersion = String(++rv);
-      return send(res, 200, { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: `${rel.fullname}-peers`, resourceVersion: sts.resourceVersion } });
+      return send(res, 200, {
+        apiVersion: 'apps/v1',
+        kind: 'StatefulSet',
+        metadata: { name: `${rel.fullname}-peers`, resourceVersion: sts.resourceVersion },
+      });
     }
     if (path === `${apps}/statefulsets/${rel.fullname}-peers/scale` && req.method === 'PATCH') {
-      if (rec.contentType !== 'application/merge-patch+json') return send(res, 415, status(415, 'UnsupportedMediaType', `unexpected ${rec.contentType}`));
+      if (rec.contentType !== 'application/merge-patch+json')
+        return send(res, 415, status(415, 'UnsupportedMediaType', `unexpected ${rec.contentType}`));
       sts.replicas = body!.spec.replicas;
       sts.resourceVersion = String(++rv);
       reconcile();
-      return send(res, 200, { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: `${rel.fullname}-peers`, namespace: ns }, spec: { replicas: sts.replicas }, status: { replicas: sts.replicas } });
+      return send(res, 200, {
+        apiVersion: 'autoscaling/v1',
+        kind: 'Scale',
+        metadata: { name: `${rel.fullname}-peers`, namespace: ns },
+        spec: { replicas: sts.replicas },
+        status: { replicas: sts.replicas },
+      });
     }
     if (path === `${apps}/deployments` && req.method === 'GET') {
       const items = [
         { role: 'origin', name: `${rel.fullname}-origin`, args: ['origin', '--node', rel.originId] },
-        ...rel.edgeIds.map((e) => ({ role: 'edge', node: e, name: `${rel.fullname}-${e}`, args: ['edge', '--node', e] })),
+        ...rel.edgeIds.map((e) => ({
+          role: 'edge',
+          node: e,
+          name: `${rel.fullname}-${e}`,
+          args: ['edge', '--node', e],
+        })),
         ...(rel.tracker ? [{ role: 'tracker', name: `${rel.fullname}-tracker`, args: ['tracker'] }] : []),
       ]
         .map((d) => ({
           apiVersion: 'apps/v1',
           kind: 'Deployment',
-          metadata: { name: d.name, namespace: ns, labels: { 'app.kubernetes.io/instance': rel.release, 'livepath.io/role': d.role, ...('node' in d && { 'livepath.io/node': d.node }) } },
-          spec: { selector: { matchLabels: {} }, template: { spec: { containers: [{ name: d.role, image: 'livepath:test', args: d.args }] } } },
+          metadata: {
+            name: d.name,
+            namespace: ns,
+            labels: {
+              'app.kubernetes.io/instance': rel.release,
+              'livepath.io/role': d.role,
+              ...('node' in d && { 'livepath.io/node': d.node }),
+            },
+          },
+          spec: {
+            selector: { matchLabels: {} },
+            template: { spec: { containers: [{ name: d.role, image: 'livepath:test', args: d.args }] } },
+          },
         }))
-        .filter((d) => matchesSelector(d.metadata.labels as Record<string, string>, url.searchParams.get('labelSelector')));
-      return send(res, 200, { apiVersion: 'apps/v1', kind: 'DeploymentList', metadata: { resourceVersion: String(rv) }, items });
+        .filter((d) =>
+          matchesSelector(d.metadata.labels as Record<string, string>, url.searchParams.get('labelSelector')),
+        );
+      return send(res, 200, {
+        apiVersion: 'apps/v1',
+        kind: 'DeploymentList',
+        metadata: { resourceVersion: String(rv) },
+        items,
+      });
     }
     if (path === `${core}/configmaps/${rel.fullname}-scenario`) {
       if (req.method === 'PATCH') {
-        if (rec.contentType !== 'application/merge-patch+json') return send(res, 415, status(415, 'UnsupportedMediaType', `unexpected ${rec.contentType}`));
+        if (rec.contentType !== 'application/merge-patch+json')
+          return send(res, 415, status(415, 'UnsupportedMediaType', `unexpected ${rec.contentType}`));
         cmText = body!.data['scenario.yaml'];
       }
-      return send(res, 200, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${rel.fullname}-scenario`, namespace: ns }, data: { 'scenario.yaml': cmText } });
+      return send(res, 200, {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: `${rel.fullname}-scenario`, namespace: ns },
+        data: { 'scenario.yaml': cmText },
+      });
     }
     if (path === `${core}/pods` && req.method === 'GET') {
       const selector = url.searchParams.get('labelSelector');
@@ -298,13 +391,27 @@ export async function startKubeApi(o: KubeApiOptions = {}): Promise<KubeApi> {
     const podDelete = new RegExp(`^${core}/pods/([^/]+)$`).exec(path);
     if (podDelete && req.method === 'DELETE') {
       const p = pods.get(podDelete[1]!);
-      if (!p) return send(res, 404, status(404, 'NotFound', `pods "${podDelete[1]}" not found`, { name: podDelete[1], kind: 'pods' }));
+      if (!p)
+        return send(
+          res,
+          404,
+          status(404, 'NotFound', `pods "${podDelete[1]}" not found`, { name: podDelete[1], kind: 'pods' }),
+        );
       const uid = body?.preconditions?.uid;
-      if (uid && uid !== p.uid) return send(res, 409, status(409, 'Conflict', `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${p.uid}`));
+      if (uid && uid !== p.uid)
+        return send(
+          res,
+          409,
+          status(409, 'Conflict', `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${p.uid}`),
+        );
       if (!p.deleting) deletePod(p);
       return send(res, 200, podJson(p));
     }
-    return send(res, 404, status(404, 'NotFound', `the server could not find the requested resource (${req.method} ${path})`));
+    return send(
+      res,
+      404,
+      status(404, 'NotFound', `the server could not find the requested resource (${req.method} ${path})`),
+    );
   });
 
   // pods/exec: a WebSocket speaking v4.channel.k8s.io. The command runs for real with this
@@ -319,25 +426,47 @@ export async function startKubeApi(o: KubeApiOptions = {}): Promise<KubeApi> {
     if (code) return refuse(code, code === 403 ? 'Forbidden' : 'Error');
     const pod = m && pods.get(m[1]!);
     if (!pod) return refuse(404, 'Not Found');
-    const protocols = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim());
+    const protocols = String(req.headers['sec-websocket-protocol'] ?? '')
+      .split(',')
+      .map((s) => s.trim());
     const proto = protocols.includes('v4.channel.k8s.io') ? 'v4.channel.k8s.io' : protocols[0]!;
     const accept = createHash('sha1').update(`${req.headers['sec-websocket-key']}${WS_GUID}`).digest('base64');
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: ${proto}\r\n\r\n`);
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: ${proto}\r\n\r\n`,
+    );
     socket.on('error', () => undefined);
     socket.on('data', () => undefined); // the client's close frame
     const [cmd, ...args] = url.searchParams.getAll('command');
     if (cmd !== '/nodejs/bin/node') {
-      socket.write(wsFrame(2, Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify(status(500, 'InternalError', `exec: "${cmd}": not found in the image`)))])));
+      socket.write(
+        wsFrame(
+          2,
+          Buffer.concat([
+            Buffer.from([3]),
+            Buffer.from(JSON.stringify(status(500, 'InternalError', `exec: "${cmd}": not found in the image`))),
+          ]),
+        ),
+      );
       return socket.end(wsFrame(8, Buffer.alloc(0)));
     }
-    const child = spawn(process.execPath, args.map((a) => a.replace(/^\/app\/results/, pod.dir)), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      args.map((a) => a.replace(/^\/app\/results/, pod.dir)),
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     child.stdout.on('data', (d: Buffer) => socket.write(wsFrame(2, Buffer.concat([Buffer.from([1]), d]))));
     child.stderr.on('data', (d: Buffer) => socket.write(wsFrame(2, Buffer.concat([Buffer.from([2]), d]))));
     child.on('close', (exit) => {
       const st =
         exit === 0
           ? { metadata: {}, status: 'Success' }
-          : { metadata: {}, status: 'Failure', message: `command terminated with non-zero exit code: exit status ${exit}`, reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: String(exit) }] } };
+          : {
+              metadata: {},
+              status: 'Failure',
+              message: `command terminated with non-zero exit code: exit status ${exit}`,
+              reason: 'NonZeroExitCode',
+              details: { causes: [{ reason: 'ExitCode', message: String(exit) }] },
+            };
       socket.write(wsFrame(2, Buffer.concat([Buffer.from([3]), Buffer.from(JSON.stringify(st))])));
       socket.end(wsFrame(8, Buffer.alloc(0)));
     });

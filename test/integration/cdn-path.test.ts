@@ -14,7 +14,8 @@ test('CDN path on the small graph: every viewer at its path latency + serializat
   const r = await runCli(['run', scenario, '--mode', 'cdn', '--out', out, '--quiet']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /cdn mode/);
-  for (const f of ['chunks.csv', 'summary.json', 'plan.json', 'events.csv', 'overlay.json', 'report.html']) assert.ok(existsSync(join(out, f)), `${f} written`);
+  for (const f of ['chunks.csv', 'summary.json', 'plan.json', 'events.csv', 'overlay.json', 'report.html'])
+    assert.ok(existsSync(join(out, f)), `${f} written`);
 
   const summary = readJson(join(out, 'summary.json'));
   const plan = loadPlan(scenario);
@@ -23,27 +24,38 @@ test('CDN path on the small graph: every viewer at its path latency + serializat
   assert.equal(summary.viewers, plan.viewers.length);
   assert.equal(summary.offload, 0, 'the CDN path delivers everything');
   const rows = readChunks(out);
-  assert.equal(rows.length, plan.viewers.length * chunksPerViewer, 'every viewer present from the start gets every chunk');
+  assert.equal(
+    rows.length,
+    plan.viewers.length * chunksPerViewer,
+    'every viewer present from the start gets every chunk',
+  );
 
   // On this graph the CDN path is each viewer's shortest path, so the model's delay of a chunk is
   // the path's latency plus the chunk (with framing) through the bottleneck — the bound itself.
   const errorP99 = summary.emulationErrorMs.p99 as number;
   for (const v of plan.viewers) {
-    const path = plan.latencyMs(plan.broadcasterId, plan.originId) + plan.latencyMs(plan.originId, v.edgeId) + plan.latencyMs(v.edgeId, v.id);
+    const path =
+      plan.latencyMs(plan.broadcasterId, plan.originId) +
+      plan.latencyMs(plan.originId, v.edgeId) +
+      plan.latencyMs(v.edgeId, v.id);
     assert.ok(Math.abs(path - v.boundPropagationMs) < 1e-9, `${v.id}: CDN path is the shortest path`);
     const framing = Math.ceil(plan.stream.chunkBytes / plan.stream.fragmentBytes) * 64;
-    const expected = path + (((plan.stream.chunkBytes + framing) * 8) / plan.bottleneckBps(plan.broadcasterId, v.id)) * 1000;
+    const expected =
+      path + (((plan.stream.chunkBytes + framing) * 8) / plan.bottleneckBps(plan.broadcasterId, v.id)) * 1000;
     const measured = median(rows.filter((x) => x.viewer === v.id).map((x) => x.delayMs));
     assert.ok(measured >= expected - 0.5, `${v.id}: ${measured} ms is not below the model's ${expected.toFixed(2)} ms`);
     // What the bound leaves out: the edge serves the chunk to its children one after another (up
     // to n − 1 chunk-times of waiting on its 1 Gbit/s uplink) and each relay hop stores one fragment.
     const coreMs = (bytes: number) => ((bytes * 8) / plan.hosts.get(v.edgeId)!.uplinkBps) * 1000;
-    const allowance = (plan.viewers.length - 1) * coreMs(plan.stream.chunkBytes + framing) + 2 * coreMs(plan.stream.fragmentBytes + 64);
+    const allowance =
+      (plan.viewers.length - 1) * coreMs(plan.stream.chunkBytes + framing) + 2 * coreMs(plan.stream.fragmentBytes + 64);
     assert.ok(
       measured <= expected + allowance + errorP99 + 0.2,
       `${v.id}: ${measured} ms within ${expected.toFixed(2)} + ${allowance.toFixed(2)} (queueing) + ${errorP99} ms (emulation error p99) + 0.2 ms`,
     );
-    assert.ok(rows.filter((x) => x.viewer === v.id).every((x) => x.path === 'cdn' && x.hops === 2 && x.parent === v.edgeId));
+    assert.ok(
+      rows.filter((x) => x.viewer === v.id).every((x) => x.path === 'cdn' && x.hops === 2 && x.parent === v.edgeId),
+    );
   }
 });
 
@@ -51,7 +63,10 @@ test('bad input: a one-line error naming what to fix, and no stack trace', async
   const dir = tempDir('bad');
   const bad = join(dir, 'bad.yaml');
   const { writeFileSync } = await import('node:fs');
-  writeFileSync(bad, 'name: bad\ndurationS: 5\nstream: { bitrateBps: 1e6, chunkDurationMs: 250 }\ngeo:\n  origin: { id: origin, lat: 123, lon: 0 }\n  edges: []\n  viewers: { clusters: [] }\n');
+  writeFileSync(
+    bad,
+    'name: bad\ndurationS: 5\nstream: { bitrateBps: 1e6, chunkDurationMs: 250 }\ngeo:\n  origin: { id: origin, lat: 123, lon: 0 }\n  edges: []\n  viewers: { clusters: [] }\n',
+  );
   const r1 = await runCli(['validate', bad]);
   assert.equal(r1.code, 2);
   assert.match(r1.stderr, /bad\.yaml:5: geo\.origin\.lat/);

@@ -20,8 +20,13 @@ function repoRoot(): string {
 const ROOT = repoRoot();
 const CLI = join(ROOT, 'bin', 'livepath.js');
 const isRoot = process.getuid?.() === 0;
-const mininetImportable = spawnSync('/usr/bin/python3', ['-c', 'import mininet.net, mininet.nodelib'], { stdio: 'ignore' }).status === 0;
-const skip = !isRoot ? 'not root: Mininet needs root (CI runs as root)' : !mininetImportable ? 'mininet is not importable from /usr/bin/python3 (apt-get install mininet)' : false;
+const mininetImportable =
+  spawnSync('/usr/bin/python3', ['-c', 'import mininet.net, mininet.nodelib'], { stdio: 'ignore' }).status === 0;
+const skip = !isRoot
+  ? 'not root: Mininet needs root (CI runs as root)'
+  : !mininetImportable
+    ? 'mininet is not importable from /usr/bin/python3 (apt-get install mininet)'
+    : false;
 
 /**
  * Stated tolerance on top of the run's own emulation error: kernel htb releases in bursts of its
@@ -63,13 +68,20 @@ describe('mininet backend: small scenario, both modes', { skip, timeout: 120_000
     out = mkdtempSync(join(tmpdir(), 'livepath-mininet-'));
     // The shipped small graph, shortened to 4 s so both modes fit in well under a minute.
     scenario = join(out, 'small.yaml');
-    writeFileSync(scenario, readFileSync(join(ROOT, 'scenarios', 'small.yaml'), 'utf8').replace(/^durationS: .*$/m, 'durationS: 4'));
+    writeFileSync(
+      scenario,
+      readFileSync(join(ROOT, 'scenarios', 'small.yaml'), 'utf8').replace(/^durationS: .*$/m, 'durationS: 4'),
+    );
     plan = loadPlan(scenario);
     beforeRun = snapshot(out);
-    run = spawnSync(process.execPath, [CLI, 'run', scenario, '--backend', 'mininet', '--mode', 'both', '--out', join(out, 'run'), '--quiet'], {
-      encoding: 'utf8',
-      timeout: 110_000,
-    });
+    run = spawnSync(
+      process.execPath,
+      [CLI, 'run', scenario, '--backend', 'mininet', '--mode', 'both', '--out', join(out, 'run'), '--quiet'],
+      {
+        encoding: 'utf8',
+        timeout: 110_000,
+      },
+    );
   });
 
   after(() => rmSync(out, { recursive: true, force: true }));
@@ -83,7 +95,11 @@ describe('mininet backend: small scenario, both modes', { skip, timeout: 120_000
       const dir = join(out, 'run', mode);
       const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as Summary;
       const record = JSON.parse(readFileSync(join(dir, 'mininet.json'), 'utf8')) as MininetRecord;
-      const rows = readFileSync(join(dir, 'chunks.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+      const rows = readFileSync(join(dir, 'chunks.csv'), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(','));
       return { summary, record, rows };
     };
 
@@ -92,7 +108,10 @@ describe('mininet backend: small scenario, both modes', { skip, timeout: 120_000
       assert.equal(summary.backend, 'mininet');
       assert.equal(record.kernelShaping, record.netem ? 'kernel' : 'delay-only');
       // Synthetic chunks are virtual (no bytes to shape): linkemu keeps latency and bandwidth.
-      assert.equal(record.linkShaping, plan.stream.source === undefined || plan.stream.source.kind === 'synthetic' ? 'linkemu' : record.kernelShaping);
+      assert.equal(
+        record.linkShaping,
+        plan.stream.source === undefined || plan.stream.source.kind === 'synthetic' ? 'linkemu' : record.kernelShaping,
+      );
       assert.equal(summary.linkShaping, record.linkShaping);
     });
 
@@ -104,20 +123,28 @@ describe('mininet backend: small scenario, both modes', { skip, timeout: 120_000
       const propagation = (viewer: string, seq: string, depth = 0): number => {
         const parent = parentOf.get(`${viewer}/${seq}`);
         if (parent === undefined || depth > 10) return Number.NaN;
-        const upstream = plan.viewers.some((v) => v.id === parent) ? propagation(parent, seq, depth + 1) : plan.latencyMs(plan.broadcasterId, parent);
+        const upstream = plan.viewers.some((v) => v.id === parent)
+          ? propagation(parent, seq, depth + 1)
+          : plan.latencyMs(plan.broadcasterId, parent);
         return upstream + plan.latencyMs(parent, viewer);
       };
       const allowanceMs = (summary.emulationErrorMs.p99 ?? 0) + HTB_TOLERANCE_MS;
       for (const v of plan.viewers) {
         const mine = rows.filter((r) => r[0] === v.id);
-        assert.ok(mine.length >= (plan.durationS * 1e6) / plan.stream.chunkDurationUs / 2, `${v.id} received ${mine.length} chunks`);
+        assert.ok(
+          mine.length >= (plan.durationS * 1e6) / plan.stream.chunkDurationUs / 2,
+          `${v.id} received ${mine.length} chunks`,
+        );
         const delay = median(mine.map((r) => Number(r[4])));
         const prop = median(mine.map((r) => propagation(v.id, r[1]!)));
         const ser = median(mine.map((r) => chunkBits / plan.bottleneckBps(r[8]!, v.id))) * 1000;
         assert.ok(Number.isFinite(prop), `${v.id}: parent chain resolves`);
         // Never earlier than the light could get there: the emulated latency was applied.
         assert.ok(delay >= prop - 1, `${v.id}: median delay ${delay} ms < path latency ${prop} ms`);
-        assert.ok(delay <= prop + ser + allowanceMs, `${v.id}: median delay ${delay} ms > latency ${prop} + serialization ${ser.toFixed(1)} + allowance ${allowanceMs.toFixed(1)} ms`);
+        assert.ok(
+          delay <= prop + ser + allowanceMs,
+          `${v.id}: median delay ${delay} ms > latency ${prop} + serialization ${ser.toFixed(1)} + allowance ${allowanceMs.toFixed(1)} ms`,
+        );
       }
     });
 
@@ -125,17 +152,24 @@ describe('mininet backend: small scenario, both modes', { skip, timeout: 120_000
       const { summary, record, rows } = read();
       // A synthetic chunk travels as its fragments' headers (virtual payload): ≥ 30 bytes each.
       const fragments = Math.ceil(plan.stream.chunkBytes / plan.stream.fragmentBytes);
-      const minBytesPerChunk = plan.stream.source?.kind && plan.stream.source.kind !== 'synthetic' ? plan.stream.chunkBytes : fragments * 30;
+      const minBytesPerChunk =
+        plan.stream.source?.kind && plan.stream.source.kind !== 'synthetic' ? plan.stream.chunkBytes : fragments * 30;
       for (const v of plan.viewers) {
         const got = rows.filter((r) => r[0] === v.id).length;
         const c = record.counters[v.id]!;
         assert.match(c.intf, /-eth0$/);
-        assert.ok(c.rxBytes >= got * minBytesPerChunk, `${v.id}: ${c.rxBytes} B received on ${c.intf} for ${got} chunks`);
+        assert.ok(
+          c.rxBytes >= got * minBytesPerChunk,
+          `${v.id}: ${c.rxBytes} B received on ${c.intf} for ${got} chunks`,
+        );
       }
       // Every chunk left the origin's host at least once (to the edge).
       const origin = record.counters[plan.originId]!;
       const produced = Math.max(...rows.map((r) => Number(r[1]))) + 1;
-      assert.ok(origin.txBytes >= produced * minBytesPerChunk, `origin sent ${origin.txBytes} B for ${produced} chunks`);
+      assert.ok(
+        origin.txBytes >= produced * minBytesPerChunk,
+        `origin sent ${origin.txBytes} B for ${produced} chunks`,
+      );
       assert.ok(summary.chunks > 0);
     });
   }
@@ -143,15 +177,37 @@ describe('mininet backend: small scenario, both modes', { skip, timeout: 120_000
   it('leaves no interface, namespace or process behind', () => {
     const now = snapshot(out);
     const newIntfs = [...now.intfs].filter((i) => !beforeRun.intfs.has(i));
-    assert.deepEqual(newIntfs.filter((i) => /^[hs]\d{3,}(-eth\d+)?$/.test(i)), []);
-    assert.deepEqual([...now.netns].filter((n) => !beforeRun.netns.has(n)), []);
+    assert.deepEqual(
+      newIntfs.filter((i) => /^[hs]\d{3,}(-eth\d+)?$/.test(i)),
+      [],
+    );
+    assert.deepEqual(
+      [...now.netns].filter((n) => !beforeRun.netns.has(n)),
+      [],
+    );
     assert.deepEqual(now.ours, []);
   });
 });
 
 describe('mininet backend without root', { skip: !isRoot && 'needs root to drop to an unprivileged user' }, () => {
   it('says so in one line', () => {
-    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CLI, 'run', 'small', '--backend', 'mininet', '--out', join(tmpdir(), 'livepath-noroot')], { encoding: 'utf8' });
+    const r = spawnSync(
+      'setpriv',
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        process.execPath,
+        CLI,
+        'run',
+        'small',
+        '--backend',
+        'mininet',
+        '--out',
+        join(tmpdir(), 'livepath-noroot'),
+      ],
+      { encoding: 'utf8' },
+    );
     assert.notEqual(r.status, 0);
     assert.equal(r.stderr, 'livepath: the mininet backend needs root: run with sudo\n');
   });

@@ -39,9 +39,14 @@ test('peer path: a relay tree under the origin, offloading the CDN, nothing lost
   // Measured RTTs are close to the truth. (Not their rank correlation: on this LAN many pairs
   // have equal true RTTs, so a fraction of a ms of timer noise reorders them. Before probes
   // connected first, the median error here was 220 %.)
-  assert.ok(summary.proximity.medianRelativeError < 1, `measured RTTs within a factor 2 of the true ones: ${JSON.stringify(summary.proximity)}`);
+  assert.ok(
+    summary.proximity.medianRelativeError < 1,
+    `measured RTTs within a factor 2 of the true ones: ${JSON.stringify(summary.proximity)}`,
+  );
   const overlay = readJson(join(out, 'overlay.json'));
-  const parents = new Map<string, string>(overlay.parents.map((p: { viewer: string; parent: string }) => [p.viewer, p.parent]));
+  const parents = new Map<string, string>(
+    overlay.parents.map((p: { viewer: string; parent: string }) => [p.viewer, p.parent]),
+  );
   assert.equal(parents.size, 6, 'every viewer attached');
   assert.equal([...parents.values()].filter((p) => p === 'origin').length, 1, 'the origin serves exactly its one slot');
   for (const p of parents.values()) assert.ok(p === 'origin' || /^v\d$/.test(p), `parent ${p}`);
@@ -50,7 +55,10 @@ test('peer path: a relay tree under the origin, offloading the CDN, nothing lost
   for (const p of parents.values()) children.set(p, (children.get(p) ?? 0) + 1);
   for (const [p, n] of children) if (p !== 'origin') assert.ok(n <= 2, `${p} has ${n} children`);
   const rows = readChunks(out);
-  assert.ok(rows.some((x) => x.path === 'peer' && x.hops >= 3), 'chunks relayed over several peers');
+  assert.ok(
+    rows.some((x) => x.path === 'peer' && x.hops >= 3),
+    'chunks relayed over several peers',
+  );
 });
 
 test('churn: killed and departing peers are re-parented around and no chunk is lost', async () => {
@@ -59,7 +67,15 @@ test('churn: killed and departing peers are re-parented around and no chunk is l
   const churn = `churn:
   - { atS: 3, kind: kill, fraction: 0.34 }
   - { atS: 5, kind: leave, fraction: 0.25 }`;
-  const r = await runCli(['run', writeScenario(dir, 'lan-churn', lan('lan-churn', churn)), '--mode', 'p2p', '--out', out, '--quiet']);
+  const r = await runCli([
+    'run',
+    writeScenario(dir, 'lan-churn', lan('lan-churn', churn)),
+    '--mode',
+    'p2p',
+    '--out',
+    out,
+    '--quiet',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const summary = readJson(join(out, 'summary.json'));
   const plan = readJson(join(out, 'plan.json'));

@@ -11,7 +11,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { loadPlan } from '../../services/runtime/plan.js';
 import { runExperiment } from '../../services/lab/run.js';
 import { startPrometheus, type PrometheusRun } from '../../services/lab/prometheus.js';
-import { allQueriesOk, checkDashboards, formatCheckResults, type CheckResult } from '../../services/lab/dashboards-check.js';
+import {
+  allQueriesOk,
+  checkDashboards,
+  formatCheckResults,
+  type CheckResult,
+} from '../../services/lab/dashboards-check.js';
 import { readJson, runCli, smallScenario, tempDir, writeScenario } from '../helpers/cli.js';
 
 const prometheusMissing = spawnSync('prometheus', ['--version']).error !== undefined;
@@ -60,20 +65,26 @@ async function checkWhileRunning(prometheus: PrometheusRun, modeOver: () => bool
     if (allQueriesOk(live.dashboards)) break;
     await sleep(500);
   }
-  const targets = await api<{ activeTargets: Array<{ scrapeUrl: string; health: string; labels: Record<string, string> }> }>(prometheus, 'targets', { state: 'active' });
+  const targets = await api<{
+    activeTargets: Array<{ scrapeUrl: string; health: string; labels: Record<string, string> }>;
+  }>(prometheus, 'targets', { state: 'active' });
   for (const role of ROLES) {
-    const t = targets.activeTargets.find((x) => x.labels['role'] === role && x.labels['mode'] === 'p2p' && x.health === 'up');
+    const t = targets.activeTargets.find((x) => x.labels.role === role && x.labels.mode === 'p2p' && x.health === 'up');
     if (!t) continue;
     const res = await fetch(t.scrapeUrl).catch(() => undefined);
     if (!res?.ok) continue;
     const r = spawnSync('promtool', ['check', 'metrics'], { input: await res.text(), encoding: 'utf8' });
     live.promtool.set(role, { status: r.status, output: `${r.stdout}${r.stderr}` });
   }
-  if (!modeOver()) live.cli = await runCli(['dashboards', 'check', '--prometheus', prometheus.url], { timeoutMs: 30_000 });
+  if (!modeOver())
+    live.cli = await runCli(['dashboards', 'check', '--prometheus', prometheus.url], { timeoutMs: 30_000 });
   return live;
 }
 
-test('a run with Prometheus: targets per process, dashboards with data, offload as in summary.json', { skip, timeout: 180_000 }, async (t) => {
+test('a run with Prometheus: targets per process, dashboards with data, offload as in summary.json', {
+  skip,
+  timeout: 180_000,
+}, async (t) => {
   const dir = tempDir('prometheus-run');
   const scenarioPath = writeScenario(dir, 'small-prometheus', SCENARIO);
   const out = join(dir, 'run');
@@ -93,11 +104,17 @@ test('a run with Prometheus: targets per process, dashboards with data, offload 
       },
     });
     p2pOver = true;
-    assert.deepEqual(result.summaries.map((s) => s.mode), ['cdn', 'p2p']);
+    assert.deepEqual(
+      result.summaries.map((s) => s.mode),
+      ['cdn', 'p2p'],
+    );
     assert.ok(live, 'the p2p mode reported progress');
     const checks = await live;
 
-    assert.ok(checks.dashboards && allQueriesOk(checks.dashboards), checks.dashboards ? formatCheckResults(checks.dashboards) : 'no dashboard check ran');
+    assert.ok(
+      checks.dashboards && allQueriesOk(checks.dashboards),
+      checks.dashboards ? formatCheckResults(checks.dashboards) : 'no dashboard check ran',
+    );
     for (const role of ROLES) {
       const r = checks.promtool.get(role);
       assert.ok(r, `a live scrape of the ${role} process was checked`);
@@ -109,7 +126,7 @@ test('a run with Prometheus: targets per process, dashboards with data, offload 
 
     // Every process of both modes was a target, under the chart's job names.
     const ups = await query(prometheus, 'count by (job, mode) (max_over_time(up[10m]))');
-    const jobs = ups.map((s) => `${s.metric['mode']}/${s.metric['job']}`).sort();
+    const jobs = ups.map((s) => `${s.metric.mode}/${s.metric.job}`).sort();
     assert.deepEqual(jobs, [
       'cdn/livepath-edge',
       'cdn/livepath-origin',
@@ -139,7 +156,10 @@ test('a run with Prometheus: targets per process, dashboards with data, offload 
     assert.ok(p2p.offload > 0.3, `the peer path carried bytes (offload ${p2p.offload})`);
     const promOffload = Number(offload.value[1]);
     t.diagnostic(`offload: Prometheus ${promOffload.toFixed(4)}, summary.json ${p2p.offload}`);
-    assert.ok(Math.abs(promOffload - p2p.offload) <= 0.02, `offload in Prometheus ${promOffload} vs summary.json ${p2p.offload}`);
+    assert.ok(
+      Math.abs(promOffload - p2p.offload) <= 0.02,
+      `offload in Prometheus ${promOffload} vs summary.json ${p2p.offload}`,
+    );
   } finally {
     await prometheus.stop();
   }

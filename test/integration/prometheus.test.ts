@@ -11,7 +11,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DASHBOARDS_DIR } from '../../grafana/build.js';
 import { allQueriesOk, checkDashboards, formatCheckResults } from '../../services/lab/dashboards-check.js';
 import { PrometheusNotFoundError, startPrometheus, type PrometheusRun } from '../../services/lab/prometheus.js';
-import { createMetrics, startMetricsServer, type LivepathMetrics, type MetricsServer } from '../../services/metrics/index.js';
+import {
+  createMetrics,
+  startMetricsServer,
+  type LivepathMetrics,
+  type MetricsServer,
+} from '../../services/metrics/index.js';
 
 const prometheusMissing = spawnSync('prometheus', ['--version']).error !== undefined;
 const skip = prometheusMissing && 'prometheus binary not on PATH (apt-get install prometheus)';
@@ -47,9 +52,14 @@ function observeChunks(m: LivepathMetrics, tick: number): void {
   m.proximityRttErrorRatio.observe(0.15);
 }
 
-async function instantQuery(run: PrometheusRun, query: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+async function instantQuery(
+  run: PrometheusRun,
+  query: string,
+): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
   const res = await fetch(`${run.url}/api/v1/query?query=${encodeURIComponent(query)}`);
-  const body = (await res.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+  const body = (await res.json()) as {
+    data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+  };
   return body.data.result;
 }
 
@@ -78,7 +88,8 @@ describe('per-run Prometheus', { skip }, () => {
       tracker.trackerPeers.set(12);
       tracker.trackerAssignmentsTotal.inc({ reason: 'join' });
     }, 250);
-    for (const m of [peer, edge, tracker]) servers.push(await startMetricsServer(m.registry, { host: '127.0.0.1', port: 0 }));
+    for (const m of [peer, edge, tracker])
+      servers.push(await startMetricsServer(m.registry, { host: '127.0.0.1', port: 0 }));
     run = await startPrometheus({ outDir });
   });
 
@@ -104,8 +115,12 @@ describe('per-run Prometheus', { skip }, () => {
     await run.addTargets('livepath-edge', [
       { address: `127.0.0.1:${edgeServer!.port}`, labels: { role: 'edge', region: 'paris' } },
     ]);
-    await run.addTargets('livepath-tracker', [{ address: `127.0.0.1:${trackerServer!.port}`, labels: { role: 'tracker' } }]);
-    const targetsFile = JSON.parse(await readFile(path.join(outDir, 'prometheus', 'targets', 'livepath-edge.json'), 'utf8'));
+    await run.addTargets('livepath-tracker', [
+      { address: `127.0.0.1:${trackerServer!.port}`, labels: { role: 'tracker' } },
+    ]);
+    const targetsFile = JSON.parse(
+      await readFile(path.join(outDir, 'prometheus', 'targets', 'livepath-edge.json'), 'utf8'),
+    );
     assert.deepEqual(targetsFile, [
       { targets: [`127.0.0.1:${edgeServer!.port}`], labels: { role: 'edge', region: 'paris', job: 'livepath-edge' } },
     ]);
@@ -115,23 +130,23 @@ describe('per-run Prometheus', { skip }, () => {
     for (;;) {
       const samples = await instantQuery(run, 'min(count_over_time(up[1m])) and count(up) == 3');
       if (samples.length > 0 && Number(samples[0]!.value[1]) >= 3) break;
-      assert.ok(Date.now() < deadline, `targets not scraped within ${SCRAPE_WAIT_MS / 1000} s; see ${outDir}/prometheus/prometheus.log`);
+      assert.ok(
+        Date.now() < deadline,
+        `targets not scraped within ${SCRAPE_WAIT_MS / 1000} s; see ${outDir}/prometheus/prometheus.log`,
+      );
       await sleep(500);
     }
 
     const up = await instantQuery(run, 'up');
-    assert.deepEqual(
-      up.map((s) => [s.metric['job'], s.metric['role'], s.value[1]]).sort(),
-      [
-        ['livepath-edge', 'edge', '1'],
-        ['livepath-peer', 'peer', '1'],
-        ['livepath-tracker', 'tracker', '1'],
-      ],
-    );
+    assert.deepEqual(up.map((s) => [s.metric.job, s.metric.role, s.value[1]]).sort(), [
+      ['livepath-edge', 'edge', '1'],
+      ['livepath-peer', 'peer', '1'],
+      ['livepath-tracker', 'tracker', '1'],
+    ]);
     // A process' own labels win over target labels (honor_labels): viewer regions stay intact.
     const viewers = await instantQuery(run, 'livepath_viewers_active');
-    assert.deepEqual(viewers.map((s) => s.metric['region']).sort(), ['osaka', 'tokyo']);
-    assert.ok(viewers.every((s) => s.metric['exported_region'] === undefined && s.metric['job'] === 'livepath-peer'));
+    assert.deepEqual(viewers.map((s) => s.metric.region).sort(), ['osaka', 'tokyo']);
+    assert.ok(viewers.every((s) => s.metric.exported_region === undefined && s.metric.job === 'livepath-peer'));
 
     const results = await checkDashboards({ prometheusUrl: run.url });
     assert.ok(results.length > 20);
@@ -153,16 +168,19 @@ describe('per-run Prometheus', { skip }, () => {
 describe('startPrometheus without a binary', () => {
   it('names the missing binary and how to get one', async () => {
     const outDir = await mkdtemp(path.join(os.tmpdir(), 'livepath-prometheus-'));
-    const savedPath = process.env['PATH'];
+    const savedPath = process.env.PATH;
     try {
-      await assert.rejects(startPrometheus({ outDir, bin: path.join(outDir, 'no-such-prometheus') }), PrometheusNotFoundError);
-      process.env['PATH'] = outDir;
+      await assert.rejects(
+        startPrometheus({ outDir, bin: path.join(outDir, 'no-such-prometheus') }),
+        PrometheusNotFoundError,
+      );
+      process.env.PATH = outDir;
       await assert.rejects(startPrometheus({ outDir }), {
         name: 'PrometheusNotFoundError',
         message: "prometheus not found on PATH: install Debian's `prometheus` package or pass --prometheus-bin PATH",
       });
     } finally {
-      process.env['PATH'] = savedPath;
+      process.env.PATH = savedPath;
       await rm(outDir, { recursive: true, force: true });
     }
   });

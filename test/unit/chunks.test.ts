@@ -8,8 +8,13 @@ test('fragments tile the chunk exactly', () => {
   fc.assert(
     fc.property(fc.integer({ min: 1, max: 200_000 }), fc.integer({ min: 1, max: 20_000 }), (total, frag) => {
       const r = fragmentRanges(total, frag);
-      assert.equal(r.reduce((a, x) => a + x.length, 0), total);
-      r.forEach((x, i) => assert.equal(x.offset, i * frag));
+      assert.equal(
+        r.reduce((a, x) => a + x.length, 0),
+        total,
+      );
+      r.forEach((x, i) => {
+        assert.equal(x.offset, i * frag);
+      });
       assert.ok(r.every((x) => x.length > 0 && x.length <= frag));
     }),
   );
@@ -17,22 +22,27 @@ test('fragments tile the chunk exactly', () => {
 
 test('a chunk completes once, whatever the order and duplication of its fragments', () => {
   fc.assert(
-    fc.property(fc.integer({ min: 1, max: 50_000 }), fc.integer({ min: 100, max: 5_000 }), fc.integer(), (total, frag, seed) => {
-      const ranges = fragmentRanges(total, frag);
-      const order = [...ranges, ...ranges.slice(0, Math.max(1, ranges.length >> 1))];
-      // deterministic shuffle from the property's seed
-      let s = seed >>> 0;
-      for (let i = order.length - 1; i > 0; i--) {
-        s = (s * 1103515245 + 12345) >>> 0;
-        const j = s % (i + 1);
-        [order[i], order[j]] = [order[j]!, order[i]!];
-      }
-      const a = new ChunkAssembler();
-      const results = order.map((r) => a.add({ seq: 7, offset: r.offset, length: r.length, totalBytes: total }));
-      assert.equal(results.filter((x) => x === 'complete').length, 1);
-      assert.equal(results.filter((x) => x === 'duplicate').length, order.length - ranges.length);
-      assert.ok(a.isComplete(7));
-    }),
+    fc.property(
+      fc.integer({ min: 1, max: 50_000 }),
+      fc.integer({ min: 100, max: 5_000 }),
+      fc.integer(),
+      (total, frag, seed) => {
+        const ranges = fragmentRanges(total, frag);
+        const order = [...ranges, ...ranges.slice(0, Math.max(1, ranges.length >> 1))];
+        // deterministic shuffle from the property's seed
+        let s = seed >>> 0;
+        for (let i = order.length - 1; i > 0; i--) {
+          s = (s * 1103515245 + 12345) >>> 0;
+          const j = s % (i + 1);
+          [order[i], order[j]] = [order[j]!, order[i]!];
+        }
+        const a = new ChunkAssembler();
+        const results = order.map((r) => a.add({ seq: 7, offset: r.offset, length: r.length, totalBytes: total }));
+        assert.equal(results.filter((x) => x === 'complete').length, 1);
+        assert.equal(results.filter((x) => x === 'duplicate').length, order.length - ranges.length);
+        assert.ok(a.isComplete(7));
+      },
+    ),
   );
 });
 

@@ -32,12 +32,16 @@ test('containernet/*.py compile', { skip: pythons.length === 0 && 'no python3 on
   }
 });
 
-test('run_scenario.py refuses a file that is not a livepath topology', { skip: !existsSync('/usr/bin/python3') && 'no /usr/bin/python3' }, () => {
+test('run_scenario.py refuses a file that is not a livepath topology', {
+  skip: !existsSync('/usr/bin/python3') && 'no /usr/bin/python3',
+}, () => {
   const tmp = mkdtempSync(join(tmpdir(), 'livepath-topo-'));
   try {
     const bad = join(tmp, 'bad.json');
     spawnSync('sh', ['-c', `echo '{"format": "something-else"}' > ${bad}`]);
-    const r = spawnSync('/usr/bin/python3', [join(dir, 'run_scenario.py'), bad, '--control', 'stdio'], { encoding: 'utf8' });
+    const r = spawnSync('/usr/bin/python3', [join(dir, 'run_scenario.py'), bad, '--control', 'stdio'], {
+      encoding: 'utf8',
+    });
     if (/No module named 'mininet'/.test(r.stderr)) return; // the import comes first; the integration test says why it skips
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /not a livepath topology/);

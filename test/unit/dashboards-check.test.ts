@@ -30,11 +30,22 @@ function fakePrometheus(): http.Server {
       const query = new URLSearchParams(body).get('query') ?? '';
       res.setHeader('content-type', 'application/json');
       if (query.includes('bad(')) {
-        res.writeHead(400).end(JSON.stringify({ status: 'error', errorType: 'bad_data', error: '1:1: parse error: unexpected end of input' }));
+        res.writeHead(400).end(
+          JSON.stringify({
+            status: 'error',
+            errorType: 'bad_data',
+            error: '1:1: parse error: unexpected end of input',
+          }),
+        );
       } else if (query.includes('absent')) {
         res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [] } }));
       } else {
-        res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: { q: query }, value: [0, '1'] }] } }));
+        res.end(
+          JSON.stringify({
+            status: 'success',
+            data: { resultType: 'vector', result: [{ metric: { q: query }, value: [0, '1'] }] },
+          }),
+        );
       }
     });
   });
@@ -54,7 +65,12 @@ describe('checkDashboards', () => {
       uid: 'test-dash',
       title: 'test',
       panels: [
-        { id: 1, type: 'row', title: 'row', panels: [{ id: 2, title: 'Collapsed', targets: [{ refId: 'A', expr: 'up' }] }] },
+        {
+          id: 1,
+          type: 'row',
+          title: 'row',
+          panels: [{ id: 2, title: 'Collapsed', targets: [{ refId: 'A', expr: 'up' }] }],
+        },
         {
           id: 3,
           type: 'timeseries',

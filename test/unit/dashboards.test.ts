@@ -20,7 +20,12 @@ interface PanelJson extends PanelLike {
 }
 
 /** Parsed committed dashboards, by file name. */
-async function committed(): Promise<Map<string, { uid: string; panels: PanelJson[]; templating: { list: { type: string; name: string; query: string }[] } }>> {
+async function committed(): Promise<
+  Map<
+    string,
+    { uid: string; panels: PanelJson[]; templating: { list: { type: string; name: string; query: string }[] } }
+  >
+> {
   const out = new Map();
   for (const file of renderDashboards().keys()) {
     out.set(file, JSON.parse(await readFile(path.join(DASHBOARDS_DIR, file), 'utf8')));
@@ -64,7 +69,11 @@ describe('livepath dashboards', () => {
         assert.deepEqual(panel.datasource, { type: 'prometheus', uid: '${datasource}' }, `${file} / ${panel.title}`);
         assert.ok((panel.targets ?? []).length > 0, `${file} / ${panel.title}: no queries`);
         for (const target of panel.targets ?? []) {
-          assert.deepEqual(target.datasource, { type: 'prometheus', uid: '${datasource}' }, `${file} / ${panel.title} / ${target.refId}`);
+          assert.deepEqual(
+            target.datasource,
+            { type: 'prometheus', uid: '${datasource}' },
+            `${file} / ${panel.title} / ${target.refId}`,
+          );
         }
       }
     }
@@ -76,7 +85,8 @@ describe('livepath dashboards', () => {
       for (const panel of leafPanels(d.panels)) {
         const unit = panel.fieldConfig?.defaults?.unit;
         assert.ok(unit !== undefined && knownUnits.has(unit), `${file} / ${panel.title}: unit ${unit}`);
-        if (/delay|join time|emulation error|bound/i.test(panel.title ?? '')) assert.equal(unit, 's', `${file} / ${panel.title}`);
+        if (/delay|join time|emulation error|bound/i.test(panel.title ?? ''))
+          assert.equal(unit, 's', `${file} / ${panel.title}`);
         if (/offload|rtt error/i.test(panel.title ?? '')) assert.equal(unit, 'percentunit', `${file} / ${panel.title}`);
       }
     }
@@ -107,7 +117,10 @@ describe('livepath dashboards', () => {
       }
     }
     // Every metric is shown somewhere: a metric nobody can see is a metric nobody checks.
-    assert.deepEqual([...registered].filter((n) => !used.has(n)), []);
+    assert.deepEqual(
+      [...registered].filter((n) => !used.has(n)),
+      [],
+    );
   });
 
   it('draws offload as the peer share of delivered bytes', () => {

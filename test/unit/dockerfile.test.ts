@@ -5,8 +5,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 
-interface Instruction { keyword: string; args: string; line: number }
-interface Stage { from: string; name?: string; instructions: Instruction[] }
+interface Instruction {
+  keyword: string;
+  args: string;
+  line: number;
+}
+interface Stage {
+  from: string;
+  name?: string;
+  instructions: Instruction[];
+}
 
 /** Splits a Dockerfile into instructions (joining `\` continuations, dropping comments) per stage. */
 function parseDockerfile(text: string): Stage[] {
@@ -18,7 +26,10 @@ function parseDockerfile(text: string): Stage[] {
     if (!pending && (line === '' || line.startsWith('#'))) return;
     if (pending && line.startsWith('#')) return;
     if (!pending) startLine = i + 1;
-    if (line.endsWith('\\')) { pending += line.slice(0, -1) + ' '; return; }
+    if (line.endsWith('\\')) {
+      pending += `${line.slice(0, -1)} `;
+      return;
+    }
     const full = pending + line;
     pending = '';
     const m = /^(\S+)\s*(.*)$/.exec(full)!;
@@ -46,7 +57,10 @@ const NOT_IN_IMAGE: Record<string, string> = {
 };
 
 test('the parser sees both stages (guards the checks below against parsing nothing)', () => {
-  assert.deepEqual(stages.map((s) => s.name), ['build', 'runtime']);
+  assert.deepEqual(
+    stages.map((s) => s.name),
+    ['build', 'runtime'],
+  );
   assert.ok(parseDockerfile('FROM a:1 AS x\nRUN a \\\n  b\n').at(0)!.instructions[0]!.args === 'a  b');
 });
 
@@ -82,13 +96,17 @@ test('no ADD, no npm install, absolute WORKDIR, COPY --from names a stage (DL302
   for (const s of stages) {
     for (const i of s.instructions) {
       assert.notEqual(i.keyword, 'ADD', `line ${i.line}: use COPY`);
-      if (i.keyword === 'RUN') assert.doesNotMatch(i.args, /npm (install|i)\b/, `line ${i.line}: use npm ci (lockfile)`);
+      if (i.keyword === 'RUN')
+        assert.doesNotMatch(i.args, /npm (install|i)\b/, `line ${i.line}: use npm ci (lockfile)`);
       if (i.keyword === 'WORKDIR') assert.match(i.args, /^\//, `line ${i.line}`);
       const from = /--from=(\S+)/.exec(i.args);
       if (i.keyword === 'COPY' && from) assert.ok(names.includes(from[1]), `line ${i.line}: unknown stage ${from[1]}`);
     }
   }
-  const buildRuns = stages[0]!.instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args).join('\n');
+  const buildRuns = stages[0]!.instructions
+    .filter((i) => i.keyword === 'RUN')
+    .map((i) => i.args)
+    .join('\n');
   assert.match(buildRuns, /npm ci/);
   assert.match(buildRuns, /npm run build/);
   assert.match(buildRuns, /npm prune --omit=dev/);
@@ -98,11 +116,19 @@ test('the runtime stage copies what the package needs at run time', () => {
   const copied = new Set(
     runtime.instructions
       .filter((i) => i.keyword === 'COPY' && i.args.includes('--from=build'))
-      .map((i) => i.args.split(/\s+/).filter((a) => !a.startsWith('--'))[0]!.replace(/^\/app\//, '')),
+      .map((i) =>
+        i.args
+          .split(/\s+/)
+          .filter((a) => !a.startsWith('--'))[0]!
+          .replace(/^\/app\//, ''),
+      ),
   );
   for (const needed of ['package.json', 'node_modules', 'dist', ...pkg.files]) {
     if (needed in NOT_IN_IMAGE) continue;
-    assert.ok(copied.has(needed), `runtime stage does not COPY ${needed} (a package.json "files" entry or runtime need); copy it or add it to NOT_IN_IMAGE with a reason`);
+    assert.ok(
+      copied.has(needed),
+      `runtime stage does not COPY ${needed} (a package.json "files" entry or runtime need); copy it or add it to NOT_IN_IMAGE with a reason`,
+    );
   }
   for (const excluded of Object.keys(NOT_IN_IMAGE)) {
     assert.ok(pkg.files.includes(excluded), `NOT_IN_IMAGE lists ${excluded}, which package.json "files" no longer has`);
@@ -112,12 +138,24 @@ test('the runtime stage copies what the package needs at run time', () => {
 });
 
 test('.dockerignore keeps host build output, modules and secrets out of the build context', () => {
-  const ignored = readFileSync('.dockerignore', 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const ignored = readFileSync('.dockerignore', 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   for (const p of ['node_modules', 'dist', '.git', '.tools', 'results', '.env']) {
     assert.ok(ignored.includes(p), `.dockerignore should list ${p}`);
   }
   // Everything the build stage compiles must stay in the context.
-  for (const p of ['services', 'bin', 'proto', 'scenarios', 'grafana', 'package.json', 'package-lock.json', 'tsconfig.json']) {
+  for (const p of [
+    'services',
+    'bin',
+    'proto',
+    'scenarios',
+    'grafana',
+    'package.json',
+    'package-lock.json',
+    'tsconfig.json',
+  ]) {
     assert.ok(!ignored.includes(p), `.dockerignore must not exclude ${p}`);
   }
 });

@@ -32,20 +32,27 @@ describe('exportTopology (graph)', () => {
 
   it('keeps every scenario link between bridges, with its latency and bandwidth', () => {
     assert.equal(t.links.length, s.graph!.links.length);
-    assert.deepEqual(t.links.find((l) => l.b === 'access:v3'), { a: 's1', b: 'access:v3', latencyMs: 15, bandwidthBps: 20e6 });
+    assert.deepEqual(
+      t.links.find((l) => l.b === 'access:v3'),
+      { a: 's1', b: 'access:v3', latencyMs: 15, bandwidthBps: 20e6 },
+    );
     const switchIds = new Set(t.switches.map((x) => x.id));
     for (const l of t.links) assert.ok(switchIds.has(l.a) && switchIds.has(l.b), `${l.a}–${l.b} joins bridges`);
   });
 
-  it('names nodes so that no name is part of another node\'s interface names', () => {
+  it("names nodes so that no name is part of another node's interface names", () => {
     const names = [...t.hosts, ...t.switches].map((n) => n.name);
     assert.equal(new Set(names).size, names.length);
-    for (const a of names) for (const b of names) if (a !== b) assert.ok(!`${b}-eth10`.includes(a), `${a} inside ${b}-eth10`);
+    for (const a of names)
+      for (const b of names) if (a !== b) assert.ok(!`${b}-eth10`.includes(a), `${a} inside ${b}-eth10`);
     assert.ok(names.every((n) => `${n}-eth99`.length <= 15));
   });
 
   it('lists the services parents first, one viewer per process, the tracker only for p2p', () => {
-    assert.deepEqual(t.services.map((x) => x.proc), ['origin', 'edge1', 'tracker', 'peers-v1', 'peers-v2', 'peers-v3', 'peers-v4']);
+    assert.deepEqual(
+      t.services.map((x) => x.proc),
+      ['origin', 'edge1', 'tracker', 'peers-v1', 'peers-v2', 'peers-v3', 'peers-v4'],
+    );
     assert.deepEqual(t.services.find((x) => x.role === 'tracker')!.modes, ['p2p']);
   });
 
@@ -72,7 +79,10 @@ graph:
 `,
       'loop.yaml',
     );
-    assert.throws(() => exportTopology(cyclic, buildPlan(cyclic), { scenarioPath: 'loop.yaml' }), (e: Error) => e instanceof TopologyExportError && /cycle/.test(e.message));
+    assert.throws(
+      () => exportTopology(cyclic, buildPlan(cyclic), { scenarioPath: 'loop.yaml' }),
+      (e: Error) => e instanceof TopologyExportError && /cycle/.test(e.message),
+    );
   });
 });
 
@@ -83,7 +93,10 @@ describe('exportTopology (geo star)', () => {
   const access = new Map(t.hosts.map((h) => [h.id, h.access.latencyMs]));
 
   it('hangs every host off one core bridge', () => {
-    assert.deepEqual(t.switches.map((x) => x.kind), ['core']);
+    assert.deepEqual(
+      t.switches.map((x) => x.kind),
+      ['core'],
+    );
     assert.ok(t.hosts.every((h) => h.access.switch === 'core'));
     assert.equal(t.links.length, 0);
     assert.equal(t.latencyModel, 'star');
@@ -92,9 +105,13 @@ describe('exportTopology (geo star)', () => {
   it('is exact for every pair with the origin and never shorter than the scenario elsewhere', () => {
     for (const h of t.hosts) {
       if (h.id === plan.originId) continue;
-      assert.ok(Math.abs(access.get(h.id)! + access.get(plan.originId)! - plan.latencyMs(h.id, plan.originId)) < 0.002, h.id);
+      assert.ok(
+        Math.abs(access.get(h.id)! + access.get(plan.originId)! - plan.latencyMs(h.id, plan.originId)) < 0.002,
+        h.id,
+      );
     }
-    for (const v of plan.viewers) assert.ok(access.get(v.edgeId)! + access.get(v.id)! >= plan.latencyMs(v.edgeId, v.id) - 0.002, v.id);
+    for (const v of plan.viewers)
+      assert.ok(access.get(v.edgeId)! + access.get(v.id)! >= plan.latencyMs(v.edgeId, v.id) - 0.002, v.id);
     assert.ok(t.approximation!.cdnHopErrorMs.max >= t.approximation!.cdnHopErrorMs.mean);
   });
 });

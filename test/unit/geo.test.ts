@@ -49,7 +49,10 @@ test('distance is a metric: symmetric, non-negative, triangle inequality', () =>
 test('destinationPoint lands at the requested distance', () => {
   fc.assert(
     fc.property(
-      fc.record({ lat: fc.double({ min: -85, max: 85, noNaN: true }), lon: fc.double({ min: -180, max: 180, noNaN: true }) }),
+      fc.record({
+        lat: fc.double({ min: -85, max: 85, noNaN: true }),
+        lon: fc.double({ min: -180, max: 180, noNaN: true }),
+      }),
       fc.double({ min: 0, max: 2 * Math.PI, noNaN: true }),
       fc.double({ min: 0, max: 5000, noNaN: true }),
       (from, bearing, km) => {

@@ -15,7 +15,14 @@ import type { SourceChunk } from '../../services/origin/origin.js';
 import { RECORDER_REORDER_CHUNKS, TsRecorder, parseRecordIndex } from '../../services/peer/ts-recorder.js';
 import { systemClock } from '../../services/linkemu/clock.js';
 
-const STREAM: StreamPlan = { streamId: 's', bitrateBps: 1e6, chunkDurationUs: 500_000, chunkBytes: 62_500, keyframeIntervalChunks: 2, fragmentBytes: 16_384 };
+const STREAM: StreamPlan = {
+  streamId: 's',
+  bitrateBps: 1e6,
+  chunkDurationUs: 500_000,
+  chunkBytes: 62_500,
+  keyframeIntervalChunks: 2,
+  fragmentBytes: 16_384,
+};
 const chunk = (seq: number, keyframe: boolean) => ({ seq, keyframe, payload: Buffer.from(`<${seq}>`) });
 
 describe('TsRecorder', () => {
@@ -80,7 +87,10 @@ graph:
   });
 
   it('needs an input for a file source, and says how to write one', () => {
-    assert.throws(() => parseScenario(scenario('  source: { kind: file }'), 'v.yaml'), /stream\.source\.input.*lavfi:/s);
+    assert.throws(
+      () => parseScenario(scenario('  source: { kind: file }'), 'v.yaml'),
+      /stream\.source\.input.*lavfi:/s,
+    );
   });
 
   it('refuses a stream key that cannot sit in a URL', () => {
@@ -104,14 +114,18 @@ describe('ffmpegArgs', () => {
   });
 });
 
-const ffmpegMissing = spawnSync('ffmpeg', ['-version']).error !== undefined && 'ffmpeg not on PATH (apt-get install ffmpeg)';
+const ffmpegMissing =
+  spawnSync('ffmpeg', ['-version']).error !== undefined && 'ffmpeg not on PATH (apt-get install ffmpeg)';
 
 describe('FfmpegSource (file)', { skip: ffmpegMissing }, () => {
   const log = { info: () => undefined, warn: () => undefined };
   const run = (input: string, durationS: number) =>
     new Promise<{ chunks: SourceChunk[]; reason?: Error }>((resolve) => {
       const chunks: SourceChunk[] = [];
-      const s = new FfmpegSource({ kind: 'file', stream: { ...STREAM, keyframeIntervalChunks: 1 }, durationS, input }, { clock: systemClock, log });
+      const s = new FfmpegSource(
+        { kind: 'file', stream: { ...STREAM, keyframeIntervalChunks: 1 }, durationS, input },
+        { clock: systemClock, log },
+      );
       s.start(systemClock.nowUs(), { emit: (c) => chunks.push(c), end: (reason) => resolve({ chunks, reason }) });
     });
 

@@ -32,7 +32,7 @@ test('bytes that arrive before the model says are delivered at the model arrival
   advance(2);
   assert.equal(got.length, 1);
   assert.ok(got[0]! > t0 + 5000 && got[0]! < t0 + 5100, `arrival ${got[0]! - t0} µs after sending`);
-  assert.equal((link.errorMs.summary().max ?? 0), 0);
+  assert.equal(link.errorMs.summary().max ?? 0, 0);
 });
 
 test('bytes that reach the receiver after the model arrival are delivered at once, late by the error', () => {
@@ -58,8 +58,8 @@ test('a late timer delays the callback, not the arrival it records: that is late
   assert.equal(got.length, 1);
   const [arrivalUs, ranAtUs] = got[0]!;
   assert.ok(ranAtUs - arrivalUs > 24_000, 'the callback ran late');
-  assert.equal((link.errorMs.summary().max ?? 0), 0, 'the arrival itself was on time');
-  assert.ok((link.latenessMs.summary().max ?? 0) > 24, `lateness ${(link.latenessMs.summary().max ?? 0)} ms`);
+  assert.equal(link.errorMs.summary().max ?? 0, 0, 'the arrival itself was on time');
+  assert.ok((link.latenessMs.summary().max ?? 0) > 24, `lateness ${link.latenessMs.summary().max ?? 0} ms`);
 });
 
 test('a burst due at once is released at the instant the timer fires, whatever each delivery costs', () => {
@@ -73,7 +73,7 @@ test('a burst due at once is released at the instant the timer fires, whatever e
   advance(6);
   assert.equal(ran.length, 5);
   // every message was handed over by the same pass: the last one is not counted 8 ms late
-  assert.ok((link.latenessMs.summary().max ?? 0) < 1.1, `lateness ${(link.latenessMs.summary().max ?? 0)} ms`);
+  assert.ok((link.latenessMs.summary().max ?? 0) < 1.1, `lateness ${link.latenessMs.summary().max ?? 0} ms`);
 });
 
 test('copies are handed to the transport a lead before they are due at the receiver; kernel shaping sends at once', () => {

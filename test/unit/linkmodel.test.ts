@@ -1,7 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { DownlinkQueue, LinkCalendar, SequentialUplink, UplinkQueue, serializationUs } from '../../services/core/linkmodel.js';
+import {
+  DownlinkQueue,
+  LinkCalendar,
+  SequentialUplink,
+  UplinkQueue,
+  serializationUs,
+} from '../../services/core/linkmodel.js';
 
 test('serialization time is bytes × 8 / rate', () => {
   assert.equal(serializationUs(125_000, 1_000_000), 1_000_000);
@@ -46,7 +52,6 @@ test('a chunk cut into fragments crosses uplink and downlink at the slower rate 
   assert.equal(last, 20_000 + 20_000);
 });
 
-
 test('a sequential uplink serves a whole chunk to the first child before the second', () => {
   const up = new SequentialUplink(8_000_000); // 1 byte per µs
   const total = 4000;
@@ -71,7 +76,8 @@ test('a sequential uplink never books two transmissions at once, and fills gaps'
     ends.push([e1 - 1000, e1], [e2 - 1000, e2]);
   }
   ends.sort((p, q) => p[0] - q[0]);
-  for (let i = 1; i < ends.length; i++) assert.ok(ends[i]![0] >= ends[i - 1]![1], `overlap at ${i}: ${JSON.stringify(ends)}`);
+  for (let i = 1; i < ends.length; i++)
+    assert.ok(ends[i]![0] >= ends[i - 1]![1], `overlap at ${i}: ${JSON.stringify(ends)}`);
   // …which the second child's slot (due once a full-rate chunk would have gone) then shares, so
   // the first child's last fragments queue behind bookings made for the second.
   assert.equal(ends[ends.length - 1]![1], 6000 + 4000, JSON.stringify(ends));
@@ -90,17 +96,23 @@ test('a downlink shares its time in time order, whatever order messages are book
 
 test('a link calendar never double-books and starts nothing before its earliest time', () => {
   fc.assert(
-    fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 50_000 }), fc.integer({ min: 1, max: 3_000 })), { minLength: 1, maxLength: 60 }), (bookings) => {
-      const cal = new LinkCalendar();
-      const got: Array<[number, number]> = [];
-      for (const [earliest, dur] of bookings) {
-        const end = cal.book(earliest, dur);
-        assert.ok(end - dur >= earliest, `booked at ${end - dur} before ${earliest}`);
-        got.push([end - dur, end]);
-      }
-      got.sort((p, q) => p[0] - q[0]);
-      for (let i = 1; i < got.length; i++) assert.ok(got[i]![0] >= got[i - 1]![1], `overlap: ${JSON.stringify(got)}`);
-    }),
+    fc.property(
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 50_000 }), fc.integer({ min: 1, max: 3_000 })), {
+        minLength: 1,
+        maxLength: 60,
+      }),
+      (bookings) => {
+        const cal = new LinkCalendar();
+        const got: Array<[number, number]> = [];
+        for (const [earliest, dur] of bookings) {
+          const end = cal.book(earliest, dur);
+          assert.ok(end - dur >= earliest, `booked at ${end - dur} before ${earliest}`);
+          got.push([end - dur, end]);
+        }
+        got.sort((p, q) => p[0] - q[0]);
+        for (let i = 1; i < got.length; i++) assert.ok(got[i]![0] >= got[i - 1]![1], `overlap: ${JSON.stringify(got)}`);
+      },
+    ),
   );
 });
 

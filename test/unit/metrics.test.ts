@@ -141,7 +141,9 @@ describe('createMetrics', () => {
     assert.doesNotMatch(without, /process_cpu_user_seconds_total/);
   });
 
-  it('passes `promtool check metrics`, process metrics included', { skip: !hasPromtool && 'promtool not on PATH (apt-get install prometheus)' }, async () => {
+  it('passes `promtool check metrics`, process metrics included', {
+    skip: !hasPromtool && 'promtool not on PATH (apt-get install prometheus)',
+  }, async () => {
     const m = createMetrics({ role: 'peer' });
     observeEverything(m);
     const exposition = await m.registry.metrics();

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TsChunker, probeTs, type TsChunk } from '../../services/origin/ingest/mpegts.js';
 
-const ffmpegMissing = spawnSync('ffmpeg', ['-version']).error !== undefined || spawnSync('ffprobe', ['-version']).error !== undefined;
+const ffmpegMissing =
+  spawnSync('ffmpeg', ['-version']).error !== undefined || spawnSync('ffprobe', ['-version']).error !== undefined;
 const skip = ffmpegMissing && 'ffmpeg/ffprobe not on PATH (apt-get install ffmpeg)';
 
 const FPS = 30;
@@ -19,11 +20,35 @@ let dir = '';
 function makeTs(name: string, gop: number, seconds = 3): Buffer {
   const out = join(dir, name);
   const r = spawnSync('ffmpeg', [
-    '-hide_banner', '-loglevel', 'error', '-y',
-    '-f', 'lavfi', '-i', `testsrc=size=160x90:rate=${FPS}[out0];sine=frequency=440:sample_rate=48000[out1]`,
-    '-t', String(seconds),
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0',
-    '-c:a', 'aac', '-b:a', '64k', '-f', 'mpegts', out,
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc=size=160x90:rate=${FPS}[out0];sine=frequency=440:sample_rate=48000[out1]`,
+    '-t',
+    String(seconds),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-tune',
+    'zerolatency',
+    '-g',
+    String(gop),
+    '-keyint_min',
+    String(gop),
+    '-sc_threshold',
+    '0',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '64k',
+    '-f',
+    'mpegts',
+    out,
   ]);
   assert.equal(r.status, 0, r.stderr?.toString());
   return spawnSync('cat', [out], { maxBuffer: 64 << 20 }).stdout;
@@ -81,7 +106,10 @@ describe('TsChunker', { skip }, () => {
 
   it('cuts between keyframes when the GOP is longer than a chunk, and marks only keyframe chunks', () => {
     const chunks = chunkAll(gop30, 500_000);
-    assert.deepEqual(chunks.map((c) => c.keyframe), [true, false, true, false, true, false]);
+    assert.deepEqual(
+      chunks.map((c) => c.keyframe),
+      [true, false, true, false, true, false],
+    );
     for (const c of chunks) assert.equal(c.durationUs, 500_000);
   });
 
@@ -106,7 +134,14 @@ describe('TsChunker', { skip }, () => {
     writeFileSync(file, chunks[3]!.payload);
     const types = new Set(ffprobe(file, ['-show_entries', 'stream=codec_type']).split('\n').filter(Boolean));
     assert.deepEqual([...types].sort(), ['audio', 'video']);
-    const firstFrame = ffprobe(file, ['-select_streams', 'v', '-read_intervals', '%+#1', '-show_entries', 'frame=key_frame,pict_type']);
+    const firstFrame = ffprobe(file, [
+      '-select_streams',
+      'v',
+      '-read_intervals',
+      '%+#1',
+      '-show_entries',
+      'frame=key_frame,pict_type',
+    ]);
     assert.match(firstFrame, /^1,I/);
   });
 

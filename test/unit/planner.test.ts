@@ -18,7 +18,8 @@ const config: PlannerConfig = {
 
 /** Points on a line (ms): true one-way latency = |a − b| + 2 ms access at each peer. */
 function world(positions: Record<string, number>) {
-  const oneWay = (a: string, b: string) => Math.abs(positions[a]! - positions[b]!) + (a.startsWith('v') ? 2 : 0) + (b.startsWith('v') ? 2 : 0);
+  const oneWay = (a: string, b: string) =>
+    Math.abs(positions[a]! - positions[b]!) + (a.startsWith('v') ? 2 : 0) + (b.startsWith('v') ? 2 : 0);
   return { oneWay };
 }
 
@@ -27,26 +28,42 @@ function joinPeer(p: OverlayPlanner, id: string, uplinkBps: number, oneWay: (a: 
   p.register(id, uplinkBps);
   for (let round = 0; round < 2; round++) {
     const cands = p.candidatesFor(id);
-    p.observe(id, cands.map((c) => ({ nodeId: c, rttMs: 2 * oneWay(id, c), delayMs: 0 })));
+    p.observe(
+      id,
+      cands.map((c) => ({ nodeId: c, rttMs: 2 * oneWay(id, c), delayMs: 0 })),
+    );
   }
   return p.join(id);
 }
 
 test('every viewer is attached and no capacity is exceeded, whatever the join order and uplinks', () => {
   fc.assert(
-    fc.property(fc.array(fc.record({ x: fc.integer({ min: 0, max: 200 }), up: fc.constantFrom(1e6, 5e6, 20e6, 50e6) }), { minLength: 1, maxLength: 60 }), fc.integer(), (peers, seed) => {
-      const positions: Record<string, number> = { origin: 0, edge: 150 };
-      peers.forEach((q, i) => (positions[`v${i}`] = q.x));
-      const { oneWay } = world(positions);
-      const p = new OverlayPlanner(config, new Prng(seed));
-      p.addRoot('origin', 2, 10e9);
-      p.addRoot('edge', 1, 10e9);
-      peers.forEach((q, i) => joinPeer(p, `v${i}`, q.up, oneWay));
-      assert.deepEqual(p.checkInvariants(), []);
-      for (let i = 0; i < peers.length; i++) assert.ok(p.parentOf(`v${i}`), `v${i} attached`);
-      // a 1 Mbit/s uplink cannot carry a 3 Mbit/s stream to anyone
-      peers.forEach((q, i) => q.up < 3.75e6 && assert.equal(p.childrenOf(`v${i}`).length, 0));
-    }),
+    fc.property(
+      fc.array(fc.record({ x: fc.integer({ min: 0, max: 200 }), up: fc.constantFrom(1e6, 5e6, 20e6, 50e6) }), {
+        minLength: 1,
+        maxLength: 60,
+      }),
+      fc.integer(),
+      (peers, seed) => {
+        const positions: Record<string, number> = { origin: 0, edge: 150 };
+        peers.forEach((q, i) => {
+          positions[`v${i}`] = q.x;
+        });
+        const { oneWay } = world(positions);
+        const p = new OverlayPlanner(config, new Prng(seed));
+        p.addRoot('origin', 2, 10e9);
+        p.addRoot('edge', 1, 10e9);
+        peers.forEach((q, i) => {
+          joinPeer(p, `v${i}`, q.up, oneWay);
+        });
+        assert.deepEqual(p.checkInvariants(), []);
+        for (let i = 0; i < peers.length; i++) assert.ok(p.parentOf(`v${i}`), `v${i} attached`);
+        // a 1 Mbit/s uplink cannot carry a 3 Mbit/s stream to anyone
+        peers.forEach((q, i) => {
+          if (q.up < 3.75e6) assert.equal(p.childrenOf(`v${i}`).length, 0);
+        });
+      },
+    ),
     { numRuns: 60 },
   );
 });
@@ -93,7 +110,8 @@ test('with no slot anywhere a viewer still gets the CDN (a root over budget)', (
 
 test('improvement moves a viewer to a clearly better parent and then stays put (hysteresis)', () => {
   const positions = { origin: 0, edge: 100, a: 90, b: 10, c: 11 };
-  const oneWay = (x: string, y: string) => Math.abs((positions as Record<string, number>)[x]! - (positions as Record<string, number>)[y]!) + 1;
+  const oneWay = (x: string, y: string) =>
+    Math.abs((positions as Record<string, number>)[x]! - (positions as Record<string, number>)[y]!) + 1;
   const p = new OverlayPlanner(config, new Prng(3));
   p.addRoot('origin', 2, 10e9);
   p.addRoot('edge', 0, 10e9);
@@ -107,15 +125,26 @@ test('improvement moves a viewer to a clearly better parent and then stays put (
   // b then learns about c (e.g. from a later report) and moves once
   p.observe('b', [{ nodeId: 'c', rttMs: 2 * oneWay('b', 'c'), delayMs: 0 }]);
   const moves = p.improve(10);
-  assert.deepEqual(moves.map((m) => [m.peerId, m.parentId]), [['b', 'c']]);
+  assert.deepEqual(
+    moves.map((m) => [m.peerId, m.parentId]),
+    [['b', 'c']],
+  );
   assert.deepEqual(p.improve(10), [], 'no flapping once placed');
 });
 
 test('a full root swaps a nearby child for a far viewer that gains much more from its slot', () => {
   // y took the origin's only slot, z the edge's; far then finds room only under z, a long detour
   const table: Record<string, number> = {
-    'origin|y': 5, 'edge|y': 40, 'origin|z': 7, 'edge|z': 5, 'y|z': 2,
-    'far|origin': 50, 'edge|far': 100, 'far|y': 120, 'far|z': 100, 'edge|origin': 5,
+    'origin|y': 5,
+    'edge|y': 40,
+    'origin|z': 7,
+    'edge|z': 5,
+    'y|z': 2,
+    'far|origin': 50,
+    'edge|far': 100,
+    'far|y': 120,
+    'far|z': 100,
+    'edge|origin': 5,
   };
   const oneWay = (a: string, b: string) => table[[a, b].sort().join('|')]!;
   const p = new OverlayPlanner(config, new Prng(5));
@@ -123,7 +152,12 @@ test('a full root swaps a nearby child for a far viewer that gains much more fro
   p.addRoot('edge', 1, 10e9, 3);
   for (const id of ['y', 'z', 'far']) {
     p.register(id, 50e6);
-    p.observe(id, ['origin', 'edge', 'y', 'z'].filter((o) => o !== id && p.has(o)).map((o) => ({ nodeId: o, rttMs: 2 * oneWay(id, o), delayMs: 0 })));
+    p.observe(
+      id,
+      ['origin', 'edge', 'y', 'z']
+        .filter((o) => o !== id && p.has(o))
+        .map((o) => ({ nodeId: o, rttMs: 2 * oneWay(id, o), delayMs: 0 })),
+    );
     p.join(id);
   }
   assert.deepEqual([p.parentOf('y'), p.parentOf('z'), p.parentOf('far')], ['origin', 'edge', 'z']);

@@ -14,8 +14,20 @@ import { join } from 'node:path';
 
 function fragment(seq: number): Chunk {
   return {
-    streamId: 'live', seq, producedAtUs: 0, durationUs: 250_000, payload: Buffer.alloc(16), keyframe: true,
-    signature: Buffer.alloc(0), hops: 1, offset: 0, totalBytes: 16, sentAtUs: 0, senderId: 'origin', viaPeer: false, virtualLength: 0,
+    streamId: 'live',
+    seq,
+    producedAtUs: 0,
+    durationUs: 250_000,
+    payload: Buffer.alloc(16),
+    keyframe: true,
+    signature: Buffer.alloc(0),
+    hops: 1,
+    offset: 0,
+    totalBytes: 16,
+    sentAtUs: 0,
+    senderId: 'origin',
+    viaPeer: false,
+    virtualLength: 0,
   };
 }
 

@@ -9,8 +9,20 @@ import { fakePlan, ManualClock } from '../helpers/fake-plan.js';
 
 function fragment(seq: number, offset: number, len: number, total: number): Chunk {
   return {
-    streamId: 'live', seq, producedAtUs: 0, durationUs: 250_000, payload: Buffer.alloc(len), keyframe: false,
-    signature: Buffer.alloc(0), hops: 0, offset, totalBytes: total, sentAtUs: 0, senderId: 'b', viaPeer: false, virtualLength: 0,
+    streamId: 'live',
+    seq,
+    producedAtUs: 0,
+    durationUs: 250_000,
+    payload: Buffer.alloc(len),
+    keyframe: false,
+    signature: Buffer.alloc(0),
+    hops: 0,
+    offset,
+    totalBytes: total,
+    sentAtUs: 0,
+    senderId: 'b',
+    viaPeer: false,
+    virtualLength: 0,
   };
 }
 
@@ -75,9 +87,15 @@ test('a child resuming from a seq gets the stored chunks from there, then live o
   for (let s = 0; s < 5; s++) node.accept(fragment(s, 0, 500, 500), 0);
   const late = new MemorySink();
   node.subscribe({ childId: 'v1', fromSeq: 3 }, late);
-  assert.deepEqual(late.got.map((f) => f.seq), [3, 4]);
+  assert.deepEqual(
+    late.got.map((f) => f.seq),
+    [3, 4],
+  );
   node.accept(fragment(5, 0, 500, 500), 0);
-  assert.deepEqual(late.got.map((f) => f.seq), [3, 4, 5]);
+  assert.deepEqual(
+    late.got.map((f) => f.seq),
+    [3, 4, 5],
+  );
 });
 
 test('a live joiner starts at the newest chunk, and a range request ends after its last seq', () => {
@@ -85,10 +103,16 @@ test('a live joiner starts at the newest chunk, and a range request ends after i
   for (let s = 0; s < 5; s++) node.accept(fragment(s, 0, 500, 500), 0);
   const live = new MemorySink();
   node.subscribe({ childId: 'v1', fromLive: true }, live);
-  assert.deepEqual(live.got.map((f) => f.seq), [4]);
+  assert.deepEqual(
+    live.got.map((f) => f.seq),
+    [4],
+  );
   const range = new MemorySink();
   node.subscribe({ childId: 'v2', fromSeq: 1, toSeq: 2 }, range);
-  assert.deepEqual(range.got.map((f) => f.seq), [1, 2]);
+  assert.deepEqual(
+    range.got.map((f) => f.seq),
+    [1, 2],
+  );
   assert.equal(range.ended, true);
 });
 
@@ -150,7 +174,10 @@ describe('on a manual clock with mocked timers', () => {
     node.arrive(from('origin', fragment(0, 0, 1000, 1000), t0));
     advance(0);
     assert.equal(child.got.length, 1, 'the child has the copy before the model lets the edge have it');
-    assert.ok(child.got[0]!.sentAtUs >= t0 + 5000, `departs ${child.got[0]!.sentAtUs - t0} µs after t0, not before the 5 ms arrival`);
+    assert.ok(
+      child.got[0]!.sentAtUs >= t0 + 5000,
+      `departs ${child.got[0]!.sentAtUs - t0} µs after t0, not before the 5 ms arrival`,
+    );
     assert.deepEqual(completed, [], 'the edge itself does not have it yet');
     advance(6);
     assert.equal(completed.length, 1);
@@ -165,7 +192,10 @@ describe('on a manual clock with mocked timers', () => {
     node.arrive(from('origin', fragment(0, 0, 1000, 1000), t0 - 30_000)); // meant to arrive 25 ms ago
     advance(0);
     assert.ok((link.errorMs.summary().max ?? 0) > 24, 'the late arrival is the error');
-    assert.ok(child.got[0]!.sentAtUs < t0 - 24_000, 'the copy departs when the model says, so the child is not shifted too');
+    assert.ok(
+      child.got[0]!.sentAtUs < t0 - 24_000,
+      'the copy departs when the model says, so the child is not shifted too',
+    );
   });
 
   test('a wide relay holds copies for a far child until a lead before they are due there, then writes them in order', () => {
@@ -179,7 +209,10 @@ describe('on a manual clock with mocked timers', () => {
     advance(100 - HANDOVER_LEAD_US / 1000 - 1);
     assert.equal(child.got.length, 0);
     advance(2);
-    assert.deepEqual(child.got.map((f) => f.offset), [0, 500]);
+    assert.deepEqual(
+      child.got.map((f) => f.offset),
+      [0, 500],
+    );
     assert.equal(child.ended, true, 'the range ends after its held copies are written');
   });
 

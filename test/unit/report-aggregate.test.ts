@@ -78,7 +78,13 @@ function mode(name: 'cdn' | 'p2p', rows: FakeRow[], extra: Partial<ModeResults> 
       broadcaster: { id: 'b' },
       origin: { id: 'o' },
       edges: [{ id: 'edge-a', parentId: 'o', region: 'r' }],
-      viewers: viewers.map((id, i) => ({ id, region: i % 2 ? 'north' : 'south', edgeId: 'edge-a', boundMs: 10, joinAtS: 0 })),
+      viewers: viewers.map((id, i) => ({
+        id,
+        region: i % 2 ? 'north' : 'south',
+        edgeId: 'edge-a',
+        boundMs: 10,
+        joinAtS: 0,
+      })),
     },
     chunks: table(rows),
     events: [],
@@ -90,7 +96,8 @@ function mode(name: 'cdn' | 'p2p', rows: FakeRow[], extra: Partial<ModeResults> 
 describe('delayCdf', () => {
   it('gives one non-decreasing curve per path present, from 0 to 1, ending at the largest delay', () => {
     const rows: FakeRow[] = [];
-    for (let i = 0; i < 1000; i++) rows.push({ viewer: `v${i % 10}`, seq: i, delayMs: 10 + i * 0.1, boundMs: 8, path: i % 4 ? 'cdn' : 'peer' });
+    for (let i = 0; i < 1000; i++)
+      rows.push({ viewer: `v${i % 10}`, seq: i, delayMs: 10 + i * 0.1, boundMs: 8, path: i % 4 ? 'cdn' : 'peer' });
     const points = delayCdf([mode('p2p', rows)]);
     const series = [...new Set(points.map((p) => p.series))];
     assert.deepEqual(series.sort(), [BOUND_SERIES, seriesName('p2p', 'cdn'), seriesName('p2p', 'peer')].sort());
@@ -138,11 +145,21 @@ describe('stretch per viewer', () => {
     const both = stretchPerViewer([cdn, p2p]);
     assert.equal(both.kind, 'pairs');
     if (both.kind === 'pairs') {
-      assert.deepEqual(both.pairs.map((p) => [p.viewer, p.cdnStretch, Math.round(p.p2pStretch * 100) / 100]), [['a', 2, 1.2]]);
+      assert.deepEqual(
+        both.pairs.map((p) => [p.viewer, p.cdnStretch, Math.round(p.p2pStretch * 100) / 100]),
+        [['a', 2, 1.2]],
+      );
     }
     const one = stretchPerViewer([cdn]);
     assert.equal(one.kind, 'ranks');
-    if (one.kind === 'ranks') assert.deepEqual(one.ranks.map((r) => [r.viewer, r.rank]), [['a', 0], ['b', 1]]);
+    if (one.kind === 'ranks')
+      assert.deepEqual(
+        one.ranks.map((r) => [r.viewer, r.rank]),
+        [
+          ['a', 0],
+          ['b', 1],
+        ],
+      );
   });
 });
 
@@ -186,7 +203,13 @@ describe('delayOverTime', () => {
       ],
     });
     const churn = delayOverTime([m]).churn;
-    assert.deepEqual(churn.map((c) => [c.kind, c.timeS]), [['leave', 3], ['kill', 4]]);
+    assert.deepEqual(
+      churn.map((c) => [c.kind, c.timeS]),
+      [
+        ['leave', 3],
+        ['kill', 4],
+      ],
+    );
     assert.equal(runTimeS(2_000_000, 1_700_000_000_000_000), 2);
   });
 });
@@ -199,7 +222,14 @@ describe('offloadBars', () => {
       { viewer: 'b', seq: 0, delayMs: 1, boundMs: 1, path: 'peer' }, // north
     ];
     const bars = offloadBars([mode('p2p', rows)]);
-    assert.deepEqual(bars.map((b) => [b.group, Math.round(b.offload * 100)]), [['all viewers', 67], ['north', 100], ['south', 50]]);
+    assert.deepEqual(
+      bars.map((b) => [b.group, Math.round(b.offload * 100)]),
+      [
+        ['all viewers', 67],
+        ['north', 100],
+        ['south', 50],
+      ],
+    );
   });
 });
 

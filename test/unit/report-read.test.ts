@@ -67,7 +67,10 @@ describe('readResults on good fixtures', () => {
     const dir = join(FIXTURES, 'geo-both');
     const results = await readResults(dir);
     assert.equal(results.layout, 'both');
-    assert.deepEqual(results.modes.map((m) => m.mode), ['cdn', 'p2p']);
+    assert.deepEqual(
+      results.modes.map((m) => m.mode),
+      ['cdn', 'p2p'],
+    );
     assert.equal(results.scenario, 'fixture-world');
     assert.equal(results.seed, 7);
     for (const m of results.modes) {
@@ -91,7 +94,10 @@ describe('readResults on good fixtures', () => {
     }
     const p2p = results.modes[1]!;
     assert.ok(p2p.summary.offload > 0);
-    assert.ok(p2p.chunks.path.some((code) => code === 1), 'p2p mode has peer-path rows');
+    assert.ok(
+      p2p.chunks.path.some((code) => code === 1),
+      'p2p mode has peer-path rows',
+    );
     // The quoted detail "SIGKILL, no Leave" keeps its comma instead of becoming a fifth field.
     assert.ok(p2p.events.some((e) => e.kind === 'kill' && e.detail === 'SIGKILL, no Leave'));
   });
@@ -99,7 +105,10 @@ describe('readResults on good fixtures', () => {
   it('reads the one-mode layout (files directly in DIR) of a graph run', async () => {
     const results = await readResults(join(FIXTURES, 'graph-cdn'));
     assert.equal(results.layout, 'single');
-    assert.deepEqual(results.modes.map((m) => m.mode), ['cdn']);
+    assert.deepEqual(
+      results.modes.map((m) => m.mode),
+      ['cdn'],
+    );
     assert.equal(results.comparison, undefined);
     assert.equal(results.modes[0]!.plan.kind, 'graph');
     assert.ok((results.modes[0]!.plan.links ?? []).length > 0);
@@ -110,9 +119,12 @@ describe('readResults on good fixtures', () => {
   it('accepts CRLF line endings and columns in another order', async () => {
     const dir = await copyFixture('graph-cdn');
     const file = join(dir, 'chunks.csv');
-    const lines = (await readFile(file, 'utf8')).trim().split('\n').map((l) => l.split(','));
+    const lines = (await readFile(file, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => l.split(','));
     const reordered = lines.map((f) => [f[4], f[0], ...f.slice(1, 4), ...f.slice(5)].join(','));
-    await writeFile(file, reordered.join('\r\n') + '\r\n');
+    await writeFile(file, `${reordered.join('\r\n')}\r\n`);
     const table = await readChunksCsv(file);
     assert.equal(table.rowCount, lines.length - 1);
     assert.ok(Math.abs(table.delayMs[0]! - Number(lines[1]![4])) < 1e-3);
@@ -124,9 +136,11 @@ describe('readResults on good fixtures', () => {
     const rows = 40_000;
     const text = ['viewer,seq,producedAtUs,receivedAtUs,delayMs,boundMs,path,hops,parent'];
     for (let i = 0; i < rows; i++) {
-      text.push(`v${i % 97},${i},${i * 1000},${i * 1000 + 5000},${5 + (i % 13)},4.5,${i % 3 ? 'cdn' : 'peer'},${1 + (i % 4)},p${i % 5}`);
+      text.push(
+        `v${i % 97},${i},${i * 1000},${i * 1000 + 5000},${5 + (i % 13)},4.5,${i % 3 ? 'cdn' : 'peer'},${1 + (i % 4)},p${i % 5}`,
+      );
     }
-    await writeFile(file, text.join('\n') + '\n');
+    await writeFile(file, `${text.join('\n')}\n`);
     const table = await readChunksCsv(file);
     assert.equal(table.rowCount, rows);
     assert.equal(table.viewers.length, 97);
@@ -152,22 +166,40 @@ describe('malformed results name the file and line', () => {
   it('chunks.csv: a delay that is not a number', async () => {
     const dir = await copyFixture('geo-both');
     const file = join(dir, 'cdn', 'chunks.csv');
-    await replaceLine(file, 7, (l) => l.split(',').map((f, i) => (i === 4 ? 'abc' : f)).join(','));
+    await replaceLine(file, 7, (l) =>
+      l
+        .split(',')
+        .map((f, i) => (i === 4 ? 'abc' : f))
+        .join(','),
+    );
     await rejectsWith(readResults(dir), MalformedResultsFileError, file, 7, /delayMs is not a number \("abc"\)/);
   });
 
   it('chunks.csv: an empty field is not read as 0', async () => {
     const dir = await copyFixture('geo-both');
     const file = join(dir, 'p2p', 'chunks.csv');
-    await replaceLine(file, 3, (l) => l.split(',').map((f, i) => (i === 5 ? '' : f)).join(','));
+    await replaceLine(file, 3, (l) =>
+      l
+        .split(',')
+        .map((f, i) => (i === 5 ? '' : f))
+        .join(','),
+    );
     await rejectsWith(readResults(dir), MalformedResultsFileError, file, 3, /boundMs is not a number/);
   });
 
   it('chunks.csv: an unknown path, a fractional seq, a wrong field count', async () => {
     const cases: [number, (l: string) => string, RegExp][] = [
       [4, (l) => l.replace(/,(cdn|peer),/, ',edge,'), /path must be "cdn" or "peer" \("edge"\)/],
-      [5, (l) => l.split(',').map((f, i) => (i === 1 ? '2.5' : f)).join(','), /seq must be an integer/],
-      [6, (l) => l + ',extra', /expected 9 fields like the header, found 10/],
+      [
+        5,
+        (l) =>
+          l
+            .split(',')
+            .map((f, i) => (i === 1 ? '2.5' : f))
+            .join(','),
+        /seq must be an integer/,
+      ],
+      [6, (l) => `${l},extra`, /expected 9 fields like the header, found 10/],
       [2, (l) => l.replace(/^[^,]+/, 'v999'), /viewer "v999" is not in plan\.json/],
     ];
     for (const [line, edit, pattern] of cases) {
@@ -209,7 +241,13 @@ describe('malformed results name the file and line', () => {
     const text = JSON.stringify(summary, null, 2);
     await writeFile(file, text);
     const expectedLine = text.split('\n').findIndex((l) => l.includes('"fast"')) + 1;
-    await rejectsWith(readResults(dir), MalformedResultsFileError, file, expectedLine, /delayMs\.peer\.p95: expected number, received string/);
+    await rejectsWith(
+      readResults(dir),
+      MalformedResultsFileError,
+      file,
+      expectedLine,
+      /delayMs\.peer\.p95: expected number, received string/,
+    );
   });
 
   it('summary.json: offload out of [0, 1], and a mode that does not match its directory', async () => {
@@ -219,7 +257,13 @@ describe('malformed results name the file and line', () => {
     await writeFile(file, original.replace(/"offload": [0-9.]+/, '"offload": 1.5'));
     await rejectsWith(readResults(dir), MalformedResultsFileError, file, lineOf(original, '"offload"'), /offload: .*1/);
     await writeFile(file, original.replace('"mode": "cdn"', '"mode": "p2p"'));
-    await rejectsWith(readResults(dir), MalformedResultsFileError, file, undefined, /mode is "p2p" but the file is in the cdn\/ directory/);
+    await rejectsWith(
+      readResults(dir),
+      MalformedResultsFileError,
+      file,
+      undefined,
+      /mode is "p2p" but the file is in the cdn\/ directory/,
+    );
   });
 
   it('summary.json: invalid JSON gives the line of the syntax error', async () => {
@@ -243,11 +287,23 @@ describe('malformed results name the file and line', () => {
     const plan = JSON.parse(await readFile(file, 'utf8'));
     plan.viewers[3].id = plan.viewers[2].id;
     await writeFile(file, JSON.stringify(plan, null, 2));
-    await rejectsWith(readResults(dir), MalformedResultsFileError, file, lineOf(JSON.stringify(plan, null, 2), `"id": "${plan.viewers[3].id}"`, 2) - 1, /viewers\[3\]: viewer id "v002" appears twice/);
+    await rejectsWith(
+      readResults(dir),
+      MalformedResultsFileError,
+      file,
+      lineOf(JSON.stringify(plan, null, 2), `"id": "${plan.viewers[3].id}"`, 2) - 1,
+      /viewers\[3\]: viewer id "v002" appears twice/,
+    );
     delete plan.viewers[3].boundMs;
     plan.viewers[3].id = 'v003';
     await writeFile(file, JSON.stringify(plan, null, 2));
-    await rejectsWith(readResults(dir), MalformedResultsFileError, file, lineOf(JSON.stringify(plan, null, 2), '"id": "v003"') - 1, /viewers\[3\]\.boundMs: expected number, received undefined/);
+    await rejectsWith(
+      readResults(dir),
+      MalformedResultsFileError,
+      file,
+      lineOf(JSON.stringify(plan, null, 2), '"id": "v003"') - 1,
+      /viewers\[3\]\.boundMs: expected number, received undefined/,
+    );
   });
 
   it('overlay.json: a path that is neither cdn nor peer', async () => {

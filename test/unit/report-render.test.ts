@@ -33,7 +33,10 @@ const SECTION_TITLES = [
 
 /** Top-level inline SVGs: each chart's starts with `<svg role="img" aria-label=…`. */
 function svgs(html: string): string[] {
-  return html.split('<svg role="img"').slice(1).map((s) => s.slice(0, s.lastIndexOf('</svg>')));
+  return html
+    .split('<svg role="img"')
+    .slice(1)
+    .map((s) => s.slice(0, s.lastIndexOf('</svg>')));
 }
 
 function assertSelfContained(html: string): void {
@@ -98,7 +101,20 @@ describe('renderReport', () => {
     assert.ok(table.includes(`${(p2p!.offload * 100).toFixed(1)} %`));
     assert.ok(table.includes(`${p2p!.stretch.peer.p50!.toFixed(2)}×`));
     assert.ok(table.includes(`${cdn!.delayMs.cdn.p99!.toFixed(1)}`));
-    for (const label of ['chunk delay p50 (ms)', 'chunk delay p95 (ms)', 'chunk delay p99 (ms)', 'stretch p50', 'stretch p95', 'excess', 'lost chunks', 'offload', 'join time', 'stalls', 're-parents', 'emulation error p99 (ms)']) {
+    for (const label of [
+      'chunk delay p50 (ms)',
+      'chunk delay p95 (ms)',
+      'chunk delay p99 (ms)',
+      'stretch p50',
+      'stretch p95',
+      'excess',
+      'lost chunks',
+      'offload',
+      'join time',
+      'stalls',
+      're-parents',
+      'emulation error p99 (ms)',
+    ]) {
       assert.ok(table.includes(label), label);
     }
   });

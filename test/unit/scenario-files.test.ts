@@ -43,7 +43,10 @@ test('world.yaml is the world-scale default: ≥100 viewers, ≥3 edges, far and
   for (const city of ['sao-paulo', 'sydney', 'johannesburg', 'mumbai']) assert.ok(regions.has(city), city);
   // arrivals spread over the first 8 s: a join storm of 120 probing viewers would load the machine
   for (const v of plan.viewers) assert.ok(v.joinAtS < 8);
-  assert.ok(plan.viewers.some((v) => v.joinAtS > 4), "arrivals are spread");
+  assert.ok(
+    plan.viewers.some((v) => v.joinAtS > 4),
+    'arrivals are spread',
+  );
 });
 
 test('churn.yaml kills about 30% at 15 s, has graceful leaves at 20 s and joins at 10 s', () => {

@@ -4,7 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { buildPlan, parseScenario, ScenarioSchema, UnknownHostError, type Scenario } from '../../services/core/scenario/index.js';
+import {
+  buildPlan,
+  parseScenario,
+  ScenarioSchema,
+  UnknownHostError,
+  type Scenario,
+} from '../../services/core/scenario/index.js';
 import { greatCircleKm } from '../../services/core/geo.js';
 import type { RunPlan } from '../../services/core/types.js';
 
@@ -56,7 +62,8 @@ graph:
     - { a: s1, b: v3, latencyMs: 15, bandwidthBps: 40e6 }
 `;
 
-const plan = (text: string, seed?: number) => buildPlan(parseScenario(text, 't.yaml'), seed === undefined ? {} : { seed });
+const plan = (text: string, seed?: number) =>
+  buildPlan(parseScenario(text, 't.yaml'), seed === undefined ? {} : { seed });
 const viewer = (p: RunPlan, id: string) => {
   const v = p.viewers.find((x) => x.id === id);
   assert.ok(v, `no viewer ${id}`);
@@ -67,7 +74,11 @@ test('same scenario and seed give a deep-equal plan, with equal latencies', () =
   const a = plan(WORLD);
   const b = plan(WORLD);
   assert.deepStrictEqual(a, b);
-  for (const [x, y] of [['broadcaster', 'tokyo-1'], ['lagos-3', 'boston-7'], ['edge-us-east', 'lagos-14']] as const) {
+  for (const [x, y] of [
+    ['broadcaster', 'tokyo-1'],
+    ['lagos-3', 'boston-7'],
+    ['edge-us-east', 'lagos-14'],
+  ] as const) {
     assert.equal(a.latencyMs(x, y), b.latencyMs(x, y));
   }
   assert.deepStrictEqual(plan(SMALL), plan(SMALL));
@@ -98,8 +109,12 @@ test('geo latency is great-circle / fiber speed × inflation + both access laten
 test('geo viewers are placed in their disc, named <cluster>-<n>, with cluster rates', () => {
   const p = plan(WORLD);
   const tokyo = [...p.hosts.values()].filter((h) => h.region === 'tokyo');
-  assert.deepEqual(tokyo.map((h) => h.id), Array.from({ length: 10 }, (_, i) => `tokyo-${i + 1}`));
-  for (const h of tokyo) assert.ok(greatCircleKm({ lat: 35.68, lon: 139.69 }, { lat: h.lat!, lon: h.lon! }) <= 40 + 1e-9);
+  assert.deepEqual(
+    tokyo.map((h) => h.id),
+    Array.from({ length: 10 }, (_, i) => `tokyo-${i + 1}`),
+  );
+  for (const h of tokyo)
+    assert.ok(greatCircleKm({ lat: 35.68, lon: 139.69 }, { lat: h.lat!, lon: h.lon! }) <= 40 + 1e-9);
   assert.equal(p.hosts.get('boston-1')?.downlinkBps, 8e6);
   assert.equal(p.hosts.get('boston-1')?.uplinkBps, 50e6);
   assert.equal(p.hosts.get('tokyo-1')?.role, 'peer');
@@ -146,7 +161,13 @@ test('graph latency is the shortest path through switches; bottleneck includes r
   assert.equal(p.bottleneckBps('v1', 'v2'), 20e6);
   assert.equal(p.bottleneckBps('v2', 'v1'), 10e6);
   // defaults: a host's rates are its widest link, the region "graph" unless given
-  assert.deepEqual(p.hosts.get('origin'), { id: 'origin', role: 'origin', region: 'graph', uplinkBps: 1e9, downlinkBps: 1e9 });
+  assert.deepEqual(p.hosts.get('origin'), {
+    id: 'origin',
+    role: 'origin',
+    region: 'graph',
+    uplinkBps: 1e9,
+    downlinkBps: 1e9,
+  });
   assert.equal(p.hosts.get('v3')?.region, 'lan');
   assert.equal(p.hosts.has('s1'), false, 'switches are not hosts');
   assert.throws(() => p.latencyMs('s1', 'v1'), UnknownHostError);
@@ -170,9 +191,18 @@ test('a slow relaying host on the path limits the bottleneck; a switch does not'
 });
 
 test('nearest-edge ties go to the lowest id', () => {
-  const twoEdges = SMALL.replace('    - { id: edge1, role: edge }\n', '    - { id: edge-z, role: edge }\n    - { id: edge-a, role: edge }\n')
-    .replace('{ a: origin, b: edge1, latencyMs: 10, bandwidthBps: 1e9 }', '{ a: origin, b: edge-z, latencyMs: 10 }\n    - { a: origin, b: edge-a, latencyMs: 10 }')
-    .replace('{ a: edge1, b: s1, latencyMs: 1, bandwidthBps: 1e9 }', '{ a: edge-z, b: s1, latencyMs: 1 }\n    - { a: edge-a, b: s1, latencyMs: 1 }');
+  const twoEdges = SMALL.replace(
+    '    - { id: edge1, role: edge }\n',
+    '    - { id: edge-z, role: edge }\n    - { id: edge-a, role: edge }\n',
+  )
+    .replace(
+      '{ a: origin, b: edge1, latencyMs: 10, bandwidthBps: 1e9 }',
+      '{ a: origin, b: edge-z, latencyMs: 10 }\n    - { a: origin, b: edge-a, latencyMs: 10 }',
+    )
+    .replace(
+      '{ a: edge1, b: s1, latencyMs: 1, bandwidthBps: 1e9 }',
+      '{ a: edge-z, b: s1, latencyMs: 1 }\n    - { a: edge-a, b: s1, latencyMs: 1 }',
+    );
   const p = plan(twoEdges);
   for (const v of p.viewers) assert.equal(v.edgeId, 'edge-a');
 });
@@ -212,18 +242,28 @@ test('churn expands deterministically: killed fraction of those present, named l
   );
   assert.equal(viewer(p, 'tokyo-2').leaveKind, 'graceful');
   const times = p.churn.map((e) => e.atS);
-  assert.deepEqual(times, [...times].sort((x, y) => x - y));
+  assert.deepEqual(
+    times,
+    [...times].sort((x, y) => x - y),
+  );
   const departed = p.churn.filter((e) => e.kind !== 'join').map((e) => e.viewerId);
   assert.equal(new Set(departed).size, departed.length, 'nobody departs twice');
   const stay = p.viewers.filter((v) => v.leaveAtS === undefined);
   for (const v of stay) assert.equal('leaveKind' in v, false);
   // another seed kills other viewers
-  const otherKills = plan(WORLD, 99).churn.filter((e) => e.kind === 'kill').map((e) => e.viewerId);
-  assert.notDeepEqual(otherKills, kills.map((e) => e.viewerId));
+  const otherKills = plan(WORLD, 99)
+    .churn.filter((e) => e.kind === 'kill')
+    .map((e) => e.viewerId);
+  assert.notDeepEqual(
+    otherKills,
+    kills.map((e) => e.viewerId),
+  );
 });
 
 test('graph churn: named joins delay those peers, the others arrive at 0', () => {
-  const p = plan(`${SMALL}churn:\n  - { atS: 3, kind: join, viewers: [v2] }\n  - { atS: 6, kind: kill, viewers: [v2] }\n`);
+  const p = plan(
+    `${SMALL}churn:\n  - { atS: 3, kind: join, viewers: [v2] }\n  - { atS: 6, kind: kill, viewers: [v2] }\n`,
+  );
   assert.deepEqual(
     p.viewers.map((v) => [v.id, v.joinAtS, v.leaveAtS, v.leaveKind]),
     [
@@ -308,13 +348,26 @@ const randomGraph = fc
     return fc.record({
       ids: fc.constant(ids),
       // node i > 0 hangs off a random earlier node: connected by construction
-      tree: fc.tuple(...Array.from({ length: n - 1 }, (_, i) => fc.record({ parent: fc.integer({ min: 0, max: i }), link }))),
-      extra: fc.array(fc.record({ a: fc.integer({ min: 0, max: n - 1 }), b: fc.integer({ min: 0, max: n - 1 }), link }), { maxLength: 8 }),
+      tree: fc.tuple(
+        ...Array.from({ length: n - 1 }, (_, i) => fc.record({ parent: fc.integer({ min: 0, max: i }), link })),
+      ),
+      extra: fc.array(
+        fc.record({ a: fc.integer({ min: 0, max: n - 1 }), b: fc.integer({ min: 0, max: n - 1 }), link }),
+        { maxLength: 8 },
+      ),
     });
   })
   .map(({ ids, tree, extra }): Scenario => {
     const role = (id: string) =>
-      id === 'b' ? 'broadcaster' : id === 'origin' ? 'origin' : id[0] === 'e' ? 'edge' : id[0] === 's' ? 'switch' : 'peer';
+      id === 'b'
+        ? 'broadcaster'
+        : id === 'origin'
+          ? 'origin'
+          : id[0] === 'e'
+            ? 'edge'
+            : id[0] === 's'
+              ? 'switch'
+              : 'peer';
     const links = tree.map((t, i) => ({ a: ids[t.parent]!, b: ids[i + 1]!, ...t.link }));
     for (const e of extra) if (e.a !== e.b) links.push({ a: ids[e.a]!, b: ids[e.b]!, ...e.link });
     return ScenarioSchema.parse({

@@ -32,8 +32,14 @@ test('pick and shuffle are deterministic, shuffle is a permutation and leaves it
   const a = new Prng(5).shuffle(items);
   assert.deepEqual(a, new Prng(5).shuffle(items));
   assert.notDeepEqual(a, items);
-  assert.deepEqual([...a].sort((x, y) => x - y), items);
-  assert.deepEqual(items, Array.from({ length: 30 }, (_, i) => i));
+  assert.deepEqual(
+    [...a].sort((x, y) => x - y),
+    items,
+  );
+  assert.deepEqual(
+    items,
+    Array.from({ length: 30 }, (_, i) => i),
+  );
   assert.equal(new Prng(5).pick(items), new Prng(5).pick(items));
   assert.throws(() => new Prng(5).pick([]), PrngRangeError);
 });

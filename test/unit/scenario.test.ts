@@ -91,7 +91,10 @@ test('a latitude out of range names file, line, field, the value and a fix', () 
   try {
     parseScenario(text, 'world.yaml');
   } catch (err) {
-    assert.match((err as Error).message, /^ {2}world\.yaml:11: geo\.edges\[1\]\.lat: must be between -90 and 90 \(got 123\) — fix: .+$/m);
+    assert.match(
+      (err as Error).message,
+      /^ {2}world\.yaml:11: geo\.edges\[1\]\.lat: must be between -90 and 90 \(got 123\) — fix: .+$/m,
+    );
     assert.doesNotMatch((err as Error).message, /at .*\.ts:\d+/); // no stack frames in the message
   }
 });
@@ -169,7 +172,9 @@ test('an empty file and a non-mapping file say so', () => {
 });
 
 test('types, integers and positivity are checked with the offending value', () => {
-  const text = GEO.replace('count: 4', 'count: 2.5').replace('bitrateBps: 3e6', 'bitrateBps: -1').replace('lon: 139.69', 'lon: east');
+  const text = GEO.replace('count: 4', 'count: 2.5')
+    .replace('bitrateBps: 3e6', 'bitrateBps: -1')
+    .replace('lon: 139.69', 'lon: east');
   const issues = issuesOf(text);
   assert.match(findIssue(issues, 'geo.viewers.clusters[0].count').message, /whole number \(got 2\.5\)/);
   assert.match(findIssue(issues, 'stream.bitrateBps').message, /must be > 0 \(got -1\)/);
@@ -186,14 +191,19 @@ test('geo and graph together, or neither, is an error', () => {
 test('churn must name real viewers, after they joined, each once, before the end', () => {
   const base = `${GEO}arrivals: { spreadS: 2 }\nchurn:\n`;
   const unknown = issuesOf(`${base}  - { atS: 5, kind: leave, viewers: [tokyo-9] }\n`);
-  assert.match(findIssue(unknown, 'churn[0].viewers[0]').message, /no viewer "tokyo-9" — fix: viewer ids are <cluster>-<n>/);
+  assert.match(
+    findIssue(unknown, 'churn[0].viewers[0]').message,
+    /no viewer "tokyo-9" — fix: viewer ids are <cluster>-<n>/,
+  );
   const early = issuesOf(`${base}  - { atS: 1, kind: kill, viewers: [tokyo-1] }\n`);
   assert.match(findIssue(early, 'churn[0].atS').message, /may not have joined yet/);
   const joinedLater = issuesOf(
     `${base}  - { atS: 10, kind: join, count: 2, cluster: tokyo }\n  - { atS: 8, kind: leave, viewers: [tokyo-6] }\n`,
   );
   assert.match(findIssue(joinedLater, 'churn[1].atS').message, /joins at 10 s/);
-  const twice = issuesOf(`${base}  - { atS: 5, kind: leave, viewers: [tokyo-1] }\n  - { atS: 6, kind: kill, viewers: [tokyo-1] }\n`);
+  const twice = issuesOf(
+    `${base}  - { atS: 5, kind: leave, viewers: [tokyo-1] }\n  - { atS: 6, kind: kill, viewers: [tokyo-1] }\n`,
+  );
   assert.match(findIssue(twice, 'churn[1].viewers[0]').message, /already departs in churn\[0\]/);
   const late = issuesOf(`${base}  - { atS: 30, kind: kill, fraction: 0.5 }\n`);
   assert.match(findIssue(late, 'churn[0].atS').message, /before the end of the broadcast/);
@@ -206,7 +216,10 @@ test('churn must name real viewers, after they joined, each once, before the end
 });
 
 test('graph joins name peers; geo-only join fields are rejected in a graph', () => {
-  const ok = parseScenario(`${GRAPH}churn:\n  - { atS: 2, kind: join, viewers: [v2] }\n  - { atS: 5, kind: leave, viewers: [v2] }\n`, 'g.yaml');
+  const ok = parseScenario(
+    `${GRAPH}churn:\n  - { atS: 2, kind: join, viewers: [v2] }\n  - { atS: 5, kind: leave, viewers: [v2] }\n`,
+    'g.yaml',
+  );
   assert.equal(ok.churn.length, 2);
   const notPeer = issuesOf(`${GRAPH}churn:\n  - { atS: 2, kind: join, viewers: [s1] }\n`);
   assert.match(findIssue(notPeer, 'churn[0].viewers[0]').message, /"s1" is not a peer/);
@@ -215,13 +228,19 @@ test('graph joins name peers; geo-only join fields are rejected in a graph', () 
 });
 
 test('edge parents must exist and must not loop', () => {
-  const loop = GEO.replace('{ id: edge-a, lat: 39.0, lon: -77.5 }', '{ id: edge-a, lat: 39.0, lon: -77.5, parent: edge-b }').replace(
-    '{ id: edge-b, lat: 1.35, lon: 103.8 }',
-    '{ id: edge-b, lat: 1.35, lon: 103.8, parent: edge-a }',
-  );
+  const loop = GEO.replace(
+    '{ id: edge-a, lat: 39.0, lon: -77.5 }',
+    '{ id: edge-a, lat: 39.0, lon: -77.5, parent: edge-b }',
+  ).replace('{ id: edge-b, lat: 1.35, lon: 103.8 }', '{ id: edge-b, lat: 1.35, lon: 103.8, parent: edge-a }');
   assert.match(findIssue(issuesOf(loop), 'geo.edges[0].parent').message, /its own ancestor/);
-  const missing = GEO.replace('{ id: edge-a, lat: 39.0, lon: -77.5 }', '{ id: edge-a, lat: 39.0, lon: -77.5, parent: edge-z }');
-  assert.match(findIssue(issuesOf(missing), 'geo.edges[0].parent').message, /"edge-z" is neither the origin nor an edge/);
+  const missing = GEO.replace(
+    '{ id: edge-a, lat: 39.0, lon: -77.5 }',
+    '{ id: edge-a, lat: 39.0, lon: -77.5, parent: edge-z }',
+  );
+  assert.match(
+    findIssue(issuesOf(missing), 'geo.edges[0].parent').message,
+    /"edge-z" is neither the origin nor an edge/,
+  );
   const graphParent = issuesOf(`${GRAPH}  edgeParents: { edge1: v1 }\n`);
   assert.match(findIssue(graphParent, 'graph.edgeParents.edge1').message, /neither the origin nor an edge/);
 });
@@ -247,16 +266,25 @@ test('loadScenarioFile reads a file and reports a missing one as ScenarioFileErr
     assert.equal(loadScenarioFile(file).name, 't');
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, GEO.replace('lat: 39.0', 'lat: 99'));
-    assert.throws(() => loadScenarioFile(bad), (err: unknown) => {
-      assert.ok(err instanceof ScenarioError);
-      assert.match(err.message, new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:10: geo\\.edges\\[0\\]\\.lat`));
-      return true;
-    });
-    assert.throws(() => loadScenarioFile(join(dir, 'nope.yaml')), (err: unknown) => {
-      assert.ok(err instanceof ScenarioFileError);
-      assert.match(err.message, /no such file — fix: check the path/);
-      return true;
-    });
+    assert.throws(
+      () => loadScenarioFile(bad),
+      (err: unknown) => {
+        assert.ok(err instanceof ScenarioError);
+        assert.match(
+          err.message,
+          new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:10: geo\\.edges\\[0\\]\\.lat`),
+        );
+        return true;
+      },
+    );
+    assert.throws(
+      () => loadScenarioFile(join(dir, 'nope.yaml')),
+      (err: unknown) => {
+        assert.ok(err instanceof ScenarioFileError);
+        assert.match(err.message, /no such file — fix: check the path/);
+        return true;
+      },
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

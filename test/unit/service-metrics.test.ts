@@ -9,11 +9,19 @@ import type { ChunkRecord } from '../../services/peer/records.js';
 import { fakePlan } from '../helpers/fake-plan.js';
 
 /** The sample `name{…}` carrying every one of `labels` (prom-client puts default labels first). */
-const value = async (m: ReturnType<typeof createMetrics>, name: string, labels: Record<string, string> = {}): Promise<number> => {
+const value = async (
+  m: ReturnType<typeof createMetrics>,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> => {
   const text = await m.registry.metrics();
   const hit = text
     .split('\n')
-    .find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+    .find(
+      (l) =>
+        (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) &&
+        Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)),
+    );
   assert.ok(hit, `no ${name} ${JSON.stringify(labels)} in\n${text}`);
   return Number(hit.split(' ').pop());
 };

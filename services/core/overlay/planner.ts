@@ -88,7 +88,19 @@ export class OverlayPlanner {
 
   /** A root (origin or edge) that may serve `slots` viewers directly. */
   addRoot(id: string, slots: number, uplinkBps: number, delayMs = 0): void {
-    this.nodes.set(id, { id, root: true, maxChildren: slots, uplinkBps, parent: undefined, children: [], reportedDelayMs: delayMs, rtt: new Map(), coord: newCoordinate(), overBudget: false, movedAtRound: -Infinity });
+    this.nodes.set(id, {
+      id,
+      root: true,
+      maxChildren: slots,
+      uplinkBps,
+      parent: undefined,
+      children: [],
+      reportedDelayMs: delayMs,
+      rtt: new Map(),
+      coord: newCoordinate(),
+      overBudget: false,
+      movedAtRound: -Infinity,
+    });
     this.rootIds.push(id);
   }
 
@@ -117,7 +129,10 @@ export class OverlayPlanner {
    * upload capacity it declared.
    */
   register(peerId: string, uplinkBps: number): void {
-    const slots = Math.max(0, Math.min(this.config.maxFanout, Math.floor(uplinkBps / (this.config.bitrateBps * this.config.headroom))));
+    const slots = Math.max(
+      0,
+      Math.min(this.config.maxFanout, Math.floor(uplinkBps / (this.config.bitrateBps * this.config.headroom))),
+    );
     const known = this.nodes.get(peerId);
     if (known) {
       if (!known.root && uplinkBps > 0) {
@@ -126,7 +141,19 @@ export class OverlayPlanner {
       }
       return;
     }
-    this.nodes.set(peerId, { id: peerId, root: false, maxChildren: slots, uplinkBps: Math.max(uplinkBps, 1), parent: undefined, children: [], reportedDelayMs: undefined, rtt: new Map(), coord: newCoordinate(), overBudget: false, movedAtRound: -Infinity });
+    this.nodes.set(peerId, {
+      id: peerId,
+      root: false,
+      maxChildren: slots,
+      uplinkBps: Math.max(uplinkBps, 1),
+      parent: undefined,
+      children: [],
+      reportedDelayMs: undefined,
+      rtt: new Map(),
+      coord: newCoordinate(),
+      overBudget: false,
+      movedAtRound: -Infinity,
+    });
   }
 
   /** Records what a peer measured: RTTs (moving both coordinates) and the probed nodes' delays. */
@@ -277,7 +304,11 @@ export class OverlayPlanner {
       const regret = alt.expected - this.expectedVia(root, y, root.children.indexOf(y.id));
       if (!bestY || regret < bestY.regret) bestY = { node: y, regret, to: alt.node, expected: alt.expected };
     }
-    if (!bestY || bestX.gain - bestY.regret <= Math.max(this.config.hysteresisMs, this.config.hysteresisRatio * bestX.gain)) return [];
+    if (
+      !bestY ||
+      bestX.gain - bestY.regret <= Math.max(this.config.hysteresisMs, this.config.hysteresisRatio * bestX.gain)
+    )
+      return [];
     this.detach(bestY.node);
     const moved = this.place(bestY.node, bestY.to, bestY.expected, 'improve', false);
     this.detach(x);
@@ -302,8 +333,11 @@ export class OverlayPlanner {
   checkInvariants(): string[] {
     const problems: string[] = [];
     for (const n of this.nodes.values()) {
-      if (!n.root && n.children.length > n.maxChildren) problems.push(`${n.id} has ${n.children.length} children > ${n.maxChildren}`);
-      for (const c of n.children) if (this.nodes.get(c)?.parent !== n.id) problems.push(`${c} listed under ${n.id} but its parent is ${this.nodes.get(c)?.parent}`);
+      if (!n.root && n.children.length > n.maxChildren)
+        problems.push(`${n.id} has ${n.children.length} children > ${n.maxChildren}`);
+      for (const c of n.children)
+        if (this.nodes.get(c)?.parent !== n.id)
+          problems.push(`${c} listed under ${n.id} but its parent is ${this.nodes.get(c)?.parent}`);
       if (!n.root && n.parent) {
         const seen = new Set<string>();
         let cur: PNode | undefined = n;
@@ -344,7 +378,14 @@ export class OverlayPlanner {
     v.overBudget = overBudget;
     v.movedAtRound = this.round;
     p.children.push(v.id);
-    return { peerId: v.id, parentId: p.id, reason, expectedDelayMs: expected, priority: this.subtreeSize(v), overBudget };
+    return {
+      peerId: v.id,
+      parentId: p.id,
+      reason,
+      expectedDelayMs: expected,
+      priority: this.subtreeSize(v),
+      overBudget,
+    };
   }
 
   private detach(v: PNode): void {
@@ -355,7 +396,12 @@ export class OverlayPlanner {
   }
 
   /** Best parent with a free slot among the roots and the peers v probed, never in v's subtree. */
-  private bestParent(v: PNode, current: string | undefined, peersOnly = false, exclude?: Set<string>): { node: PNode; expected: number } | undefined {
+  private bestParent(
+    v: PNode,
+    current: string | undefined,
+    peersOnly = false,
+    exclude?: Set<string>,
+  ): { node: PNode; expected: number } | undefined {
     let best: { node: PNode; expected: number } | undefined;
     const consider = (p: PNode) => {
       if (p.id === v.id || exclude?.has(p.id)) return;

@@ -20,9 +20,7 @@ export class ScenarioError extends Error {
   ) {
     const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
     super(
-      [`invalid scenario ${fileName} (${count}):`, ...issues.map((i) => `  ${formatIssue(fileName, i)}`)].join(
-        '\n',
-      ),
+      [`invalid scenario ${fileName} (${count}):`, ...issues.map((i) => `  ${formatIssue(fileName, i)}`)].join('\n'),
     );
   }
 }

@@ -128,8 +128,14 @@ function describeIssue(
     }
     case 'invalid_type': {
       if (path.length === 0) {
-        const what = value === undefined || value === null ? 'the file is empty' : `the file holds ${show(value)}, not a scenario`;
-        return [at(path, `${what} — fix: write a scenario as \`key: value\` lines (name, durationS, stream, geo or graph; see scenarios/small.yaml)`)];
+        const what =
+          value === undefined || value === null ? 'the file is empty' : `the file holds ${show(value)}, not a scenario`;
+        return [
+          at(
+            path,
+            `${what} — fix: write a scenario as \`key: value\` lines (name, durationS, stream, geo or graph; see scenarios/small.yaml)`,
+          ),
+        ];
       }
       if (value === undefined) {
         const key = path[path.length - 1];
@@ -162,9 +168,7 @@ function describeIssue(
       return [at(path, withFix(what, path))];
     }
     case 'invalid_value':
-      return [
-        at(path, withFix(`must be one of ${issue.values.map(String).join(', ')} (got ${show(value)})`, path)),
-      ];
+      return [at(path, withFix(`must be one of ${issue.values.map(String).join(', ')} (got ${show(value)})`, path))];
     case 'invalid_union': {
       const options = (issue as { options?: unknown[] }).options;
       if (options !== undefined && options.length > 0) {

@@ -39,7 +39,8 @@ export interface BuildPlanOptions {
  */
 export function buildPlan(scenario: Scenario, opts: BuildPlanOptions = {}): RunPlan {
   const seed = opts.seed ?? scenario.seed;
-  const network = scenario.geo !== undefined ? geoNetwork(scenario, scenario.geo, seed) : graphNetwork(scenario, scenario.graph!);
+  const network =
+    scenario.geo !== undefined ? geoNetwork(scenario, scenario.geo, seed) : graphNetwork(scenario, scenario.graph!);
   const stream = streamPlan(scenario);
   const { hosts, broadcasterId } = network;
 
@@ -376,7 +377,11 @@ function expandChurn(
   const keyed: { event: ChurnEvent; eventIndex: number; viewerIndex: number }[] = [];
 
   for (const [id, joined] of network.joinedBy) {
-    keyed.push({ event: { atS: joined.atS, kind: 'join', viewerId: id }, eventIndex: joined.eventIndex, viewerIndex: order.get(id)! });
+    keyed.push({
+      event: { atS: joined.atS, kind: 'join', viewerId: id },
+      eventIndex: joined.eventIndex,
+      viewerIndex: order.get(id)!,
+    });
   }
   const departures = scenario.churn
     .map((event, eventIndex) => ({ event, eventIndex }))
@@ -396,7 +401,11 @@ function expandChurn(
     }
     for (const id of chosen) {
       byViewer.set(id, { atS: event.atS, kind: event.kind });
-      keyed.push({ event: { atS: event.atS, kind: event.kind, viewerId: id }, eventIndex, viewerIndex: order.get(id)! });
+      keyed.push({
+        event: { atS: event.atS, kind: event.kind, viewerId: id },
+        eventIndex,
+        viewerIndex: order.get(id)!,
+      });
     }
   }
   keyed.sort((a, b) => a.event.atS - b.event.atS || a.eventIndex - b.eventIndex || a.viewerIndex - b.viewerIndex);

@@ -47,7 +47,10 @@ const SourceSchema = z.strictObject({
   /** file: a path relative to the scenario, or lavfi:<filtergraph>; rtmp: a URL to pull instead of starting nginx */
   input: z.string().min(1).optional(),
   /** rtmp: broadcasters must publish with this key (it ends up in a URL path: keep it URL-safe) */
-  streamKey: z.string().regex(/^[A-Za-z0-9._~-]+$/).optional(),
+  streamKey: z
+    .string()
+    .regex(/^[A-Za-z0-9._~-]+$/)
+    .optional(),
 });
 
 const StreamSchema = z.strictObject({
@@ -249,7 +252,8 @@ export function checkScenario(s: z.output<typeof ScenarioShape>): RuleIssue[] {
   if (s.stream.source?.kind === 'file' && s.stream.source.input === undefined) {
     issues.push({
       path: ['stream', 'source', 'input'],
-      message: 'a file source needs `input` — fix: a video file path, or e.g. `lavfi:testsrc=size=640x360:rate=30[out0];sine=frequency=440[out1]`',
+      message:
+        'a file source needs `input` — fix: a video file path, or e.g. `lavfi:testsrc=size=640x360:rate=30[out0];sine=frequency=440[out1]`',
     });
   }
   s.churn.forEach((event, i) => {
@@ -282,7 +286,9 @@ function checkGeo(s: z.output<typeof ScenarioShape>, geo: GeoSection): RuleIssue
   };
   claim(broadcasterId, ['geo', 'broadcaster', 'id']);
   claim(geo.origin.id, ['geo', 'origin', 'id']);
-  geo.edges.forEach((edge, i) => claim(edge.id, ['geo', 'edges', i, 'id']));
+  geo.edges.forEach((edge, i) => {
+    claim(edge.id, ['geo', 'edges', i, 'id']);
+  });
 
   // Edge parents: an existing origin/edge, and no loops (an edge cannot feed itself).
   const edgeIds = new Set(geo.edges.map((e) => e.id));
@@ -341,7 +347,8 @@ function checkGeo(s: z.output<typeof ScenarioShape>, geo: GeoSection): RuleIssue
     if (event.count === undefined || event.cluster === undefined) {
       issues.push({
         path: ['churn', i],
-        message: 'a geo join needs `count` and `cluster` — fix: e.g. `{ atS: 10, kind: join, count: 5, cluster: tokyo }`',
+        message:
+          'a geo join needs `count` and `cluster` — fix: e.g. `{ atS: 10, kind: join, count: 5, cluster: tokyo }`',
       });
       return;
     }

@@ -10,7 +10,8 @@ export const POD_NODE = '/nodejs/bin/node';
 /** where every role writes raw records (chart: LIVEPATH_RESULTS_DIR, the results emptyDir) */
 export const POD_RESULTS_DIR = '/app/results';
 
-const LIST_SCRIPT = "try{for(const f of require('fs').readdirSync(process.argv[1]))process.stdout.write(f+'\\n')}catch(e){if(e.code!=='ENOENT')throw e}";
+const LIST_SCRIPT =
+  "try{for(const f of require('fs').readdirSync(process.argv[1]))process.stdout.write(f+'\\n')}catch(e){if(e.code!=='ENOENT')throw e}";
 const CAT_SCRIPT = "require('fs').createReadStream(process.argv[1]).pipe(process.stdout)";
 
 export class ExecError extends Error {
@@ -41,7 +42,10 @@ export async function execToStream(exec: Exec, ref: PodRef, command: string[], o
     ws = await exec.exec(ref.namespace, ref.pod, ref.container, command, out, stderr, null, false, (s) => (status = s));
   } catch (e) {
     const m = /Unexpected server response: (\d+)/.exec(String((e as Error).message ?? e));
-    throw new ExecError(`exec in pod ${ref.pod} failed: ${(e as Error).message ?? String(e)}`, m ? Number(m[1]) : undefined);
+    throw new ExecError(
+      `exec in pod ${ref.pod} failed: ${(e as Error).message ?? String(e)}`,
+      m ? Number(m[1]) : undefined,
+    );
   }
   await new Promise<void>((resolve) => {
     if (ws.readyState === ws.CLOSED) resolve();
@@ -49,11 +53,15 @@ export async function execToStream(exec: Exec, ref: PodRef, command: string[], o
   });
   if (!status) {
     out.destroy();
-    throw new ExecError(`exec in pod ${ref.pod} was cut off before the command finished (connection closed without a status)`);
+    throw new ExecError(
+      `exec in pod ${ref.pod} was cut off before the command finished (connection closed without a status)`,
+    );
   }
   if (status.status !== 'Success') {
     out.destroy();
-    throw new ExecError(`\`${command.slice(0, 2).join(' ')} …\` in pod ${ref.pod} failed: ${status.message ?? status.reason ?? 'unknown'}${errText ? ` (${errText.trim().split('\n')[0]})` : ''}`);
+    throw new ExecError(
+      `\`${command.slice(0, 2).join(' ')} …\` in pod ${ref.pod} failed: ${status.message ?? status.reason ?? 'unknown'}${errText ? ` (${errText.trim().split('\n')[0]})` : ''}`,
+    );
   }
   await finished;
 }
@@ -72,6 +80,12 @@ export async function listResultFiles(exec: Exec, ref: PodRef, dir = POD_RESULTS
 }
 
 /** Copies one file out of the pod to `dest`. */
-export async function copyResultFile(exec: Exec, ref: PodRef, name: string, dest: string, dir = POD_RESULTS_DIR): Promise<void> {
+export async function copyResultFile(
+  exec: Exec,
+  ref: PodRef,
+  name: string,
+  dest: string,
+  dir = POD_RESULTS_DIR,
+): Promise<void> {
   await execToStream(exec, ref, [POD_NODE, '-e', CAT_SCRIPT, `${dir}/${name}`], createWriteStream(dest));
 }

@@ -6,19 +6,25 @@ export class KubernetesError extends Error {}
 
 export class NoKubeconfigError extends KubernetesError {
   constructor(detail: string) {
-    super(`no kubeconfig: ${detail} — set KUBECONFIG or create ~/.kube/config (kind, k3s and managed clusters write one), or pass --context`);
+    super(
+      `no kubeconfig: ${detail} — set KUBECONFIG or create ~/.kube/config (kind, k3s and managed clusters write one), or pass --context`,
+    );
   }
 }
 
 export class ApiUnreachableError extends KubernetesError {
   constructor(server: string, context: string, cause: string) {
-    super(`cannot reach the Kubernetes API server ${server} (context "${context}"): ${cause} — is the cluster running and the kubeconfig current?`);
+    super(
+      `cannot reach the Kubernetes API server ${server} (context "${context}"): ${cause} — is the cluster running and the kubeconfig current?`,
+    );
   }
 }
 
 export class UnauthorizedError extends KubernetesError {
   constructor(server: string, context: string) {
-    super(`the Kubernetes API server ${server} rejected the credentials of context "${context}" (401 Unauthorized): log in again or refresh the kubeconfig`);
+    super(
+      `the Kubernetes API server ${server} rejected the credentials of context "${context}" (401 Unauthorized): log in again or refresh the kubeconfig`,
+    );
   }
 }
 
@@ -29,13 +35,17 @@ export class ForbiddenError extends KubernetesError {
     namespace: string,
     user: string,
   ) {
-    super(`missing RBAC permission: ${user} cannot ${verb} ${resource} in namespace "${namespace}" (403 Forbidden) — grant it with a Role, e.g. \`kubectl create role livepath-lab --verb=${verb} --resource=${resource} -n ${namespace}\``);
+    super(
+      `missing RBAC permission: ${user} cannot ${verb} ${resource} in namespace "${namespace}" (403 Forbidden) — grant it with a Role, e.g. \`kubectl create role livepath-lab --verb=${verb} --resource=${resource} -n ${namespace}\``,
+    );
   }
 }
 
 export class ReleaseNotFoundError extends KubernetesError {
   constructor(release: string, namespace: string, missing: string, installCommand: string) {
-    super(`release "${release}" not found in namespace "${namespace}" (${missing}): install it with \`${installCommand}\` (or pass --install)`);
+    super(
+      `release "${release}" not found in namespace "${namespace}" (${missing}): install it with \`${installCommand}\` (or pass --install)`,
+    );
   }
 }
 

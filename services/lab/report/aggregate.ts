@@ -115,7 +115,9 @@ function groupQuantiles(
       continue;
     }
     segment.sort();
-    out.push(quantiles.map((q) => segment[Math.min(segment.length - 1, Math.max(0, Math.ceil(q * segment.length) - 1))]!));
+    out.push(
+      quantiles.map((q) => segment[Math.min(segment.length - 1, Math.max(0, Math.ceil(q * segment.length) - 1))]!),
+    );
   }
   return out;
 }
@@ -294,7 +296,12 @@ export interface OffloadBar {
 export function offloadBars(modes: readonly ModeResults[]): OffloadBar[] {
   const bars: OffloadBar[] = [];
   for (const m of modes) {
-    bars.push({ mode: m.mode, group: 'all viewers', label: `${m.mode} mode — all viewers`, offload: m.summary.offload });
+    bars.push({
+      mode: m.mode,
+      group: 'all viewers',
+      label: `${m.mode} mode — all viewers`,
+      offload: m.summary.offload,
+    });
     if (m.summary.offload === 0 && rowsOnPath(m.chunks, PATH_CODE.peer) === 0) continue;
     const regionOf = new Map(m.plan.viewers.map((v) => [v.id, v.region]));
     const perRegion = new Map<string, { peer: number; all: number }>();
@@ -317,7 +324,11 @@ export function offloadBars(modes: readonly ModeResults[]): OffloadBar[] {
 // Overlay tree
 
 export type NodeRole = 'broadcaster' | 'origin' | 'edge' | 'viewer';
-export type LinkKind = 'broadcaster → origin' | 'CDN tree (origin → edge)' | 'CDN path (→ viewer)' | 'peer path (viewer → viewer)';
+export type LinkKind =
+  | 'broadcaster → origin'
+  | 'CDN tree (origin → edge)'
+  | 'CDN path (→ viewer)'
+  | 'peer path (viewer → viewer)';
 
 export interface OverlayNode {
   id: string;

@@ -61,7 +61,8 @@ export function cdfSpec(points: readonly CdfPoint[]): TopLevelSpec {
     height: CHART_HEIGHT_PX,
     title: {
       text: 'Chunk delay CDF per path',
-      subtitle: 'Share of chunks whose last byte reached the viewer within x ms of being produced; dashed: the viewers’ bound for the same chunks.',
+      subtitle:
+        'Share of chunks whose last byte reached the viewer within x ms of being produced; dashed: the viewers’ bound for the same chunks.',
     },
     data: { values: [...points] },
     encoding: {
@@ -110,7 +111,12 @@ export function stretchSpec(data: StretchData): TopLevelSpec {
           field: 'series',
           type: 'nominal',
           title: null,
-          scale: { domain: series, range: series.map((s) => (s.startsWith('cdn') ? PATH_COLOURS['cdn mode · CDN path']! : PATH_COLOURS['p2p mode · peer path']!)) },
+          scale: {
+            domain: series,
+            range: series.map((s) =>
+              s.startsWith('cdn') ? PATH_COLOURS['cdn mode · CDN path']! : PATH_COLOURS['p2p mode · peer path']!,
+            ),
+          },
           legend: { orient: 'bottom' },
         },
       },
@@ -194,7 +200,13 @@ export function delayOverTimeSpec(series: TimeSeries, modes: readonly string[]):
             field: 'statistic',
             type: 'nominal',
             title: 'statistic',
-            scale: { domain: ['median', 'p95'], range: [[1, 0], [4, 3]] },
+            scale: {
+              domain: ['median', 'p95'],
+              range: [
+                [1, 0],
+                [4, 3],
+              ],
+            },
           },
           detail: { field: 'statistic', type: 'nominal' },
         },
@@ -232,7 +244,9 @@ export function delayOverTimeSpec(series: TimeSeries, modes: readonly string[]):
     title: {
       text: 'Chunk delay over time, per path',
       subtitle:
-        (series.seqsPerPoint > 1 ? `One point per ${series.seqsPerPoint} consecutive chunks. ` : 'One point per chunk. ') +
+        (series.seqsPerPoint > 1
+          ? `One point per ${series.seqsPerPoint} consecutive chunks. `
+          : 'One point per chunk. ') +
         'Solid: median over viewers; dashed: p95. Vertical rules: viewers joining, leaving or killed.',
     },
     vconcat: perMode,
@@ -243,14 +257,18 @@ export function delayOverTimeSpec(series: TimeSeries, modes: readonly string[]):
 
 export function offloadSpec(bars: readonly OffloadBar[]): TopLevelSpec {
   const modes = present(bars.map((b) => b.mode));
-  const modeColour: Record<string, string> = { cdn: PATH_COLOURS['cdn mode · CDN path']!, p2p: PATH_COLOURS['p2p mode · peer path']! };
+  const modeColour: Record<string, string> = {
+    cdn: PATH_COLOURS['cdn mode · CDN path']!,
+    p2p: PATH_COLOURS['p2p mode · peer path']!,
+  };
   return {
     config: CONFIG,
     width: CHART_WIDTH_PX - 300,
     height: { step: 22 },
     title: {
       text: 'Offload: share of chunk bytes delivered by peers',
-      subtitle: 'Per mode (from summary.json) and per viewer region (chunks received over the peer path ÷ all chunks received).',
+      subtitle:
+        'Per mode (from summary.json) and per viewer region (chunks received over the peer path ÷ all chunks received).',
     },
     data: { values: [...bars] },
     encoding: {
@@ -408,7 +426,13 @@ export function overlayGraphSpec(drawing: OverlayDrawing): TopLevelSpec {
     scale: { domain: [-0.3, maxDepth + 0.3] },
     axis: { tickMinStep: 1, format: 'd' },
   } as const;
-  const rowAxis = { field: 'y', type: 'quantitative', title: null, axis: null, scale: { domain: [-0.06, 1.06] } } as const;
+  const rowAxis = {
+    field: 'y',
+    type: 'quantitative',
+    title: null,
+    axis: null,
+    scale: { domain: [-0.06, 1.06] },
+  } as const;
   const layers: object[] = [
     {
       data: { values: drawing.links },
@@ -445,7 +469,8 @@ export function overlayGraphSpec(drawing: OverlayDrawing): TopLevelSpec {
     height: Math.max(CHART_HEIGHT_PX, Math.min(900, 16 * Math.max(...countPerDepth(drawing)))),
     title: {
       text: `Overlay at the end of the run — ${drawing.mode} mode`,
-      subtitle: 'Graph scenario (no geography): nodes in columns by hops from the broadcaster, lines from parent to child.',
+      subtitle:
+        'Graph scenario (no geography): nodes in columns by hops from the broadcaster, lines from parent to child.',
     },
     layer: layers,
     resolve: { scale: { color: 'independent' } },

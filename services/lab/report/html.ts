@@ -74,18 +74,32 @@ const ROWS: Row[] = [
     kind: 'path',
     label: 'excess p50 / p95 (delay − bound, ms)',
     cell: (s, p) => {
-      const d = isPerPath(s.excessMs) ? s.excessMs[p] : p === 'all' || s.delayMs.all.count === s.delayMs[p].count ? s.excessMs : undefined;
-      return d === undefined ? '<span class="na" title="summary.json gives excess for all chunks only">n/a</span>' : `${ms(d.p50)} / ${ms(d.p95)}`;
+      const d = isPerPath(s.excessMs)
+        ? s.excessMs[p]
+        : p === 'all' || s.delayMs.all.count === s.delayMs[p].count
+          ? s.excessMs
+          : undefined;
+      return d === undefined
+        ? '<span class="na" title="summary.json gives excess for all chunks only">n/a</span>'
+        : `${ms(d.p50)} / ${ms(d.p95)}`;
     },
   },
-  { kind: 'mode', label: 'bound p50 / p95 over viewers (ms)', cell: (s) => `${ms(s.boundMs.p50)} / ${ms(s.boundMs.p95)}` },
+  {
+    kind: 'mode',
+    label: 'bound p50 / p95 over viewers (ms)',
+    cell: (s) => `${ms(s.boundMs.p50)} / ${ms(s.boundMs.p95)}`,
+  },
   { kind: 'mode', label: 'lost chunks', cell: (s) => integer(s.lostChunks) },
   { kind: 'mode', label: 'offload (bytes from peers)', cell: (s) => percent(s.offload) },
   { kind: 'mode', label: 'join time p50 / p95 (ms)', cell: (s) => `${ms(s.joinTimeMs.p50)} / ${ms(s.joinTimeMs.p95)}` },
   { kind: 'mode', label: 'stalls', cell: (s) => integer(s.stalls) },
   { kind: 'mode', label: 're-parents', cell: (s) => integer(s.reparents) },
   { kind: 'mode', label: 'emulation error p99 (ms)', cell: (s) => ms(s.emulationErrorMs.p99) },
-  { kind: 'mode', label: 'timer lateness p99 (ms)', cell: (s) => (s.timerLatenessMs ? ms(s.timerLatenessMs.p99) : '–') },
+  {
+    kind: 'mode',
+    label: 'timer lateness p99 (ms)',
+    cell: (s) => (s.timerLatenessMs ? ms(s.timerLatenessMs.p99) : '–'),
+  },
 ];
 
 export function headlineTable(results: Results): string {
@@ -102,7 +116,9 @@ export function headlineTable(results: Results): string {
         if (row.kind === 'mode') {
           return `<td colspan="${g.columns.length}" class="first mode-wide">${row.cell(g.mode.summary)}</td>`;
         }
-        return g.columns.map((c, i) => `<td${i === 0 ? ' class="first"' : ''}>${row.cell(g.mode.summary, c.path)}</td>`).join('');
+        return g.columns
+          .map((c, i) => `<td${i === 0 ? ' class="first"' : ''}>${row.cell(g.mode.summary, c.path)}</td>`)
+          .join('');
       })
       .join('');
     return `<tr><th scope="row">${escapeHtml(row.label)}</th>${cells}</tr>`;

@@ -10,12 +10,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import type { DeliveryPath, Mode } from '../../core/types.js';
 import { CHUNK_TABLE_INITIAL_ROWS, MAX_REPORTED_ISSUES } from './constants.js';
-import {
-  MalformedResultsFileError,
-  MissingResultsFileError,
-  NotAResultsDirError,
-  ResultsError,
-} from './errors.js';
+import { MalformedResultsFileError, MissingResultsFileError, NotAResultsDirError, ResultsError } from './errors.js';
 
 export { MalformedResultsFileError, MissingResultsFileError, NotAResultsDirError, ResultsError };
 
@@ -86,9 +81,7 @@ const planSchema = z.object({
       leaveAtS: z.number().nonnegative().nullish(),
     }),
   ),
-  links: z
-    .array(z.object({ a: z.string(), b: z.string(), latencyMs: z.number().nonnegative() }))
-    .optional(),
+  links: z.array(z.object({ a: z.string(), b: z.string(), latencyMs: z.number().nonnegative() })).optional(),
 });
 
 const overlaySchema = z.object({
@@ -141,7 +134,18 @@ export const CHUNK_COLUMNS = [
 ] as const;
 export const EVENT_COLUMNS = ['atUs', 'kind', 'viewer', 'detail'] as const;
 // The viewers also log diagnostics: what they probed, their first assignment, a lost parent.
-export const EVENT_KINDS = ['join', 'leave', 'kill', 'reparent', 'fallback', 'stall', 'probed', 'assigned', 'parent-lost', 'round'] as const;
+export const EVENT_KINDS = [
+  'join',
+  'leave',
+  'kill',
+  'reparent',
+  'fallback',
+  'stall',
+  'probed',
+  'assigned',
+  'parent-lost',
+  'round',
+] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
 export interface EventRow {
@@ -217,8 +221,7 @@ export async function readResults(dir: string): Promise<Results> {
     };
   }
   const comparisonFile = join(dir, 'comparison.json');
-  const hasModeDir =
-    (await isDirectory(join(dir, 'cdn'))) || (await isDirectory(join(dir, 'p2p')));
+  const hasModeDir = (await isDirectory(join(dir, 'cdn'))) || (await isDirectory(join(dir, 'p2p')));
   if (!hasModeDir && !(await isFile(comparisonFile))) {
     throw new NotAResultsDirError(
       dir,
@@ -230,10 +233,7 @@ export async function readResults(dir: string): Promise<Results> {
   const modes: ModeResults[] = [];
   for (const mode of (['cdn', 'p2p'] as const).filter((m) => comparison.modes.includes(m))) {
     if (comparison[mode] === undefined) {
-      throw new MalformedResultsFileError(
-        comparisonFile,
-        `modes lists "${mode}" but there is no "${mode}" summary`,
-      );
+      throw new MalformedResultsFileError(comparisonFile, `modes lists "${mode}" but there is no "${mode}" summary`);
     }
     modes.push(await readModeDir(join(dir, mode), mode));
   }
@@ -266,7 +266,11 @@ export async function readPlan(file: string): Promise<ResultsPlan> {
   const seen = new Set<string>();
   for (const [i, viewer] of plan.viewers.entries()) {
     if (seen.has(viewer.id)) {
-      throw new MalformedResultsFileError(file, `viewers[${i}]: viewer id "${viewer.id}" appears twice`, await lineOfJsonPath(file, ['viewers', i]));
+      throw new MalformedResultsFileError(
+        file,
+        `viewers[${i}]: viewer id "${viewer.id}" appears twice`,
+        await lineOfJsonPath(file, ['viewers', i]),
+      );
     }
     seen.add(viewer.id);
   }

@@ -5,21 +5,8 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import {
-  delayCdf,
-  delayOverTime,
-  offloadBars,
-  overlayDrawing,
-  stretchPerViewer,
-} from './aggregate.js';
-import {
-  cdfSpec,
-  delayOverTimeSpec,
-  offloadSpec,
-  overlayGraphSpec,
-  overlayMapSpec,
-  stretchSpec,
-} from './charts.js';
+import { delayCdf, delayOverTime, offloadBars, overlayDrawing, stretchPerViewer } from './aggregate.js';
+import { cdfSpec, delayOverTimeSpec, offloadSpec, overlayGraphSpec, overlayMapSpec, stretchSpec } from './charts.js';
 import { reportPage, type ReportSection } from './html.js';
 import { readResults, type Results } from './read.js';
 import { renderSvg } from './svg.js';
@@ -102,7 +89,8 @@ export async function buildReportHtml(results: Results, generatedAt = new Date()
   sections.push({
     id: 'offload',
     title: 'Offload',
-    intro: 'How much of the delivery the viewers carried themselves: every byte delivered by a peer is a byte the CDN did not serve.',
+    intro:
+      'How much of the delivery the viewers carried themselves: every byte delivered by a peer is a byte the CDN did not serve.',
     svgs: [await renderSvg('offload', offloadSpec(offloadBars(results.modes)))],
     notes: [],
   });
@@ -123,7 +111,9 @@ export async function buildReportHtml(results: Results, generatedAt = new Date()
       overlayNotes.push(`${mode.mode} mode: showing ${drawing.viewersDrawn} of ${drawing.viewerCount} viewers.`);
     }
     if (drawing.unplaced > 0) {
-      overlayNotes.push(`${mode.mode} mode: ${drawing.unplaced} node(s) have no lat/lon in plan.json and are not on the map.`);
+      overlayNotes.push(
+        `${mode.mode} mode: ${drawing.unplaced} node(s) have no lat/lon in plan.json and are not on the map.`,
+      );
     }
     if (drawing.unknownParents.length > 0) {
       const sample = [...new Set(drawing.unknownParents)].slice(0, 5).join(', ');

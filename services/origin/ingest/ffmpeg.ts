@@ -79,17 +79,40 @@ export function ffmpegArgs(init: FfmpegSourceInit): string[] {
   const s = init.stream;
   const keyframeEveryS = (s.chunkDurationUs / 1e6) * s.keyframeIntervalChunks;
   const videoBps = Math.max(100_000, s.bitrateBps - TEST_AUDIO_BITRATE_BPS);
-  const input = init.input.startsWith(LAVFI_PREFIX) ? ['-f', 'lavfi', '-i', init.input.slice(LAVFI_PREFIX.length)] : ['-i', init.input];
+  const input = init.input.startsWith(LAVFI_PREFIX)
+    ? ['-f', 'lavfi', '-i', init.input.slice(LAVFI_PREFIX.length)]
+    : ['-i', init.input];
   return [
     ...common,
     '-re',
     ...input,
-    '-t', String(init.durationS),
-    '-c:v', 'libx264', '-preset', X264_PRESET, '-tune', 'zerolatency', '-pix_fmt', 'yuv420p',
-    '-b:v', String(videoBps), '-maxrate', String(videoBps), '-bufsize', String(videoBps),
+    '-t',
+    String(init.durationS),
+    '-c:v',
+    'libx264',
+    '-preset',
+    X264_PRESET,
+    '-tune',
+    'zerolatency',
+    '-pix_fmt',
+    'yuv420p',
+    '-b:v',
+    String(videoBps),
+    '-maxrate',
+    String(videoBps),
+    '-bufsize',
+    String(videoBps),
     // Keyframes on the chunk grid, whatever the frame rate, and nowhere else.
-    '-force_key_frames', `expr:gte(t,n_forced*${keyframeEveryS})`, '-sc_threshold', '0',
-    '-c:a', 'aac', '-b:a', String(TEST_AUDIO_BITRATE_BPS), '-ar', '48000',
+    '-force_key_frames',
+    `expr:gte(t,n_forced*${keyframeEveryS})`,
+    '-sc_threshold',
+    '0',
+    '-c:a',
+    'aac',
+    '-b:a',
+    String(TEST_AUDIO_BITRATE_BPS),
+    '-ar',
+    '48000',
     ...out,
   ];
 }
@@ -131,7 +154,11 @@ export class FfmpegSource implements ChunkSource {
       this.spawn();
       this.waitTimer = setTimeout(() => {
         if (this.gotBytes) return;
-        this.finish(new NoBroadcastError(`no broadcast arrived at ${this.init.input} within ${WAIT_FOR_BROADCAST_MS / 1000} s — push to it (OBS or ffmpeg, see docs/obs.md)`));
+        this.finish(
+          new NoBroadcastError(
+            `no broadcast arrived at ${this.init.input} within ${WAIT_FOR_BROADCAST_MS / 1000} s — push to it (OBS or ffmpeg, see docs/obs.md)`,
+          ),
+        );
       }, WAIT_FOR_BROADCAST_MS);
     } else {
       // The file plays from the broadcast start, like the synthetic source.
@@ -187,7 +214,12 @@ export class FfmpegSource implements ChunkSource {
 
   private emit(ts: TsChunk, nowUs: number): void {
     if (this.finished) return;
-    const chunk: SourceChunk = { payload: ts.payload, keyframe: ts.keyframe, producedAtUs: nowUs, durationUs: ts.durationUs };
+    const chunk: SourceChunk = {
+      payload: ts.payload,
+      keyframe: ts.keyframe,
+      producedAtUs: nowUs,
+      durationUs: ts.durationUs,
+    };
     this.mediaUs = ts.mediaOffsetUs + ts.durationUs;
     this.c.onChunk?.(this.seq, chunk, ts);
     this.seq++;
@@ -202,10 +234,16 @@ export class FfmpegSource implements ChunkSource {
   private endReason(code: number | null, signal: NodeJS.Signals | null): Error | undefined {
     if (this.stopped) return undefined;
     const tail = this.stderrTail.join(' | ');
-    if (code !== 0 && !this.gotBytes) return new FfmpegFailedError(`ffmpeg (${this.init.kind} source) failed before any video: ${signal ?? `exit ${code}`}${tail ? `: ${tail}` : ''}`);
+    if (code !== 0 && !this.gotBytes)
+      return new FfmpegFailedError(
+        `ffmpeg (${this.init.kind} source) failed before any video: ${signal ?? `exit ${code}`}${tail ? `: ${tail}` : ''}`,
+      );
     const shortByUs = this.init.durationS * 1e6 - this.mediaUs;
     if (shortByUs > EARLY_END_TOLERANCE_CHUNKS * this.init.stream.chunkDurationUs) {
-      const what = this.init.kind === 'rtmp' ? 'the broadcaster stopped or was killed' : `ffmpeg ${signal ?? `exit ${code}`}${tail ? `: ${tail}` : ''}`;
+      const what =
+        this.init.kind === 'rtmp'
+          ? 'the broadcaster stopped or was killed'
+          : `ffmpeg ${signal ?? `exit ${code}`}${tail ? `: ${tail}` : ''}`;
       return new BroadcastEndedEarlyError(
         `the broadcast ended after ${this.mediaSeconds.toFixed(1)} s of the scenario's ${this.init.durationS} s (${what}); ${this.seq} chunks were produced and what viewers received is kept`,
       );

@@ -20,7 +20,8 @@ import { DEFAULT_STREAM_KEY } from './constants.js';
 import { FfmpegSource, LAVFI_PREFIX, type IngestKind } from './ffmpeg.js';
 import { IngestServer } from './nginx.js';
 
-export const INGEST_CSV_HEADER = 'seq,firstByteAtUs,producedAtUs,mediaOffsetUs,durationUs,bytes,keyframe,anchorUs,ingestDelayMs';
+export const INGEST_CSV_HEADER =
+  'seq,firstByteAtUs,producedAtUs,mediaOffsetUs,durationUs,bytes,keyframe,anchorUs,ingestDelayMs';
 export const INGEST_CSV = 'origin.ingest.csv';
 export const INGEST_JSON = 'origin.ingest.json';
 
@@ -74,18 +75,29 @@ export function effectiveSource(plan: RunPlan, o: IngestOptions): StreamSource {
 }
 
 /** Builds the ingest of the origin, or undefined for the synthetic broadcaster. */
-export async function createIngest(plan: RunPlan, scenarioPath: string, o: IngestOptions, c: IngestComponents): Promise<Ingest | undefined> {
+export async function createIngest(
+  plan: RunPlan,
+  scenarioPath: string,
+  o: IngestOptions,
+  c: IngestComponents,
+): Promise<Ingest | undefined> {
   const src = effectiveSource(plan, o);
   if (src.kind === 'synthetic') return undefined;
   const kind = src.kind;
   let server: IngestServer | undefined;
   let input = src.input;
   if (kind === 'file') {
-    if (!input) throw new IngestConfigError('the file source needs an input — fix: --input PATH or lavfi:<graph>, or stream.source.input in the scenario');
+    if (!input)
+      throw new IngestConfigError(
+        'the file source needs an input — fix: --input PATH or lavfi:<graph>, or stream.source.input in the scenario',
+      );
     if (!input.startsWith(LAVFI_PREFIX) && !isAbsolute(input)) input = resolve(dirname(scenarioPath), input);
   } else if (!input) {
     // No nginx given: run our own on a free port.
-    server = new IngestServer({ streamKey: src.streamKey }, { nowUs: () => c.clock.nowUs(), log: (m) => c.log.info({}, m) });
+    server = new IngestServer(
+      { streamKey: src.streamKey },
+      { nowUs: () => c.clock.nowUs(), log: (m) => c.log.info({}, m) },
+    );
     await server.start();
     input = server.publishUrl(src.streamKey ?? DEFAULT_STREAM_KEY);
     c.log.info({ publishUrl: input }, `broadcaster: push to ${input}`);
@@ -102,7 +114,17 @@ export async function createIngest(plan: RunPlan, scenarioPath: string, o: Inges
     const a = anchor ?? { us: r.firstByteAtUs - r.mediaOffsetUs, method: 'first-chunk' as const };
     anchor ??= a;
     const delayMs = (r.firstByteAtUs - (a.us + r.mediaOffsetUs)) / 1000;
-    csv?.row([r.seq, r.firstByteAtUs, r.chunk.producedAtUs, r.mediaOffsetUs, r.chunk.durationUs, r.chunk.payload.length, r.chunk.keyframe ? 1 : 0, a.us, delayMs.toFixed(3)]);
+    csv?.row([
+      r.seq,
+      r.firstByteAtUs,
+      r.chunk.producedAtUs,
+      r.mediaOffsetUs,
+      r.chunk.durationUs,
+      r.chunk.payload.length,
+      r.chunk.keyframe ? 1 : 0,
+      a.us,
+      delayMs.toFixed(3),
+    ]);
   };
   const flushHeld = () => held.splice(0).forEach(writeRow);
 
@@ -150,8 +172,13 @@ export async function createIngest(plan: RunPlan, scenarioPath: string, o: Inges
       source.stop();
       await anchorPending;
       flushHeld();
-      end = { ...end, anchor: anchor?.method ?? 'none', chunks: source.emitted, mediaSeconds: Math.round(source.mediaSeconds * 1000) / 1000 };
-      if (c.outDir) writeFileSync(join(c.outDir, INGEST_JSON), JSON.stringify(end, null, 2) + '\n');
+      end = {
+        ...end,
+        anchor: anchor?.method ?? 'none',
+        chunks: source.emitted,
+        mediaSeconds: Math.round(source.mediaSeconds * 1000) / 1000,
+      };
+      if (c.outDir) writeFileSync(join(c.outDir, INGEST_JSON), `${JSON.stringify(end, null, 2)}\n`);
       await csv?.close();
       await recorder?.close();
       await server?.stop();
@@ -160,11 +187,17 @@ export async function createIngest(plan: RunPlan, scenarioPath: string, o: Inges
 }
 
 /** When the publish of `name` began, from our own nginx gate or a remote one. */
-async function publishTime(server: IngestServer | undefined, gateUrl: string | undefined, name: string): Promise<number | undefined> {
+async function publishTime(
+  server: IngestServer | undefined,
+  gateUrl: string | undefined,
+  name: string,
+): Promise<number | undefined> {
   if (server) return server.publishes.get(name)?.publishedAtUs;
   if (!gateUrl) return undefined;
   try {
-    const r = await fetch(`${gateUrl}/publish?name=${encodeURIComponent(name)}`, { signal: AbortSignal.timeout(2_000) });
+    const r = await fetch(`${gateUrl}/publish?name=${encodeURIComponent(name)}`, {
+      signal: AbortSignal.timeout(2_000),
+    });
     if (!r.ok) return undefined;
     const j = (await r.json()) as { publishedAtUs?: number };
     return j.publishedAtUs;

@@ -71,7 +71,10 @@ export class TsChunker {
     let buf = this.carry.length > 0 ? Buffer.concat([this.carry, data]) : data;
     let off = 0;
     while (buf.length - off >= TS_PACKET_BYTES) {
-      if (buf[off] !== TS_SYNC_BYTE || (buf.length - off >= 2 * TS_PACKET_BYTES && buf[off + TS_PACKET_BYTES] !== TS_SYNC_BYTE)) {
+      if (
+        buf[off] !== TS_SYNC_BYTE ||
+        (buf.length - off >= 2 * TS_PACKET_BYTES && buf[off + TS_PACKET_BYTES] !== TS_SYNC_BYTE)
+      ) {
         // Lost sync: skip to the next byte that starts two consecutive packets (or the last candidate).
         off++;
         this.droppedBytes++;
@@ -158,7 +161,10 @@ export class TsChunker {
     if (this.current.length === 0) {
       this.currentFirstByteAtUs = nowUs;
       if (pid !== 0 && this.pat && this.pmt) {
-        this.current.push(this.renumber(Buffer.from(this.pat), 0), this.renumber(Buffer.from(this.pmt), this.program.pmtPid!));
+        this.current.push(
+          this.renumber(Buffer.from(this.pat), 0),
+          this.renumber(Buffer.from(this.pmt), this.program.pmtPid!),
+        );
       }
     }
     if (pid === 0 || pid === this.program.pmtPid) this.current.push(this.renumber(Buffer.from(p), pid));
@@ -248,12 +254,17 @@ function section(payload: Buffer, tableId: number): Buffer | undefined {
 
 function readTimestamp(b: Buffer, at: number): number {
   return (
-    ((b[at]! >> 1) & 0x07) * 2 ** 30 + ((b[at + 1]! << 22) | ((b[at + 2]! >> 1) << 15) | (b[at + 3]! << 7) | (b[at + 4]! >> 1))
+    ((b[at]! >> 1) & 0x07) * 2 ** 30 +
+    ((b[at + 1]! << 22) | ((b[at + 2]! >> 1) << 15) | (b[at + 3]! << 7) | (b[at + 4]! >> 1))
   );
 }
 
 /** Reads a whole transport stream and returns its program info and whether its first video packet is a keyframe (for tests and `play`). */
-export function probeTs(data: Buffer): { program: TsProgramInfo; startsWithKeyframe: boolean | undefined; packets: number } {
+export function probeTs(data: Buffer): {
+  program: TsProgramInfo;
+  startsWithKeyframe: boolean | undefined;
+  packets: number;
+} {
   const c = new TsChunker({ chunkDurationUs: Number.MAX_SAFE_INTEGER });
   c.push(data, 0);
   const chunk = c.flush(0);

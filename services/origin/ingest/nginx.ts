@@ -14,17 +14,22 @@ import { NGINX_MODULES_AVAILABLE, NGINX_STOP_GRACE_MS, RTMP_APP, RTMP_MODULE_CAN
 const HERE = dirname(fileURLToPath(import.meta.url));
 /** ingest/nginx-rtmp.conf at the package root, from the sources (tsx) or from dist/. */
 export const CONFIG_TEMPLATE =
-  [resolve(HERE, '../../../ingest/nginx-rtmp.conf'), resolve(HERE, '../../../../ingest/nginx-rtmp.conf')].find((p) => existsSync(p)) ??
-  resolve(HERE, '../../../../ingest/nginx-rtmp.conf');
+  [resolve(HERE, '../../../ingest/nginx-rtmp.conf'), resolve(HERE, '../../../../ingest/nginx-rtmp.conf')].find((p) =>
+    existsSync(p),
+  ) ?? resolve(HERE, '../../../../ingest/nginx-rtmp.conf');
 
 export class NginxNotFoundError extends Error {
   constructor() {
-    super('nginx is not installed — fix: apt-get install nginx-light libnginx-mod-rtmp (or any nginx built with the rtmp module)');
+    super(
+      'nginx is not installed — fix: apt-get install nginx-light libnginx-mod-rtmp (or any nginx built with the rtmp module)',
+    );
   }
 }
 export class RtmpModuleNotFoundError extends Error {
   constructor() {
-    super(`the nginx rtmp module was not found (looked in ${RTMP_MODULE_CANDIDATES.join(', ')} and ${NGINX_MODULES_AVAILABLE}) — fix: apt-get install libnginx-mod-rtmp`);
+    super(
+      `the nginx rtmp module was not found (looked in ${RTMP_MODULE_CANDIDATES.join(', ')} and ${NGINX_MODULES_AVAILABLE}) — fix: apt-get install libnginx-mod-rtmp`,
+    );
   }
 }
 export class NginxStartError extends Error {}
@@ -138,7 +143,7 @@ export class IngestServer {
       `on_publish ${this.gateUrl}/on_publish;`,
       `on_play ${this.gateUrl}/on_play;`,
       `on_publish_done ${this.gateUrl}/on_publish_done;`,
-    ].join('\n' + ' '.repeat(12));
+    ].join(`\n${' '.repeat(12)}`);
     const conf = readFileSync(this.init.configTemplate ?? CONFIG_TEMPLATE, 'utf8')
       .replace(/^load_module \{\{RTMP_MODULE\}\};$/m, module ? `load_module ${module};` : '')
       .replaceAll('{{PREFIX}}', this.prefix)
@@ -146,14 +151,22 @@ export class IngestServer {
       .replace(/^(\s*)\{\{NOTIFY\}\}$/m, (_, indent: string) => indent + notify);
     const confPath = join(this.prefix, 'nginx.conf');
     writeFileSync(confPath, conf);
-    const child = spawn('nginx', ['-p', this.prefix + '/', '-c', confPath, '-e', join(this.prefix, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('nginx', ['-p', `${this.prefix}/`, '-c', confPath, '-e', join(this.prefix, 'error.log')], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     this.nginx = child;
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     this.exited = new Promise((r) => child.once('exit', () => r()));
     process.once('exit', this.killOnExit);
     const failed = new Promise<never>((_, rej) =>
-      child.once('exit', (code) => rej(new NginxStartError(`nginx exited (code ${code}) while starting: ${(stderr + this.readErrorLog()).trim().split('\n').slice(-3).join(' | ')}`))),
+      child.once('exit', (code) =>
+        rej(
+          new NginxStartError(
+            `nginx exited (code ${code}) while starting: ${(stderr + this.readErrorLog()).trim().split('\n').slice(-3).join(' | ')}`,
+          ),
+        ),
+      ),
     );
     failed.catch(() => undefined);
     await Promise.race([waitForPort(this.host === '0.0.0.0' ? '127.0.0.1' : this.host, this.port), failed]);
@@ -235,7 +248,8 @@ function waitForPort(host: string, port: number, timeoutMs = 10_000): Promise<vo
       });
       s.once('error', () => {
         s.destroy();
-        if (Date.now() > deadline) rej(new NginxStartError(`nginx did not listen on ${host}:${port} within ${timeoutMs} ms`));
+        if (Date.now() > deadline)
+          rej(new NginxStartError(`nginx did not listen on ${host}:${port} within ${timeoutMs} ms`));
         else setTimeout(attempt, 50);
       });
     };
