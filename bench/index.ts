@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadPlan } from '../services/runtime/plan.js';
-import { runExperiment } from '../services/lab/run.js';
-import type { Summary } from '../services/lab/summary.js';
+import { runExperiment } from '../services/lab/experiment.js';
+import type { Summary } from '../services/lab/results/summarize.js';
 import { benchRelayHop } from './relay-hop.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));

@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Chunk } from '../services/gen/livepath/v1/chunk.js';
 import { RelayService, type SubscribeRequest } from '../services/gen/livepath/v1/relay.js';
 import { Recorder } from '../services/core/stats.js';
-import { systemClock } from '../services/linkemu/clock.js';
+import { systemClock } from '../services/runtime/clock.js';
 import { LinkEmulator } from '../services/linkemu/emulator.js';
 import { RelayNode } from '../services/relay/node.js';
 import { ClientPool, ParentLink } from '../services/relay/client.js';

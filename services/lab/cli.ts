@@ -12,7 +12,7 @@ import { parseDirectory } from '../runtime/directory.js';
 import { loadScenarioFile } from '../core/scenario/load.js';
 // Everything else is imported where a command needs it: a service process (eight start per run)
 // then loads its own code only, not the report's charts or the Kubernetes client (~3 s of CPU each).
-import type { KubernetesBackendOptions } from './kubernetes.js';
+import type { KubernetesBackendOptions } from './backends/kubernetes/index.js';
 import type { PrometheusRun } from './prometheus.js';
 
 // grpc-js prints its own errors (e.g. "No address added") on stderr; ours say what to do instead.
@@ -110,11 +110,11 @@ program
         prometheusKeep: number;
       },
     ) => {
-      if (opts.backend === 'mininet') (await import('./mininet.js')).assertRoot();
+      if (opts.backend === 'mininet') (await import('./backends/mininet.js')).assertRoot();
       const scenarioPath = resolveScenario(scenarioArg);
       const plan = loadPlan(scenarioPath, opts.seed);
       const modes: Mode[] = opts.mode === 'both' ? ['cdn', 'p2p'] : [opts.mode as Mode];
-      const { defaultOutDir, runExperiment } = await import('./run.js');
+      const { defaultOutDir, runExperiment } = await import('./experiment.js');
       const out = opts.out ?? defaultOutDir(plan.scenarioName, new Date());
       const abort = new AbortController();
       let interrupts = 0;
@@ -136,7 +136,7 @@ program
           `livepath: Prometheus at ${prometheus.url} (data in ${join(resolve(out), 'prometheus')})\n`,
         );
       }
-      const video = await (await import('./ingest.js')).prepareVideoRun(plan, {
+      const video = await (await import('./video.js')).prepareVideoRun(plan, {
         modes,
         record: opts.record && resolve(opts.record),
         rtmpUrl: opts.rtmpUrl,
@@ -145,10 +145,10 @@ program
         plan,
         backend: video.wrap(
           opts.backend === 'mininet'
-            ? (await import('./mininet.js')).runMininet
+            ? (await import('./backends/mininet.js')).runMininet
             : opts.backend === 'kubernetes'
-              ? (await import('./kubernetes.js')).kubernetesBackend(opts as KubernetesBackendOptions)
-              : (await import('./local.js')).runLocal,
+              ? (await import('./backends/kubernetes/index.js')).kubernetesBackend(opts as KubernetesBackendOptions)
+              : (await import('./backends/local.js')).runLocal,
         ),
         scenarioPath,
         modes,
@@ -164,7 +164,7 @@ program
         })
         .finally(() => video.stop());
       progress.stop();
-      process.stdout.write(`${(await import('./table.js')).formatTable(result.summaries)}\n`);
+      process.stdout.write(`${(await import('./report/table.js')).formatTable(result.summaries)}\n`);
       if (!video.report(result.summaries)) process.exitCode = 1;
       process.stdout.write(`\nresults: ${result.out}\n`);
       if (result.summaries.length > 0) {
@@ -209,7 +209,7 @@ program
   .requiredOption('--prometheus <url>', 'Prometheus base URL, e.g. the one `livepath run --prometheus` prints')
   .option('--dashboards <dir>', 'folder of dashboard JSON files (default: the dashboards livepath ships)')
   .action(async (o: { prometheus: string; dashboards?: string }) => {
-    const { allQueriesOk, checkDashboards, formatCheckResults } = await import('./dashboards-check.js');
+    const { allQueriesOk, checkDashboards, formatCheckResults } = await import('./commands/dashboards.js');
     const results = await checkDashboards({ prometheusUrl: o.prometheus, dashboardsDir: o.dashboards });
     process.stdout.write(`${formatCheckResults(results)}\n`);
     if (!allQueriesOk(results)) process.exitCode = 1;
@@ -224,7 +224,7 @@ program
   .option('--seed <n>', 'override the scenario seed', positiveInt('--seed'))
   .action(async (scenarioArg: string, opts: { out?: string; seed?: number }) => {
     const scenarioPath = resolveScenario(scenarioArg);
-    const { exportTopology } = await import('./export.js');
+    const { exportTopology } = await import('./backends/topology.js');
     const json = `${JSON.stringify(
       exportTopology(loadScenarioFile(scenarioPath), loadPlan(scenarioPath, opts.seed), { scenarioPath }),
       null,
@@ -428,7 +428,7 @@ program
       viewersPerHost?: number;
       seconds: number;
     }) => {
-      const { probeNodesFromScenario, runProbe } = await import('./probe.js');
+      const { probeNodesFromScenario, runProbe } = await import('./commands/probe.js');
       const nodes = o.node
         ? o.node.split(',').filter(Boolean)
         : o.scenario
@@ -447,7 +447,7 @@ program
   .option('--host <addr>', 'address to listen on (0.0.0.0 to take OBS from another machine)', '127.0.0.1')
   .option('--stream-key <key>', 'refuse publishes with any other key')
   .action(async (o: { port?: number; host: string; streamKey?: string }) => {
-    await (await import('./ingest.js')).runIngestCommand(o);
+    await (await import('./video.js')).runIngestCommand(o);
   });
 
 program
@@ -459,7 +459,7 @@ program
   .option('--follow', 'keep playing while a running experiment writes the recording (a live viewer)')
   .option('--probe', 'print the streams and duration (ffprobe) instead of playing')
   .action(async (dir: string, viewer: string, o: { player?: 'ffplay' | 'mpv'; follow?: boolean; probe?: boolean }) => {
-    await (await import('./play.js')).runPlay(dir, viewer, o);
+    await (await import('./commands/play.js')).runPlay(dir, viewer, o);
   });
 
 try {

@@ -14,7 +14,7 @@
 import type { RunPlan } from '../core/types.js';
 import { DownlinkQueue, SequentialUplink } from '../core/linkmodel.js';
 import { Recorder } from '../core/stats.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../runtime/clock.js';
 import { DeliveryScheduler } from './scheduler.js';
 import { HANDOVER_LEAD_US } from './constants.js';
 

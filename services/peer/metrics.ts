@@ -4,7 +4,7 @@
 import type { RunPlan, ViewerPlan } from '../core/types.js';
 import type { LivepathMetrics, PathLabel, ReparentReason } from '../metrics/index.js';
 import { PLAYOUT_DELAY_MS } from './constants.js';
-import type { ChunkRecord } from './records.js';
+import type { ChunkRecord } from '../results/csv.js';
 
 const REPARENT_REASONS: readonly ReparentReason[] = ['join', 'parent-lost', 'improve'];
 /** A host without a place name still needs a bounded label value. */

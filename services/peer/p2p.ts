@@ -4,7 +4,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Chunk } from '../gen/livepath/v1/chunk.js';
 import { TrackerClient, type Assignment, type NodeAddress, type RttSample } from '../gen/livepath/v1/tracker.js';
-import type { Clock } from '../linkemu/clock.js';
+import type { Clock } from '../runtime/clock.js';
 import type { LinkEmulator } from '../linkemu/emulator.js';
 import type { ClientPool } from '../relay/client.js';
 import {

@@ -5,7 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Chunk } from '../gen/livepath/v1/chunk.js';
 import { RelayClient } from '../gen/livepath/v1/relay.js';
 import type { LinkEmulator } from '../linkemu/emulator.js';
-import type { Clock } from '../linkemu/clock.js';
+import type { Clock } from '../runtime/clock.js';
 import { KEEP_CHUNKS, RECONNECT_MAX_MS, RECONNECT_MIN_MS } from './constants.js';
 import type { RelayNode } from './node.js';
 

@@ -6,7 +6,7 @@ import { HealthImplementation } from 'grpc-health-check';
 import type { Chunk } from '../gen/livepath/v1/chunk.js';
 import { RelayService, type PingRequest, type PingResponse, type SubscribeRequest } from '../gen/livepath/v1/relay.js';
 import type { LinkEmulator } from '../linkemu/emulator.js';
-import type { Clock } from '../linkemu/clock.js';
+import type { Clock } from '../runtime/clock.js';
 import { NodeNotHereError, PortInUseError, type RelayError } from './errors.js';
 import type { RelayNode } from './node.js';
 

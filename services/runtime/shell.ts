@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { RunPlan } from '../core/types.js';
 import { loadPlan } from './plan.js';
-import { systemClock, type Clock } from '../linkemu/clock.js';
+import { systemClock, type Clock } from './clock.js';
 import { LinkEmulator, type LinkShaping } from '../linkemu/emulator.js';
 import { standaloneControl, stdioControl, type Control, type ControlCommand } from './control.js';
 import { createMetrics, startMetricsServer, type LivepathMetrics, type MetricsRole } from '../metrics/index.js';

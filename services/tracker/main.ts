@@ -8,7 +8,7 @@ import { OverlayPlanner } from '../core/overlay/planner.js';
 import { startServer } from '../relay/server.js';
 import { createShell, type ShellOptions } from '../runtime/shell.js';
 import { lookupAddress, type Directory } from '../runtime/directory.js';
-import { CsvAppender } from '../peer/records.js';
+import { CsvAppender } from '../results/csv.js';
 import {
   CANDIDATES_PER_ROUND,
   COOLDOWN_ROUNDS,

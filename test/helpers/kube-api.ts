@@ -1,5 +1,5 @@
 // A contract test server for the Kubernetes backend: a node:http server on 127.0.0.1 answering the
-// API calls services/lab/kubernetes.ts makes, with the paths, verbs, content types and bodies of
+// API calls services/lab/backends/kubernetes/ makes, with the paths, verbs, content types and bodies of
 // the Kubernetes API reference (apps/v1 StatefulSet, Scale, Deployment; v1 ConfigMap, Pod, Status;
 // list-then-watch with resourceVersion; pods/exec over the v4.channel.k8s.io WebSocket protocol).
 // It plays the controllers too: deleted pods come back (new uid), scaling adds/removes peer pods,

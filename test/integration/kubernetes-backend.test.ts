@@ -6,16 +6,16 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { runExperiment } from '../../services/lab/run.js';
+import { runExperiment } from '../../services/lab/experiment.js';
 import {
   churnPodKills,
   kubernetesBackend,
   runKubernetes,
   type KubernetesBackendOptions,
-} from '../../services/lab/kubernetes.js';
-import type { BackendRunOptions } from '../../services/lab/local.js';
+} from '../../services/lab/backends/kubernetes/index.js';
+import type { BackendRunOptions } from '../../services/lab/backends/local.js';
 import { loadPlan } from '../../services/runtime/plan.js';
-import { CHUNK_CSV_HEADER, EVENT_CSV_HEADER } from '../../services/peer/records.js';
+import { CHUNK_CSV_HEADER, EVENT_CSV_HEADER } from '../../services/results/csv.js';
 import { startKubeApi, type FakeRelease, type KubeApiOptions } from '../helpers/kube-api.js';
 import { runCli, smallScenario, tempDir } from '../helpers/cli.js';
 

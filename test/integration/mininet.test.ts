@@ -9,8 +9,8 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadPlan } from '../../services/runtime/plan.js';
 import type { RunPlan } from '../../services/core/types.js';
-import type { MininetRecord } from '../../services/lab/mininet.js';
-import type { Summary } from '../../services/lab/summary.js';
+import type { MininetRecord } from '../../services/lab/backends/mininet.js';
+import type { Summary } from '../../services/lab/results/summarize.js';
 
 function repoRoot(): string {
   let dir = import.meta.dirname;

@@ -9,14 +9,14 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { loadPlan } from '../../services/runtime/plan.js';
-import { runExperiment } from '../../services/lab/run.js';
+import { runExperiment } from '../../services/lab/experiment.js';
 import { startPrometheus, type PrometheusRun } from '../../services/lab/prometheus.js';
 import {
   allQueriesOk,
   checkDashboards,
   formatCheckResults,
   type CheckResult,
-} from '../../services/lab/dashboards-check.js';
+} from '../../services/lab/commands/dashboards.js';
 import { readJson, runCli, smallScenario, tempDir, writeScenario } from '../helpers/cli.js';
 
 const prometheusMissing = spawnSync('prometheus', ['--version']).error !== undefined;

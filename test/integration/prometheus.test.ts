@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { DASHBOARDS_DIR } from '../../grafana/build.js';
-import { allQueriesOk, checkDashboards, formatCheckResults } from '../../services/lab/dashboards-check.js';
+import { allQueriesOk, checkDashboards, formatCheckResults } from '../../services/lab/commands/dashboards.js';
 import { PrometheusNotFoundError, startPrometheus, type PrometheusRun } from '../../services/lab/prometheus.js';
 import {
   createMetrics,

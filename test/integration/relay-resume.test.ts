@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Chunk } from '../../services/gen/livepath/v1/chunk.js';
 import { LinkEmulator } from '../../services/linkemu/emulator.js';
-import { systemClock } from '../../services/linkemu/clock.js';
+import { systemClock } from '../../services/runtime/clock.js';
 import { RelayNode } from '../../services/relay/node.js';
 import { ClientPool, ParentLink } from '../../services/relay/client.js';
 import { addRelayService, startServer } from '../../services/relay/server.js';

@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { findRtmpModule } from '../../services/origin/ingest/nginx.js';
-import { parseRecordIndex } from '../../services/peer/ts-recorder.js';
+import { parseRecordIndex } from '../../services/results/recording.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/dist\/?$/, '');
 const CLI = join(ROOT, 'bin/livepath.js');

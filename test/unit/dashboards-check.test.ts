@@ -15,7 +15,7 @@ import {
   formatCheckResults,
   NotPrometheusApiError,
   PrometheusUnreachableError,
-} from '../../services/lab/dashboards-check.js';
+} from '../../services/lab/commands/dashboards.js';
 
 /** Answers like Prometheus: a syntax error for "bad(", no series for "absent", one series otherwise. */
 function fakePrometheus(): http.Server {

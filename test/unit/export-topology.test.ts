@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadScenarioFile, parseScenario } from '../../services/core/scenario/load.js';
 import { buildPlan } from '../../services/core/scenario/plan.js';
-import { exportTopology, ipAt, TopologyExportError } from '../../services/lab/export.js';
+import { exportTopology, ipAt, TopologyExportError } from '../../services/lab/backends/topology.js';
 
 /** The checkout's scenarios/, from the sources (tsx) and from dist/ (npm test) alike. */
 function repoRoot(): string {

@@ -12,8 +12,8 @@ import { buildPlan } from '../../services/core/scenario/plan.js';
 import type { StreamPlan } from '../../services/core/types.js';
 import { FfmpegFailedError, FfmpegSource, ffmpegArgs } from '../../services/origin/ingest/ffmpeg.js';
 import type { SourceChunk } from '../../services/origin/origin.js';
-import { RECORDER_REORDER_CHUNKS, TsRecorder, parseRecordIndex } from '../../services/peer/ts-recorder.js';
-import { systemClock } from '../../services/linkemu/clock.js';
+import { RECORDER_REORDER_CHUNKS, TsRecorder, parseRecordIndex } from '../../services/results/recording.js';
+import { systemClock } from '../../services/runtime/clock.js';
 
 const STREAM: StreamPlan = {
   streamId: 's',

@@ -15,7 +15,7 @@ import {
   readChunksCsv,
   readResults,
   splitCsvLine,
-} from '../../services/lab/report/read.js';
+} from '../../services/results/read.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'results');
 let scratch: string;

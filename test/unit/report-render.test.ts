@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { readResults } from '../../services/lab/report/read.js';
+import { readResults } from '../../services/results/read.js';
 import { buildReportHtml, renderReport } from '../../services/lab/report/render.js';
 import { writeFakeResults } from '../fixtures/make-results.js';
 

@@ -13,7 +13,7 @@ import {
   MAX_STRETCH_VIEWERS,
   TIME_SERIES_MAX_POINTS,
 } from './constants.js';
-import { PATH_CODE, PATH_OF_CODE, type ChunkTable, type ModeResults } from './read.js';
+import { PATH_CODE, PATH_OF_CODE, type ChunkTable, type ModeResults } from '../../results/read.js';
 
 export const BOUND_SERIES = 'bound (physical)';
 const PATH_LABEL: Record<DeliveryPath, string> = { cdn: 'CDN path', peer: 'peer path' };

@@ -3,7 +3,7 @@
 // no URLs, so it opens offline and can be mailed or archived as a single file.
 
 import type { DeliveryPath } from '../../core/types.js';
-import type { Distribution, ModeResults, ModeSummary, PathDistributions, Results } from './read.js';
+import type { Distribution, ModeResults, ModeSummary, PathDistributions, Results } from '../../results/read.js';
 
 export function escapeHtml(text: string): string {
   return text

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { delayCdf, delayOverTime, offloadBars, overlayDrawing, stretchPerViewer } from './aggregate.js';
 import { cdfSpec, delayOverTimeSpec, offloadSpec, overlayGraphSpec, overlayMapSpec, stretchSpec } from './charts.js';
 import { reportPage, type ReportSection } from './html.js';
-import { readResults, type Results } from './read.js';
+import { readResults, type Results } from '../../results/read.js';
 import { renderSvg } from './svg.js';
 
 export const REPORT_FILE = 'report.html';

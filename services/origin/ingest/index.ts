@@ -12,9 +12,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { RunPlan, StreamSource } from '../../core/types.js';
-import type { Clock } from '../../linkemu/clock.js';
-import { CsvAppender } from '../../peer/records.js';
-import { TsRecorder } from '../../peer/ts-recorder.js';
+import type { Clock } from '../../runtime/clock.js';
+import { CsvAppender } from '../../results/csv.js';
+import { TsRecorder } from '../../results/recording.js';
 import type { ChunkSource, SourceChunk } from '../origin.js';
 import { DEFAULT_STREAM_KEY } from './constants.js';
 import { FfmpegSource, LAVFI_PREFIX, type IngestKind } from './ffmpeg.js';

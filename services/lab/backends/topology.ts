@@ -1,8 +1,8 @@
 // `livepath export --format topology`: a scenario's network as plain JSON for Mininet/Containernet
 // (containernet/run_scenario.py reads it), so the scenario file stays the one source of truth.
 // Owns the mapping scenario → hosts, bridges, links, addresses and the services to start.
-import type { Scenario } from '../core/scenario/schema.js';
-import type { Role, RunPlan } from '../core/types.js';
+import type { Scenario } from '../../core/scenario/schema.js';
+import type { Role, RunPlan } from '../../core/types.js';
 import { orderEdges } from './local.js';
 
 export const TOPOLOGY_FORMAT = 'livepath-topology/1';

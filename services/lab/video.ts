@@ -3,11 +3,11 @@
 // run, the origin's and viewers' recordings (--record), and the ingest lines after the table.
 import { join } from 'node:path';
 import type { Mode, RunPlan } from '../core/types.js';
-import { systemClock } from '../linkemu/clock.js';
+import { systemClock } from '../runtime/clock.js';
 import { DEFAULT_STREAM_KEY } from '../origin/ingest/constants.js';
 import { IngestServer } from '../origin/ingest/nginx.js';
-import type { BackendRunOptions } from './local.js';
-import type { RawRunInfo, Summary } from './summary.js';
+import type { BackendRunOptions } from './backends/local.js';
+import type { RawRunInfo, Summary } from './results/summarize.js';
 
 export interface IngestCommandOptions {
   port?: number;

@@ -4,7 +4,12 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 
-import { listPanelQueries, livepathPanelQueries, type DashboardLike, type PanelQuery } from '../../grafana/queries.js';
+import {
+  listPanelQueries,
+  livepathPanelQueries,
+  type DashboardLike,
+  type PanelQuery,
+} from '../../../grafana/queries.js';
 
 /** One query's run time limit; Prometheus' own default is 2 min, far too long for a check. */
 const QUERY_TIMEOUT_MS = 10_000;

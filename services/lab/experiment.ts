@@ -3,9 +3,9 @@
 import { existsSync, lstatSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { Mode, RunPlan } from '../core/types.js';
-import { runLocal, type BackendRunOptions, type ProcSpec } from './local.js';
-import { planToJson } from './plan-json.js';
-import { summarize, type RawRunInfo, type Summary } from './summary.js';
+import { runLocal, type BackendRunOptions, type ProcSpec } from './backends/local.js';
+import { planToJson } from '../results/plan.js';
+import { summarize, type RawRunInfo, type Summary } from './results/summarize.js';
 import type { PrometheusRun, ScrapeJob } from './prometheus.js';
 
 export type Backend = (o: BackendRunOptions) => Promise<RawRunInfo>;

@@ -4,11 +4,11 @@
 import { createReadStream, createWriteStream, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Recorder, type Distribution } from '../core/stats.js';
-import type { Mode, RunPlan } from '../core/types.js';
-import { CHUNK_CSV_HEADER, EVENT_CSV_HEADER } from '../peer/records.js';
-import { PLAYOUT_DELAY_MS } from '../peer/constants.js';
-import { splitCsvLine } from './report/read.js';
+import { Recorder, type Distribution } from '../../core/stats.js';
+import type { Mode, RunPlan } from '../../core/types.js';
+import { CHUNK_CSV_HEADER, EVENT_CSV_HEADER } from '../../results/csv.js';
+import { PLAYOUT_DELAY_MS } from '../../peer/constants.js';
+import { splitCsvLine } from '../../results/read.js';
 
 export interface Summary {
   scenario: string;

@@ -5,7 +5,7 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { ControlCommand, ControlEvent } from '../runtime/control.js';
+import type { ControlCommand, ControlEvent } from '../../runtime/control.js';
 
 /** bin/livepath.js of this checkout, whether this module runs from dist/ or from source (tsx). */
 function cliPath(): string {

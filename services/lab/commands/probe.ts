@@ -2,10 +2,10 @@
 // nodes of a Relay server and answers as soon as a chunk fragment arrives. The chart's `helm test`
 // pod runs it against peer host 0; it is also a quick check by hand against any origin or edge.
 import * as grpc from '@grpc/grpc-js';
-import type { Chunk } from '../gen/livepath/v1/chunk.js';
-import { ClientPool } from '../relay/client.js';
-import { loadPlan } from '../runtime/plan.js';
-import { selectViewers } from '../peer/main.js';
+import type { Chunk } from '../../gen/livepath/v1/chunk.js';
+import { ClientPool } from '../../relay/client.js';
+import { loadPlan } from '../../runtime/plan.js';
+import { selectViewers } from '../../peer/main.js';
 
 export interface ProbeOptions {
   address: string;

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import type { DeliveryPath, Mode } from '../../core/types.js';
-import { CHUNK_TABLE_INITIAL_ROWS, MAX_REPORTED_ISSUES } from './constants.js';
+import type { DeliveryPath, Mode } from '../core/types.js';
+import { CHUNK_TABLE_INITIAL_ROWS, MAX_REPORTED_ISSUES } from '../lab/report/constants.js';
 import { MalformedResultsFileError, MissingResultsFileError, NotAResultsDirError, ResultsError } from './errors.js';
 
 export { MalformedResultsFileError, MissingResultsFileError, NotAResultsDirError, ResultsError };

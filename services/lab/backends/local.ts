@@ -3,13 +3,13 @@
 // stops when the last chunk has drained. The local backend places every process on 127.0.0.1
 // with many virtual viewers each and linkemu for delays; Mininet places them on its hosts.
 import { mkdirSync } from 'node:fs';
-import type { Mode, RunPlan } from '../core/types.js';
-import { formatDirectory, type Directory } from '../runtime/directory.js';
-import type { LinkShaping } from '../linkemu/emulator.js';
-import type { ControlEvent } from '../runtime/control.js';
-import { DEFAULT_VIEWERS_PER_HOST, DRAIN_GRACE_MS, START_LEAD_MS } from './constants.js';
+import type { Mode, RunPlan } from '../../core/types.js';
+import { formatDirectory, type Directory } from '../../runtime/directory.js';
+import type { LinkShaping } from '../../linkemu/emulator.js';
+import type { ControlEvent } from '../../runtime/control.js';
+import { DEFAULT_VIEWERS_PER_HOST, DRAIN_GRACE_MS, START_LEAD_MS } from '../constants.js';
 import { spawnService, stopAll, type ServiceProcess } from './procs.js';
-import type { RawRunInfo } from './summary.js';
+import type { RawRunInfo } from '../results/summarize.js';
 
 export interface BackendRunOptions {
   plan: RunPlan;

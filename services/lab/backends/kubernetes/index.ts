@@ -19,11 +19,11 @@ import {
   type V1Pod,
   type V1StatefulSet,
 } from '@kubernetes/client-node';
-import type { RunPlan } from '../core/types.js';
-import type { BackendRunOptions } from './local.js';
-import type { RawRunInfo } from './summary.js';
-import { DRAIN_GRACE_MS, START_LEAD_MS } from './constants.js';
-import { copyResultFile, ExecError, listResultFiles, type PodRef } from './kubernetes/collect.js';
+import type { RunPlan } from '../../../core/types.js';
+import type { BackendRunOptions } from '../local.js';
+import type { RawRunInfo } from '../../results/summarize.js';
+import { DRAIN_GRACE_MS, START_LEAD_MS } from '../../constants.js';
+import { copyResultFile, ExecError, listResultFiles, type PodRef } from './collect.js';
 import {
   ApiUnreachableError,
   ConflictError,
@@ -35,11 +35,11 @@ import {
   ReleaseNotFoundError,
   UnauthorizedError,
   type CallSite,
-} from './kubernetes/errors.js';
+} from './errors.js';
 
-export * from './kubernetes/errors.js';
+export * from './errors.js';
 
-const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../..');
 
 /** How long pods may take to become ready after the restart (image pulls on a fresh node). */
 const READY_TIMEOUT_MS = 300_000;
