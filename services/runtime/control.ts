@@ -1,6 +1,6 @@
 // The control channel between the lab and a service process: the service reports events as JSON
 // lines on stdout and takes commands as JSON lines on stdin. Without a lab (Kubernetes, by hand)
-// a service runs standalone: it starts at once and runs until SIGTERM/SIGINT.
+// a service runs standalone: it starts once it is ready and runs until SIGTERM/SIGINT.
 import { createInterface } from 'node:readline';
 
 export type ControlEvent =
@@ -41,14 +41,24 @@ export function stdioControl(): Control {
   };
 }
 
-/** Standalone: "start" right away, "stop" on a signal. Events go to the log only. */
-export function standaloneControl(nowUs: () => number, log: (e: ControlEvent) => void): Control {
+/**
+ * Standalone: "start" once the service says it is ready (its `ready` event: every handler is
+ * registered by then, however long its set-up awaited), `leadUs` ahead so its timers are armed;
+ * a handler registered later still gets it. "stop" comes from a signal. Events go to the log only.
+ */
+export function standaloneControl(nowUs: () => number, log: (e: ControlEvent) => void, leadUs = 1_000_000): Control {
   const handlers: Array<(c: ControlCommand) => void> = [];
-  setImmediate(() => {
-    for (const h of handlers) h({ cmd: 'start', atUs: nowUs() + 1_000_000 });
-  });
+  let start: ControlCommand | undefined;
   return {
-    emit: log,
-    onCommand: (h) => handlers.push(h),
+    emit: (e) => {
+      log(e);
+      if (e.event !== 'ready' || start) return;
+      start = { cmd: 'start', atUs: nowUs() + leadUs };
+      for (const h of handlers) h(start);
+    },
+    onCommand: (h) => {
+      handlers.push(h);
+      if (start) h(start);
+    },
   };
 }

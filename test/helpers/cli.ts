@@ -92,3 +92,59 @@ export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
 }
+
+/** A `livepath <role>` started standalone (as a pod runs it), once it logged that it is ready. */
+export interface StandaloneService {
+  address: string;
+  metricsUrl?: string;
+  /** its stderr (pino JSON lines) so far */
+  log(): string;
+  /** SIGTERM, then SIGKILL after 3 s; resolves when it has exited */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `livepath <args>` with no control channel (`--control standalone`, the default) and
+ * resolves with the address from its ready event; rejects when it exits or is not ready in time.
+ */
+export function startStandalone(
+  args: string[],
+  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<StandaloneService> {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...opts.env },
+  });
+  let stderr = '';
+  const exited = new Promise<void>((r) => child.on('exit', () => r()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 3_000);
+      await exited;
+      clearTimeout(t);
+    }
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void stop();
+      reject(new Error(`livepath ${args.join(' ')} not ready in time:\n${stderr}`));
+    }, opts.timeoutMs ?? 30_000);
+    let partial = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+      const lines = (partial + d).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) {
+        if (!line.includes('"event":"ready"')) continue;
+        const e = JSON.parse(line) as { address: string; metricsUrl?: string };
+        clearTimeout(timer);
+        resolve({ address: e.address, metricsUrl: e.metricsUrl, log: () => stderr, stop });
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`livepath ${args.join(' ')} exited (${code}) before it was ready:\n${stderr}`));
+    });
+  });
+}
