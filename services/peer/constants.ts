@@ -37,3 +37,11 @@ export const PROBES_PER_TARGET = 1;
  */
 export const REPROBE_FIRST_MS = 500;
 export const REPROBE_INTERVAL_MS = 15_000;
+
+/**
+ * A Join the tracker did not take (not up yet: pods start in any order; or restarting) is tried
+ * again after this long, doubling up to the max: a late tracker is found within seconds, and a
+ * hundred viewers waiting for it cost it a few calls per second.
+ */
+export const JOIN_RETRY_MIN_MS = 500;
+export const JOIN_RETRY_MAX_MS = 5_000;

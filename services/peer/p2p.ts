@@ -9,6 +9,8 @@ import type { LinkEmulator } from '../linkemu/emulator.js';
 import type { ClientPool } from '../relay/client.js';
 import {
   FALLBACK_LEAD_MS,
+  JOIN_RETRY_MAX_MS,
+  JOIN_RETRY_MIN_MS,
   MAX_FALLBACKS_IN_FLIGHT,
   PLAYOUT_DELAY_MS,
   PROBES_PER_TARGET,
@@ -47,6 +49,8 @@ export class PeerAgent {
   private readonly samples: RttSample[] = [];
   private reprobeTimer: NodeJS.Timeout | undefined;
   private lastLostReportUs = 0;
+  private joinRetryMs = JOIN_RETRY_MIN_MS;
+  private joinRetry: NodeJS.Timeout | undefined;
   reparents = 0;
   fallbacks = 0;
 
@@ -83,13 +87,27 @@ export class PeerAgent {
       region: '',
     });
     this.join$ = call;
-    call.on('data', (a: Assignment) => this.assigned(a));
-    call.on('error', () => undefined);
+    call.on('data', (a: Assignment) => {
+      this.joinRetryMs = JOIN_RETRY_MIN_MS;
+      this.assigned(a);
+    });
+    // The tracker is not up yet (pods start in any order) or went away: join again, with backoff.
+    // A viewer that has a parent keeps streaming from it meanwhile.
+    const rejoin = (why: string) => {
+      if (this.gone || this.join$ !== call) return;
+      this.join$ = undefined;
+      this.c.event('join-retry', `${why}; again in ${this.joinRetryMs} ms`);
+      this.joinRetry = setTimeout(() => void this.join(), this.joinRetryMs);
+      this.joinRetryMs = Math.min(JOIN_RETRY_MAX_MS, this.joinRetryMs * 2);
+    };
+    call.on('error', (e: grpc.ServiceError) => rejoin(e.details || e.message));
+    call.on('end', () => rejoin('the tracker ended the join'));
   }
 
   /** Graceful: tell the tracker, end the children's streams. Kill: vanish without a word. */
   leave(kind: 'graceful' | 'kill'): void {
     this.gone = true;
+    clearTimeout(this.joinRetry);
     clearTimeout(this.reprobeTimer);
     clearInterval(this.reprobeTimer);
     if (kind === 'graceful') {

@@ -145,6 +145,7 @@ export const EVENT_KINDS = [
   'assigned',
   'parent-lost',
   'round',
+  'join-retry',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

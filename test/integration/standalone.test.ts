@@ -2,6 +2,7 @@
 // on its own once ready, in whatever order the pods come up.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
@@ -26,6 +27,15 @@ async function withServices(fn: (started: StandaloneService[]) => Promise<void>)
   } finally {
     await Promise.all(started.map((s) => s.stop()));
   }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
 }
 
 test('a standalone origin delivers chunks to a gRPC client built from proto/ alone', async () => {
@@ -88,5 +98,52 @@ test('standalone peers start their viewers (CDN path: origin, edge, peers)', asy
     started.push(peers);
     const r = await runProbe({ address: peers.address, nodes: ['v1', 'v2', 'v3', 'v4'], seconds: 15 });
     assert.ok(r.ok, `${r.message}\n${peers.log()}`);
+  });
+});
+
+test('p2p viewers whose tracker starts after them join once it is up', async () => {
+  await withServices(async (started) => {
+    const origin = await startStandalone(['origin', ...common]);
+    started.push(origin);
+    const edge = await startStandalone([
+      'edge',
+      ...common,
+      '--node',
+      'edge1',
+      '--directory',
+      `origin=${origin.address}`,
+    ]);
+    started.push(edge);
+    const directory = `origin=${origin.address},edge1=${edge.address}`;
+    const trackerPort = await freePort();
+    const peers = await startStandalone([
+      'peers',
+      ...common,
+      '--mode',
+      'p2p',
+      '--directory',
+      directory,
+      '--tracker',
+      `127.0.0.1:${trackerPort}`,
+    ]);
+    started.push(peers);
+    // The tracker's pod comes up late: every first Join has failed by then.
+    await new Promise((r) => setTimeout(r, 3_000));
+    const tracker = await startStandalone([
+      'tracker',
+      '--scenario',
+      scenario,
+      '--listen',
+      `127.0.0.1:${trackerPort}`,
+      '--metrics-port',
+      '0',
+      '--directory',
+      directory,
+    ]);
+    started.push(tracker);
+    for (const v of ['v1', 'v2', 'v3', 'v4']) {
+      const r = await runProbe({ address: peers.address, nodes: [v], seconds: 15 });
+      assert.ok(r.ok, `${v}: ${r.message}\n${peers.log()}`);
+    }
   });
 });
