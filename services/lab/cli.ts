@@ -328,7 +328,13 @@ serviceCommand(
   )
   .option('--record <dir>', 'write the chunks the origin produced to <dir>/origin.ts')
   .action(async (o: ServiceCliOptions & { ingest?: 'synthetic' | 'rtmp' | 'file' }) => {
-    await (await import('../origin/main.js')).runOrigin({ ...o, scenario: resolveScenario(o.scenario) });
+    // --ingest is the ingest's `kind` (IngestOptions): a flag the origin silently ignored once.
+    const { ingest, ...rest } = o;
+    await (await import('../origin/main.js')).runOrigin({
+      ...rest,
+      kind: ingest,
+      scenario: resolveScenario(o.scenario),
+    });
   });
 
 serviceCommand('edge', 'service role: a CDN edge')

@@ -147,3 +147,18 @@ test('p2p viewers whose tracker starts after them join once it is up', async () 
     }
   });
 });
+
+test('origin --ingest picks the broadcaster over the scenario', async () => {
+  await withServices(async (started) => {
+    const origin = await startStandalone([
+      'origin',
+      ...common,
+      '--ingest',
+      'file',
+      '--input',
+      'lavfi:testsrc=size=64x64:rate=10',
+    ]);
+    started.push(origin);
+    assert.match(origin.log(), /"source":"file".*"msg":"origin ready"/);
+  });
+});
