@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadPlan } from '../runtime/plan.js';
 import type { Mode } from '../core/types.js';
 import type { LinkShaping } from '../linkemu/emulator.js';
+import { LINK_SHAPINGS } from '../linkemu/constants.js';
 import { parseDirectory } from '../runtime/directory.js';
 import { loadScenarioFile } from '../core/scenario/load.js';
 // Everything else is imported where a command needs it: a service process (eight start per run)
@@ -289,7 +290,7 @@ function serviceCommand(name: string, description: string): Command {
         '--link-shaping <how>',
         'linkemu: latency + bandwidth in user space; delay-only: latency here, bandwidth by the kernel (htb); kernel: the network does both (netem)',
       )
-        .choices(['linkemu', 'delay-only', 'kernel'])
+        .choices(LINK_SHAPINGS)
         .default('linkemu')
         .env('LIVEPATH_LINK_SHAPING'),
     );

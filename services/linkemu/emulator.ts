@@ -16,14 +16,14 @@ import { DownlinkQueue, SequentialUplink } from '../core/linkmodel.js';
 import { Recorder } from '../core/stats.js';
 import type { Clock } from '../runtime/clock.js';
 import { DeliveryScheduler } from './scheduler.js';
-import { HANDOVER_LEAD_US } from './constants.js';
+import { HANDOVER_LEAD_US, type LINK_SHAPINGS } from './constants.js';
 
 /**
  * How links are shaped: 'linkemu' emulates latency and access bandwidth here; 'delay-only'
  * emulates latency here while the kernel shapes bandwidth (Mininet without netem: htb only);
  * 'kernel' leaves both to the network (Mininet with netem, a real cluster).
  */
-export type LinkShaping = 'linkemu' | 'delay-only' | 'kernel';
+export type LinkShaping = (typeof LINK_SHAPINGS)[number];
 
 /** What a message is, for which error its lateness counts in: a chunk fragment or a probe. */
 export type MessageKind = 'chunk' | 'probe';

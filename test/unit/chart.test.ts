@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { runHelm } from '../../scripts/helm.mjs';
 import { parseScenario } from '../../services/core/scenario/index.js';
+import { LINK_SHAPINGS } from '../../services/linkemu/constants.js';
+import { containerEnv, expandCommand, type EnvContainer } from '../../services/lab/up/env.js';
 
 const chartDir = 'charts/livepath';
 const ciFiles = readdirSync(join(chartDir, 'ci'))
@@ -149,9 +151,54 @@ test('NET_ADMIN is added only with linkShaping=netem, and only to the netem init
     'Deployment/lp-livepath-origin',
     'StatefulSet/lp-livepath-peers',
   ]);
-  // The services learn which shaping is active (linkemu must not shape on top of netem).
+  // The services learn which shaping is active (linkemu must not shape on top of netem), in the
+  // CLI's own words: a value it rejects made every livepath container exit 1 under netem.
   const peers = find(netem, 'StatefulSet', 'lp-livepath-peers').spec!.template!.spec.containers[0];
-  assert.equal(peers.env?.find((e) => e.name === 'LIVEPATH_LINK_SHAPING')?.value, 'netem');
+  assert.equal(peers.env?.find((e) => e.name === 'LIVEPATH_LINK_SHAPING')?.value, 'kernel');
+  for (const extra of [[], everythingOn, ...ciFiles.map((f) => ['-f', join(chartDir, 'ci', f)])]) {
+    for (const [name, spec] of podSpecs(render(extra))) {
+      for (const c of spec.containers) {
+        const v = c.env?.find((e) => e.name === 'LIVEPATH_LINK_SHAPING')?.value;
+        if (v !== undefined)
+          assert.ok((LINK_SHAPINGS as readonly string[]).includes(v), `${name}/${c.name}: ${v} (${extra.join(' ')})`);
+      }
+    }
+  }
+});
+
+test('every $(VAR) of a container resolves the way the kubelet expands it', () => {
+  for (const extra of [[], everythingOn, ...ciFiles.map((f) => ['-f', join(chartDir, 'ci', f)])]) {
+    for (const [name, spec] of podSpecs(render(extra))) {
+      for (const c of allContainers(spec)) {
+        const pod = {
+          name: name.includes('peers') ? 'lp-livepath-peers-0' : 'pod',
+          namespace: 'livepath-test',
+          uid: 'uid',
+          labels: { 'apps.kubernetes.io/pod-index': '0' },
+          annotations: {},
+          podIP: '10.0.0.2',
+          hostIP: '10.0.0.1',
+          nodeName: 'node',
+          serviceAccountName: 'sa',
+        };
+        const env = containerEnv(c as EnvContainer, pod, {
+          configMaps: new Map(),
+          secrets: new Map(),
+          serviceEnv: new Map(),
+        });
+        const { command, args } = expandCommand(c as EnvContainer, env);
+        for (const [k, v] of env) assert.doesNotMatch(v, /\$\(/, `${name}/${c.name} env ${k}=${v}`);
+        for (const a of [...(command ?? []), ...args]) assert.doesNotMatch(a, /\$\(/, `${name}/${c.name} arg ${a}`);
+        if (name === 'StatefulSet/lp-livepath-peers' && c.name === 'peers') {
+          assert.equal(
+            env.get('LIVEPATH_ADVERTISE_ADDRESS'),
+            'lp-livepath-peers-0.lp-livepath-peers.livepath-test.svc:7000',
+          );
+          assert.equal(args[args.indexOf('--viewer-index') + 1], '0');
+        }
+      }
+    }
+  }
 });
 
 test('every container runs non-root on a read-only root filesystem with ALL capabilities dropped', () => {
@@ -276,6 +323,9 @@ test('roles get their ids, the directory of every relay node, and gRPC health pr
   assert.equal(dir.length, 9);
   assert.ok(dir.includes('origin=lp-livepath-origin:7000'));
   assert.ok(dir.includes('edge-ap-northeast=lp-livepath-edge-ap-northeast:7000'));
+  // The tracker resolves the same roots: without them it exits at start (CrashLoopBackOff).
+  const trackerArgs = find(ms, 'Deployment', 'lp-livepath-tracker').spec!.template!.spec.containers[0]!.args!;
+  assert.deepEqual(trackerArgs[trackerArgs.indexOf('--directory') + 1]!.split(','), dir);
   const usWest = find(ms, 'Deployment', 'lp-livepath-edge-us-west');
   assert.equal(usWest.metadata.annotations?.['livepath.io/parent'], 'edge-us');
   assert.equal(usWest.metadata.labels?.['livepath.io/region'], 'us-west');

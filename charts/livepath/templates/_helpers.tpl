@@ -136,10 +136,13 @@ parent the scenario (or the tracker) gives it. Also checks edges[].parent and id
 checksum/scenario: {{ include "livepath.scenario" . | sha256sum }}
 {{- end }}
 
-{{/* Environment shared by every livepath container. */}}
+{{/*
+Environment shared by every livepath container. LIVEPATH_LINK_SHAPING takes the CLI's names: with
+netem the kernel shapes the pod's traffic ("kernel": the service emulates nothing on top of it).
+*/}}
 {{- define "livepath.env" -}}
 - name: LIVEPATH_LINK_SHAPING
-  value: {{ .Values.linkShaping | quote }}
+  value: {{ ternary "kernel" "linkemu" (eq .Values.linkShaping "netem") | quote }}
 - name: LIVEPATH_RESULTS_DIR
   value: /app/results
 - name: POD_NAME
