@@ -19,6 +19,16 @@ const want = (name: string) => only.length === 0 || only.includes(name);
 const f = (v: number | null | undefined, d = 1) => (v === null || v === undefined ? '–' : v.toFixed(d));
 const line = (s = '') => process.stdout.write(`${s}\n`);
 
+/** Planner gap: the p2p run's delay ÷ the reference tree's (full knowledge, the same limits). */
+function gapLine(p2p: Summary): string {
+  const ref = p2p.reference;
+  if (!ref || !p2p.plannerGap) return 'planner gap              – (no reference tree)';
+  return (
+    `planner gap p50 / p95    ${f(p2p.plannerGap.p50, 2)} / ${f(p2p.plannerGap.p95, 2)}  (reference tree ${f(ref.delayMs.p50)} / ${f(ref.delayMs.p95)} ms;` +
+    ` final tree under the model ${f(ref.finalTreeDelayMs?.p50)} / ${f(ref.finalTreeDelayMs?.p95)} ms)  target ≤ 1.10 / ≤ 1.25`
+  );
+}
+
 async function experiment(name: string, modes: Array<'cdn' | 'p2p'>): Promise<Summary[]> {
   const path = scenario(name);
   process.stderr.write(`bench: running ${name} (${modes.join(' + ')})…\n`);
@@ -68,6 +78,7 @@ if (want('world')) {
   line(
     `join time ms p50         ${f(cdn!.joinTimeMs.p50, 0).padStart(7)}            ${f(p2p!.joinTimeMs.p50, 0).padStart(7)}`,
   );
+  line(gapLine(p2p!));
   line();
 }
 
@@ -81,6 +92,7 @@ if (want('metro')) {
   line(
     `stretch p50              cdn ${f(cdn!.stretch.all.p50, 3)}   p2p ${f(p2p!.stretch.all.p50, 3)};  offload ${f(p2p!.offload * 100)} %`,
   );
+  line(gapLine(p2p!));
   line();
 }
 

@@ -19,10 +19,11 @@ export class Recorder {
     this.histogram = hdr.build({ bitBucketSize: 64, autoResize: true, numberOfSignificantValueDigits: 3 });
   }
 
-  record(value: number): void {
-    if (!Number.isFinite(value)) return;
+  /** Records `value` `count` times (a weight); a count of 0 records nothing. */
+  record(value: number, count = 1): void {
+    if (!Number.isFinite(value) || count <= 0) return;
     const v = Math.max(0, value);
-    this.histogram.recordValue(Math.round(v / this.resolution));
+    this.histogram.recordValueWithCount(Math.round(v / this.resolution), count);
     if (v > this.maxValue) this.maxValue = v;
   }
 

@@ -55,7 +55,9 @@ const summarySchema = z.object({
   joinTimeMs: distributionSchema,
   stalls: count,
   reparents: count,
-  proximity: z.unknown().optional(),
+  proximity: z.looseObject({ medianRelativeError: z.number(), rankCorrelation: z.number() }).optional(),
+  reference: z.looseObject({ delayMs: distributionSchema, meanDelayMs: z.number() }).optional(),
+  plannerGap: z.object({ p50: z.number(), p95: z.number() }).optional(),
 });
 
 const coordinate = (limit: number) => z.number().min(-limit).max(limit).nullish();

@@ -12,16 +12,13 @@ import { CsvAppender } from '../results/csv.js';
 import {
   CANDIDATES_PER_ROUND,
   COOLDOWN_ROUNDS,
-  EDGE_SLOTS,
   HYSTERESIS_MS,
   HYSTERESIS_RATIO,
   IMPROVE_INTERVAL_MS,
   IMPROVE_MAX_MOVES_SHARE,
-  MAX_FANOUT,
-  ORIGIN_SLOTS,
   TRACKER_NICE,
-  UPLOAD_HEADROOM,
 } from './constants.js';
+import { overlaySettings } from './settings.js';
 import { Tracker } from './tracker.js';
 
 export interface TrackerOptions extends ShellOptions {
@@ -40,13 +37,14 @@ export async function runTracker(o: TrackerOptions): Promise<void> {
     log.warn({ err: e }, "could not lower the tracker's CPU priority; short hops may see more emulation error");
   }
   const s = plan.stream;
+  const settings = overlaySettings(plan, { originSlots: o.originSlots, edgeSlots: o.edgeSlots });
   const planner = new OverlayPlanner(
     {
       chunkBytes: s.chunkBytes,
       bitrateBps: s.bitrateBps,
       fragmentBytes: s.fragmentBytes,
-      headroom: UPLOAD_HEADROOM,
-      maxFanout: plan.overlay.maxFanout ?? MAX_FANOUT,
+      headroom: settings.headroom,
+      maxFanout: settings.maxFanout,
       hysteresisMs: HYSTERESIS_MS,
       hysteresisRatio: HYSTERESIS_RATIO,
       cooldownRounds: COOLDOWN_ROUNDS,
@@ -74,14 +72,14 @@ export async function runTracker(o: TrackerOptions): Promise<void> {
           id: plan.originId,
           role: 'origin',
           address: lookupAddress(o.directory, plan.originId),
-          slots: o.originSlots ?? plan.overlay.originSlots ?? ORIGIN_SLOTS,
+          slots: settings.originSlots,
           uplinkBps: uplinkOf(plan.originId),
         },
         ...plan.edges.map((e) => ({
           id: e.id,
           role: 'edge' as const,
           address: lookupAddress(o.directory, e.id),
-          slots: o.edgeSlots ?? plan.overlay.edgeSlots ?? EDGE_SLOTS,
+          slots: settings.edgeSlots,
           uplinkBps: uplinkOf(e.id),
         })),
       ],

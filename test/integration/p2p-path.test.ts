@@ -43,6 +43,13 @@ test('peer path: a relay tree under the origin, offloading the CDN, nothing lost
     summary.proximity.medianRelativeError < 1,
     `measured RTTs within a factor 2 of the true ones: ${JSON.stringify(summary.proximity)}`,
   );
+  // graded against the reference tree (full knowledge, the same limits), weighted like the delays
+  assert.equal(summary.reference.delayMs.count, summary.chunks);
+  assert.ok(summary.reference.meanDelayMs <= summary.reference.greedyMeanDelayMs);
+  assert.ok(
+    summary.plannerGap.p50 > 0.8 && summary.plannerGap.p50 < 3,
+    `planner gap ${JSON.stringify(summary.plannerGap)}`,
+  );
   const overlay = readJson(join(out, 'overlay.json'));
   const parents = new Map<string, string>(
     overlay.parents.map((p: { viewer: string; parent: string }) => [p.viewer, p.parent]),

@@ -94,6 +94,22 @@ const ROWS: Row[] = [
   { kind: 'mode', label: 'join time p50 / p95 (ms)', cell: (s) => `${ms(s.joinTimeMs.p50)} / ${ms(s.joinTimeMs.p95)}` },
   { kind: 'mode', label: 'stalls', cell: (s) => integer(s.stalls) },
   { kind: 'mode', label: 're-parents', cell: (s) => integer(s.reparents) },
+  {
+    kind: 'mode',
+    label: 'reference tree delay p50 / p95 (ms)',
+    cell: (s) => (s.reference ? `${ms(s.reference.delayMs.p50)} / ${ms(s.reference.delayMs.p95)}` : '–'),
+  },
+  {
+    kind: 'mode',
+    label: 'planner gap p50 / p95 (delay ÷ reference)',
+    cell: (s) => (s.plannerGap ? `${ratio(s.plannerGap.p50)} / ${ratio(s.plannerGap.p95)}` : '–'),
+  },
+  {
+    kind: 'mode',
+    label: 'proximity: RTT error p50, rank corr.',
+    cell: (s) =>
+      s.proximity ? `${percent(s.proximity.medianRelativeError)}, ${s.proximity.rankCorrelation.toFixed(2)}` : '–',
+  },
   { kind: 'mode', label: 'emulation error p99 (ms)', cell: (s) => ms(s.emulationErrorMs.p99) },
   {
     kind: 'mode',
@@ -229,6 +245,7 @@ ${escapeHtml(modes)} mode${results.modes.length > 1 ? 's' : ''} · ${integer(vie
 <dt>Stretch</dt> <dd>= delay ÷ bound: 1.00× is perfect, 2× means twice the physical limit.</dd>
 <dt>Excess</dt> <dd>= delay − bound, in ms: what the path adds on top of physics (detours, queueing, relaying).</dd>
 <dt>Offload</dt> <dd>= share of chunk bytes delivered to viewers by peers instead of edges or the origin.</dd>
+<dt>Reference tree, planner gap:</dt> <dd>the overlay a planner with the scenario’s true latencies would build under the tracker’s own limits (greedy, then local search until no move lowers the mean delay); planner gap = measured delay ÷ the reference’s. Beside the proximity error (how wrong the measured RTTs were) it tells estimation error from planning error.</dd>
 <dt>CDN path vs peer path:</dt> <dd>in cdn mode every viewer pulls from its nearest edge (origin → edge → viewer); in p2p mode viewers relay to nearby viewers, and a chunk that misses its deadline falls back to the CDN path, so p2p mode has rows on both paths.</dd>
 </dl>
 </section>

@@ -25,6 +25,16 @@ export function formatTable(summaries: Summary[]): string {
     ],
     ['stalls / re-parents / CDN fallbacks', ...summaries.map((s) => `${s.stalls} / ${s.reparents} / ${s.lateChunks}`)],
     [
+      'reference tree ms p50/p95',
+      ...summaries.map((s) =>
+        s.reference ? `${fmt(s.reference.delayMs.p50)} / ${fmt(s.reference.delayMs.p95)}` : '–',
+      ),
+    ],
+    [
+      'planner gap p50/p95 (÷ reference)',
+      ...summaries.map((s) => (s.plannerGap ? `${fmt(s.plannerGap.p50, 2)} / ${fmt(s.plannerGap.p95, 2)}` : '–')),
+    ],
+    [
       'proximity: RTT error p50, rank corr.',
       ...summaries.map((s) =>
         s.proximity

@@ -9,6 +9,7 @@ import type { Mode, RunPlan } from '../../core/types.js';
 import { CHUNK_CSV_HEADER, EVENT_CSV_HEADER } from '../../results/csv.js';
 import { PLAYOUT_DELAY_MS } from '../../peer/constants.js';
 import { splitCsvLine } from '../../results/read.js';
+import { gradeOverlay, plannerGap, type ReferenceSummary } from './reference.js';
 
 export interface Summary {
   scenario: string;
@@ -36,6 +37,13 @@ export interface Summary {
   reparents: number;
   /** chunks fetched from the CDN edge because the peer path had not delivered them in time */
   lateChunks: number;
+  /**
+   * p2p: the reference tree (true latencies, the tracker's limits) this run's overlay is graded
+   * against, and planner gap = measured delay ÷ the reference's at p50 and p95 (1.0 = as good as
+   * full knowledge; proximity says how much of the rest is estimation error)
+   */
+  reference?: ReferenceSummary;
+  plannerGap?: { p50: number; p95: number };
   /** how well measured RTTs (what the tracker plans with) match the scenario's true RTTs */
   proximity?: { samples: number; medianRelativeError: number; rankCorrelation: number };
   /** CPU seconds each service process used (user + system) */
@@ -149,7 +157,18 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
     if (j.cpuSeconds !== undefined) cpuSeconds[j.proc] = Math.round(j.cpuSeconds * 100) / 100;
   }
   const { counts: eventCounts, rows: eventRows } = mergeEvents(rawDir, files, outDir);
-  writeFileSync(join(outDir, 'overlay.json'), `${JSON.stringify(overlayOf(plan, info.mode, eventRows), null, 2)}\n`);
+  const overlay = overlayOf(plan, info.mode, eventRows);
+  writeFileSync(join(outDir, 'overlay.json'), `${JSON.stringify(overlay, null, 2)}\n`);
+  const delayAll = delay.all.summary();
+  const reference =
+    info.mode === 'p2p' && rows > 0
+      ? gradeOverlay(
+          plan,
+          new Map([...got].map(([viewer, seqs]) => [viewer, seqs.size])),
+          new Map(overlay.parents.map((p) => [p.viewer, p.parent])),
+        )
+      : undefined;
+  const gap = reference && plannerGap(delayAll, reference.delayMs);
   const ingest = await readIngest(rawDir, files);
 
   const total = bytes.cdn + bytes.peer;
@@ -162,7 +181,7 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
     viewers: plan.viewers.length,
     chunks: rows,
     lostChunks: lost,
-    delayMs: { cdn: delay.cdn.summary(), peer: delay.peer.summary(), all: delay.all.summary() },
+    delayMs: { cdn: delay.cdn.summary(), peer: delay.peer.summary(), all: delayAll },
     boundMs: bound.summary(),
     stretch: { cdn: stretch.cdn.summary(), peer: stretch.peer.summary(), all: stretch.all.summary() },
     excessMs: excess.summary(),
@@ -174,6 +193,8 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
     stalls: late + lost,
     reparents: eventCounts.get('reparent') ?? 0,
     lateChunks: eventCounts.get('fallback') ?? 0,
+    ...(reference && { reference }),
+    ...(gap && { plannerGap: gap }),
     ...proximityAccuracy(rawDir, files, plan),
     cpuSeconds,
     ...ingest,

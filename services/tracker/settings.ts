@@ -1,0 +1,27 @@
+// The overlay budget of a run — root slots, fan-out limit, upload headroom and the delay model —
+// in one place, so the tracker plans with it and the lab grades the tracker against a reference
+// tree built under exactly the same limits.
+import { hopModelOf, type HopModel } from '../core/overlay/model.js';
+import type { RunPlan } from '../core/types.js';
+import { EDGE_SLOTS, MAX_FANOUT, ORIGIN_SLOTS, UPLOAD_HEADROOM } from './constants.js';
+
+export interface OverlaySettings {
+  originSlots: number;
+  edgeSlots: number;
+  maxFanout: number;
+  headroom: number;
+  bitrateBps: number;
+  model: HopModel;
+}
+
+/** The scenario's `overlay:` section over the tracker's defaults; explicit overrides (CLI flags) win. */
+export function overlaySettings(plan: RunPlan, overrides: { originSlots?: number; edgeSlots?: number } = {}) {
+  return {
+    originSlots: overrides.originSlots ?? plan.overlay.originSlots ?? ORIGIN_SLOTS,
+    edgeSlots: overrides.edgeSlots ?? plan.overlay.edgeSlots ?? EDGE_SLOTS,
+    maxFanout: plan.overlay.maxFanout ?? MAX_FANOUT,
+    headroom: UPLOAD_HEADROOM,
+    bitrateBps: plan.stream.bitrateBps,
+    model: hopModelOf(plan.stream),
+  } satisfies OverlaySettings;
+}
