@@ -4,6 +4,7 @@ import { ClientPool, ParentLink } from '../relay/client.js';
 import { RelayNode } from '../relay/node.js';
 import { addRelayService, startServer } from '../relay/server.js';
 import { createShell, type ShellOptions } from '../runtime/shell.js';
+import { movedWithin, stallMs, watchReadiness } from '../runtime/readiness.js';
 import { lookupAddress, type Directory } from '../runtime/directory.js';
 
 export interface EdgeOptions extends ShellOptions {
@@ -41,6 +42,15 @@ export async function runEdge(o: EdgeOptions): Promise<void> {
   shell.onStop(() => parent.stop());
   parent.attach({ id: edgePlan.parentId, address: lookupAddress(o.directory, edgePlan.parentId) });
   log.info({ address: server.address, parent: edgePlan.parentId }, 'edge ready');
+  // Ready while chunks arrive from the parent: a Service sends viewers only to an edge that has them.
+  const receiving = movedWithin(stallMs(plan), () => node.newest);
+  shell.onStop(
+    watchReadiness({
+      server,
+      log,
+      check: () => (receiving() ? undefined : `no chunk from parent "${edgePlan.parentId}" lately`),
+    }),
+  );
   shell.metrics.sampleOnScrape({ relays: () => [node] });
   await shell.ready(server.address);
 }

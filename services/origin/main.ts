@@ -1,6 +1,7 @@
 // `livepath origin`: runs the origin (with its synthetic broadcaster) as a service process.
 import { addRelayService, startServer } from '../relay/server.js';
 import { createShell, type ShellOptions } from '../runtime/shell.js';
+import { movedWithin, stallMs, watchReadiness } from '../runtime/readiness.js';
 import { Origin } from './origin.js';
 import { createIngest, type IngestOptions } from './ingest/index.js';
 
@@ -10,7 +11,10 @@ export interface OriginOptions extends ShellOptions, IngestOptions {
 
 export async function runOrigin(o: OriginOptions): Promise<void> {
   const shell = createShell(o, 'origin');
-  const { plan, clock, link, log, control } = shell;
+  const { clock, link, log, control } = shell;
+  // A lab run broadcasts the scenario's durationS; a deployment (standalone) streams until it is
+  // stopped: Grafana and `helm test` must find a stream however long after the install they look.
+  const plan = o.control === 'standalone' ? { ...shell.plan, durationS: Number.POSITIVE_INFINITY } : shell.plan;
   // Real video (file / RTMP) when the scenario or --ingest asks for it; else the synthetic broadcaster.
   const ingest = await createIngest(plan, o.scenario, o, { clock, log, outDir: shell.outDir });
   if (ingest) shell.onStop(() => ingest.stop());
@@ -53,6 +57,19 @@ export async function runOrigin(o: OriginOptions): Promise<void> {
       publishUrl: ingest?.publishUrl,
     },
     'origin ready',
+  );
+  const producing = movedWithin(stallMs(plan), () => origin.produced);
+  shell.onStop(
+    watchReadiness({
+      server,
+      log,
+      check: () =>
+        producing()
+          ? undefined
+          : origin.produced === 0
+            ? `no chunk produced yet${ingest?.publishUrl ? ` (a broadcaster pushes to ${ingest.publishUrl})` : ''}`
+            : 'no chunk produced lately (the broadcast stalled or ended)',
+    }),
   );
   shell.metrics.sampleOnScrape({ relays: () => [origin.node] });
   await shell.ready(server.address);

@@ -1,6 +1,8 @@
 // `livepath peers`: one process hosting many virtual viewers (a 2-core machine cannot run one
-// process per viewer). Each viewer joins at its scripted time, records every chunk, and leaves or
-// is killed when the scenario says so.
+// process per viewer). Each viewer joins at its scripted time on the stream's clock, records every
+// chunk, and leaves or is killed when the scenario says so. Driven by a lab, the clock is the
+// lab's start and the scenario plays once; standalone (a pod), the clock is the one the tracker
+// publishes and the schedule repeats every durationS (services/peer/schedule.ts).
 import { join } from 'node:path';
 import type { ViewerPlan } from '../core/types.js';
 import { ClientPool } from '../relay/client.js';
@@ -13,6 +15,10 @@ import { TsRecorder } from '../results/recording.js';
 import { mkdirSync } from 'node:fs';
 import { createTrackerClient, PeerAgent } from './p2p.js';
 import { DEADLINE_CHECK_MS, REPORT_INTERVAL_MS } from './constants.js';
+import { presenceAt } from './schedule.js';
+import { watchReadiness } from '../runtime/readiness.js';
+import { STREAM_CLOCK_POLL_MS } from '../runtime/constants.js';
+import type { TrackerClient } from '../gen/livepath/v1/tracker.js';
 import { ViewerMetrics } from './metrics.js';
 
 export interface PeersOptions extends ShellOptions {
@@ -70,12 +76,17 @@ export async function runPeers(o: PeersOptions): Promise<void> {
   const events = shell.outDir
     ? new CsvAppender(join(shell.outDir, `${shell.proc}.events.csv`), EVENT_CSV_HEADER)
     : undefined;
+  // The run the scenario describes: a deployment streams on, but its records (what a lab run
+  // collects) cover the first durationS only, so a pod's results emptyDir does not fill up.
+  const runChunks = Math.floor((plan.durationS * 1e6) / plan.stream.chunkDurationUs);
+  /** the viewers present now (a viewer that leaves and rejoins is a new Viewer) */
   const viewers = new Map<string, Viewer>();
+  const agents = new Map<string, PeerAgent>();
   if (o.record) mkdirSync(o.record, { recursive: true });
   const recorders = new Map(o.record ? mine.map((vp) => [vp.id, new TsRecorder(o.record!, vp.id)] as const) : []);
   let received = 0;
-  for (const vp of mine) {
-    const v = new Viewer(
+  const makeViewer = (vp: ViewerPlan) =>
+    new Viewer(
       { plan: vp, streamId: plan.stream.streamId },
       {
         clock,
@@ -83,45 +94,23 @@ export async function runPeers(o: PeersOptions): Promise<void> {
         pool,
         record: (r) => {
           received++;
-          chunks?.row(chunkRow(r));
+          if (r.seq < runChunks) chunks?.row(chunkRow(r));
           viewerMetrics.chunk(r);
         },
         event: (kind, detail) => events?.row([clock.nowUs(), kind, vp.id, detail]),
         recorder: recorders.get(vp.id),
       },
     );
-    viewers.set(vp.id, v);
-  }
   // Registered first, so it runs last on stop: after the viewers have left.
   shell.onStop(() => Promise.all([...recorders.values()].map((r) => r.close())).then(() => undefined));
   const server = await startServer(o.listen, (s) =>
     addRelayService(s, { link, clock, node: (id) => viewers.get(id)?.node }),
   );
-  const timers: NodeJS.Timeout[] = [];
-  const agents = new Map<string, PeerAgent>();
+  let tracker: TrackerClient | undefined;
   if (o.mode === 'p2p') {
     if (!o.tracker)
       throw new ViewerSelectionError('--mode p2p needs --tracker HOST:PORT (the tracker assigns parents)');
-    const tracker = createTrackerClient(o.tracker);
-    shell.onStop(() => tracker.close());
-    for (const v of viewers.values()) {
-      agents.set(
-        v.id,
-        new PeerAgent(v, {
-          clock,
-          link,
-          pool,
-          tracker,
-          advertise: o.advertise ?? server.address,
-          uplinkBps: plan.hosts.get(v.id)?.uplinkBps ?? 0,
-          lastSeq: Math.floor((plan.durationS * 1e6) / plan.stream.chunkDurationUs) - 1,
-          event: (kind, detail) => {
-            viewerMetrics.event(kind, detail);
-            events?.row([clock.nowUs(), kind, v.id, detail]);
-          },
-        }),
-      );
-    }
+    tracker = createTrackerClient(o.tracker);
     const deadlines = setInterval(() => {
       const now = clock.nowUs();
       for (const a of agents.values()) a.checkDeadlines(now);
@@ -133,11 +122,28 @@ export async function runPeers(o: PeersOptions): Promise<void> {
       clearInterval(deadlines);
       clearInterval(reports);
     });
-  }
+  } else if (o.tracker && o.control === 'standalone') tracker = createTrackerClient(o.tracker); // for the clock
+  if (tracker) shell.onStop(() => tracker.close());
+  const makeAgent = (v: Viewer, t: TrackerClient) =>
+    new PeerAgent(v, {
+      clock,
+      link,
+      pool,
+      tracker: t,
+      advertise: o.advertise ?? server.address,
+      uplinkBps: plan.hosts.get(v.id)?.uplinkBps ?? 0,
+      // A deployment's broadcast has no last chunk.
+      lastSeq: o.control === 'stdio' ? runChunks - 1 : undefined,
+      event: (kind, detail) => {
+        viewerMetrics.event(kind, detail);
+        events?.row([clock.nowUs(), kind, v.id, detail]);
+      },
+    });
   const progress = setInterval(
     () => control.emit({ event: 'progress', proc: shell.proc, received, viewers: viewers.size }),
     1_000,
   );
+  const timers = new Map<string, NodeJS.Timeout>();
   shell.onStop(async () => {
     await chunks?.close();
     await events?.close();
@@ -146,46 +152,90 @@ export async function runPeers(o: PeersOptions): Promise<void> {
   shell.onStop(() => pool.close());
   shell.onStop(() => {
     clearInterval(progress);
-    timers.forEach(clearTimeout);
+    for (const t of timers.values()) clearTimeout(t);
     for (const v of viewers.values()) v.leave();
   });
 
-  const joinViewer = (v: Viewer) => {
+  const joinViewer = (vp: ViewerPlan) => {
+    const v = makeViewer(vp);
+    viewers.set(vp.id, v);
     viewerMetrics.joined(v.id, clock.nowUs());
-    const agent = agents.get(v.id);
-    if (agent) {
+    if (o.mode === 'p2p') {
+      const agent = makeAgent(v, tracker!);
+      agents.set(v.id, agent);
       events?.row([clock.nowUs(), 'join', v.id, 'tracker']);
       void agent.join();
       return;
     }
-    const edgeId = v.init.plan.edgeId;
+    const edgeId = vp.edgeId;
     events?.row([clock.nowUs(), 'join', v.id, edgeId]);
     v.join({ id: edgeId, address: lookupAddress(o.directory, edgeId) });
   };
   const leaveViewer = (v: Viewer, kind: 'graceful' | 'kill') => {
     events?.row([clock.nowUs(), kind === 'kill' ? 'kill' : 'leave', v.id, '']);
     viewerMetrics.left(v.id);
+    viewers.delete(v.id);
     const agent = agents.get(v.id);
+    agents.delete(v.id);
     if (agent) agent.leave(kind);
     else if (kind === 'kill') v.kill();
     else v.leave();
   };
+
+  // The schedule: each viewer joins and leaves when the stream's clock says (schedule.ts).
+  let startUs: number | undefined;
+  let periodS: number | undefined;
+  const step = (vp: ViewerPlan) => {
+    const p = presenceAt(vp, (clock.nowUs() - startUs!) / 1e6, periodS);
+    const v = viewers.get(vp.id);
+    if (p.present && !v) joinViewer(vp);
+    else if (!p.present && v) leaveViewer(v, vp.leaveKind ?? 'graceful');
+    if (p.nextS === undefined) timers.delete(vp.id);
+    else
+      timers.set(
+        vp.id,
+        setTimeout(() => step(vp), Math.max(0, (startUs! + p.nextS * 1e6 - clock.nowUs()) / 1000)),
+      );
+  };
+  const begin = (atUs: number, repeat: boolean) => {
+    if (startUs !== undefined) return;
+    startUs = atUs;
+    periodS = repeat ? plan.durationS : undefined;
+    log.info({ startUs, repeatEveryS: periodS }, 'viewers scheduled on the stream clock');
+    for (const vp of mine) step(vp);
+  };
   shell.onCommand((c) => {
-    if (c.cmd === 'start') {
-      for (const v of viewers.values()) {
-        const joinUs = c.atUs + v.init.plan.joinAtS * 1e6;
-        timers.push(setTimeout(() => joinViewer(v), Math.max(0, (joinUs - clock.nowUs()) / 1000)));
-        const leaveAtS = v.init.plan.leaveAtS;
-        if (leaveAtS !== undefined) {
-          const kind = v.init.plan.leaveKind ?? 'graceful';
-          timers.push(
-            setTimeout(() => leaveViewer(v, kind), Math.max(0, (c.atUs + leaveAtS * 1e6 - clock.nowUs()) / 1000)),
-          );
-        }
-      }
+    if (c.cmd !== 'start') return;
+    if (o.control === 'stdio') return begin(c.atUs, false);
+    // Standalone (a pod): the stream's clock is the tracker's, learnt from the origin; a pod that
+    // starts late, or again, joins on it the viewers that should be present by now.
+    if (!tracker) {
+      log.warn({}, "no --tracker: the viewers are scheduled from this process' start, not the stream's clock");
+      return begin(c.atUs, true);
     }
+    const t = tracker;
+    const ask = () => {
+      if (startUs !== undefined) return;
+      t.streamClock({}, (err, res) => {
+        if (!err && res?.known) begin(res.startUs, true);
+        else timers.set('', setTimeout(ask, STREAM_CLOCK_POLL_MS));
+      });
+    };
+    ask();
   });
-  log.info({ address: server.address, viewers: viewers.size, mode: o.mode }, 'peers ready');
+  // Ready once the stream's clock is known and every viewer present has a parent.
+  shell.onStop(
+    watchReadiness({
+      server,
+      log,
+      check: () => {
+        if (startUs === undefined) return 'waiting for the stream clock from the tracker';
+        const orphans = [...viewers.values()].filter((v) => !v.parentLink.current).length;
+        return orphans === 0 ? undefined : `${orphans} of ${viewers.size} viewers have no parent yet`;
+      },
+    }),
+  );
+  log.info({ address: server.address, viewers: mine.length, mode: o.mode }, 'peers ready');
   shell.metrics.sampleOnScrape({ relays: () => [...viewers.values()].map((v) => v.node) });
   await shell.ready(server.address);
 }

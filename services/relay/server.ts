@@ -17,11 +17,21 @@ export interface RelayServerComponents {
   node(id: string): RelayNode | undefined;
 }
 
+/**
+ * grpc.health.v1 as a pod's probes read it. The overall status ("", what a readiness probe and
+ * grpc_health_probe ask by default) is SERVING only while the service streams (see setReady);
+ * the gRPC service names are SERVING while the process answers, which is what liveness asks.
+ */
+export const READINESS_SERVICE = '';
+export const LIVENESS_SERVICES = { relay: 'livepath.v1.Relay', tracker: 'livepath.v1.Tracker' } as const;
+
 export interface ServerHandle {
   server: grpc.Server;
   health: HealthImplementation;
   port: number;
   address: string;
+  /** Readiness: the overall health status (NOT_SERVING from the start until set). */
+  setReady(ready: boolean): void;
   stop(): Promise<void>;
 }
 
@@ -78,9 +88,9 @@ export function addRelayService(server: grpc.Server, c: RelayServerComponents): 
 export async function startServer(listen: string, add: (server: grpc.Server) => void): Promise<ServerHandle> {
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
   const health = new HealthImplementation({
-    '': 'SERVING',
-    'livepath.v1.Relay': 'SERVING',
-    'livepath.v1.Tracker': 'SERVING',
+    [READINESS_SERVICE]: 'NOT_SERVING',
+    [LIVENESS_SERVICES.relay]: 'SERVING',
+    [LIVENESS_SERVICES.tracker]: 'SERVING',
   });
   health.addToServer(server);
   add(server);
@@ -97,6 +107,7 @@ export async function startServer(listen: string, add: (server: grpc.Server) => 
     health,
     port,
     address: `${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    setReady: (ready) => health.setStatus(READINESS_SERVICE, ready ? 'SERVING' : 'NOT_SERVING'),
     stop: () =>
       new Promise<void>((resolve) => {
         const t = setTimeout(() => {

@@ -20,6 +20,9 @@ import {
 } from './constants.js';
 import { overlaySettings } from './settings.js';
 import { Tracker } from './tracker.js';
+import { StreamClock } from './stream-clock.js';
+import { ClientPool } from '../relay/client.js';
+import { watchReadiness } from '../runtime/readiness.js';
 
 export interface TrackerOptions extends ShellOptions {
   listen: string;
@@ -65,6 +68,12 @@ export async function runTracker(o: TrackerOptions): Promise<void> {
   // Every reason exported from the start, at 0: a dashboard shows "none yet", not "No data".
   for (const reason of ['join', 'parent-lost', 'improve'] as const) assignments.inc({ reason }, 0);
   const uplinkOf = (id: string) => plan.hosts.get(id)?.uplinkBps ?? 10e9;
+  const streamClock = new StreamClock(plan.stream.chunkDurationUs, {
+    nowUs: shell.clock.nowUs,
+    log,
+    outDir: shell.outDir,
+  });
+  shell.onStop(() => streamClock.stop());
   const tracker = new Tracker(
     {
       roots: [
@@ -88,6 +97,7 @@ export async function runTracker(o: TrackerOptions): Promise<void> {
       planner,
       log,
       onSample: (peer, node, rttMs) => samples?.row([peer, node, rttMs.toFixed(3)]),
+      streamClock: () => streamClock.answer(),
       onDecision: (d) => {
         assignments.inc({ reason: d.reason });
         decisions?.row([
@@ -113,6 +123,23 @@ export async function runTracker(o: TrackerOptions): Promise<void> {
   });
   shell.onStop(() => server.stop());
   shell.onStop(() => clearInterval(improver));
+  // The stream's clock: a lab says when chunk 0 begins; standalone, the origin's chunks tell.
+  if (o.control === 'stdio') {
+    shell.onCommand((c) => {
+      if (c.cmd === 'start') streamClock.set(c.atUs);
+    });
+  } else {
+    const pool = new ClientPool();
+    shell.onStop(() => pool.close());
+    streamClock.learnFrom(plan.originId, lookupAddress(o.directory, plan.originId), pool);
+  }
+  shell.onStop(
+    watchReadiness({
+      server,
+      log,
+      check: () => (streamClock.known ? undefined : 'no chunk from the origin yet (the stream clock is unknown)'),
+    }),
+  );
   log.info({ address: server.address }, 'tracker ready');
   shell.metrics.sampleOnScrape({ trackerPeers: () => tracker.peerCount });
   await shell.ready(server.address);

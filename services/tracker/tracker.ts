@@ -14,6 +14,8 @@ import {
   type NodeAddress,
   type ReportRequest,
   type ReportResponse,
+  type StreamClockRequest,
+  type StreamClockResponse,
 } from '../gen/livepath/v1/tracker.js';
 import type { OverlayPlanner, Decision } from '../core/overlay/planner.js';
 import { IMPROVE_ON_REPORT_MAX_MOVES } from './constants.js';
@@ -29,6 +31,8 @@ export interface TrackerComponents {
   /** told about every assignment made (for records and metrics) */
   onDecision?: (d: Decision) => void;
   onSample?: (peerId: string, nodeId: string, rttMs: number) => void;
+  /** the stream's clock, as this tracker knows it (Tracker.StreamClock) */
+  streamClock?: () => StreamClockResponse;
 }
 
 interface PeerEntry {
@@ -71,6 +75,10 @@ export class Tracker {
         });
       },
       join: (call: grpc.ServerWritableStream<JoinRequest, Assignment>) => this.join(call),
+      streamClock: (
+        _call: grpc.ServerUnaryCall<StreamClockRequest, StreamClockResponse>,
+        cb: grpc.sendUnaryData<StreamClockResponse>,
+      ) => cb(null, this.c.streamClock?.() ?? { known: false, startUs: 0, chunkDurationUs: 0 }),
       report: (call: grpc.ServerUnaryCall<ReportRequest, ReportResponse>, cb: grpc.sendUnaryData<ReportResponse>) => {
         const r = call.request;
         if (this.c.planner.has(r.peerId)) {

@@ -10,6 +10,7 @@ import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { runHelm } from '../../scripts/helm.mjs';
 import { parseScenario } from '../../services/core/scenario/index.js';
 import { LINK_SHAPINGS } from '../../services/linkemu/constants.js';
+import { LIVENESS_SERVICES, READINESS_SERVICE } from '../../services/relay/server.js';
 import { containerEnv, expandCommand, type EnvContainer } from '../../services/lab/up/env.js';
 
 const chartDir = 'charts/livepath';
@@ -29,8 +30,8 @@ interface Container {
     allowPrivilegeEscalation?: boolean;
     capabilities?: { add?: string[]; drop?: string[] };
   };
-  livenessProbe?: { grpc?: { port: number } };
-  readinessProbe?: { grpc?: { port: number } };
+  livenessProbe?: { grpc?: { port: number; service?: string } };
+  readinessProbe?: { grpc?: { port: number; service?: string } };
 }
 interface PodSpec {
   containers: Container[];
@@ -337,6 +338,10 @@ test('roles get their ids, the directory of every relay node, and gRPC health pr
     const port = name.includes('tracker') ? 7001 : 7000;
     assert.equal(c.livenessProbe?.grpc?.port, port, `${name} liveness`);
     assert.equal(c.readinessProbe?.grpc?.port, port, `${name} readiness`);
+    // Liveness asks for the process (its gRPC service), readiness for the stream (the overall status).
+    const alive = name.includes('tracker') ? LIVENESS_SERVICES.tracker : LIVENESS_SERVICES.relay;
+    assert.equal(c.livenessProbe?.grpc?.service, alive, `${name} liveness service`);
+    assert.equal(c.readinessProbe?.grpc?.service ?? READINESS_SERVICE, READINESS_SERVICE, `${name} readiness service`);
   }
 });
 

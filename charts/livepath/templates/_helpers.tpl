@@ -181,13 +181,19 @@ netem the kernel shapes the pod's traffic ("kernel": the service emulates nothin
     sizeLimit: {{ .Values.scratchSizeLimit }}
 {{- end }}
 
-{{/* gRPC health probes (grpc.health.v1) on the given port. */}}
+{{/*
+gRPC health probes (grpc.health.v1) on the given port: liveness asks for the role's gRPC service
+(SERVING while the process answers), readiness for the overall status (SERVING only while the
+role streams: the origin produces, an edge receives from its parent, a peers host has its viewers
+joined, the tracker knows the stream's clock). Call with (list $ port "livepath.v1.Relay").
+*/}}
 {{- define "livepath.probes" -}}
 {{- $root := index . 0 }}
 {{- $port := index . 1 }}
 livenessProbe:
   grpc:
     port: {{ $port }}
+    service: {{ index . 2 }}
   periodSeconds: {{ $root.Values.probes.periodSeconds }}
   failureThreshold: {{ $root.Values.probes.livenessFailureThreshold }}
 readinessProbe:

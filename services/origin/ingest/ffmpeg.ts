@@ -86,8 +86,8 @@ export function ffmpegArgs(init: FfmpegSourceInit): string[] {
     ...common,
     '-re',
     ...input,
-    '-t',
-    String(init.durationS),
+    // A deployment's broadcast has no end (durationS is infinite): play until stopped.
+    ...(Number.isFinite(init.durationS) ? ['-t', String(init.durationS)] : []),
     '-c:v',
     'libx264',
     '-preset',
@@ -152,14 +152,16 @@ export class FfmpegSource implements ChunkSource {
     if (this.init.kind === 'rtmp') {
       // Attach to nginx now, so the broadcast is taken from its first keyframe whenever it starts.
       this.spawn();
-      this.waitTimer = setTimeout(() => {
-        if (this.gotBytes) return;
-        this.finish(
-          new NoBroadcastError(
-            `no broadcast arrived at ${this.init.input} within ${WAIT_FOR_BROADCAST_MS / 1000} s — push to it (OBS or ffmpeg, see docs/obs.md)`,
-          ),
-        );
-      }, WAIT_FOR_BROADCAST_MS);
+      // A deployment waits for its broadcaster as long as it runs; a lab run gives up.
+      if (Number.isFinite(this.init.durationS))
+        this.waitTimer = setTimeout(() => {
+          if (this.gotBytes) return;
+          this.finish(
+            new NoBroadcastError(
+              `no broadcast arrived at ${this.init.input} within ${WAIT_FOR_BROADCAST_MS / 1000} s — push to it (OBS or ffmpeg, see docs/obs.md)`,
+            ),
+          );
+        }, WAIT_FOR_BROADCAST_MS);
     } else {
       // The file plays from the broadcast start, like the synthetic source.
       this.startTimer = setTimeout(() => this.spawn(), Math.max(0, (atUs - this.c.clock.nowUs()) / 1000));
@@ -200,8 +202,18 @@ export class FfmpegSource implements ChunkSource {
       if (this.child !== child) return;
       this.child = undefined;
       if (this.finished) return;
-      if (this.init.kind === 'rtmp' && !this.gotBytes && !this.stopped) {
-        // Nothing pulled yet: nginx not ready or no publisher; try again until the wait runs out.
+      const endless = !Number.isFinite(this.init.durationS);
+      if (this.init.kind === 'rtmp' && !this.stopped && (!this.gotBytes || endless)) {
+        if (this.gotBytes) {
+          // A deployment outlives its broadcaster: cut what arrived, then wait for the next
+          // publish (a fresh MPEG-TS stream; chunk numbers go on).
+          const last = this.chunker.flush(this.c.clock.nowUs());
+          if (last && last.payload.length > 0) this.emit(last, this.c.clock.nowUs());
+          this.chunker = new TsChunker({ chunkDurationUs: this.init.stream.chunkDurationUs });
+          this.gotBytes = false;
+          this.c.log.info({ input: this.init.input }, 'the broadcaster left; waiting for the next publish');
+        }
+        // Nothing pulled yet: nginx not ready or no publisher; try again (until the wait runs out).
         setTimeout(() => this.spawn(), RTMP_PULL_RETRY_MS);
         return;
       }

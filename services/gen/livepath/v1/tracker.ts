@@ -25,6 +25,20 @@ export const protobufPackage = "livepath.v1";
 
 export const protobufFileName = "livepath/v1/tracker.proto";
 
+export interface StreamClockRequest {
+}
+
+export interface StreamClockResponse {
+  /** False until the tracker has seen a chunk of the origin. */
+  known: boolean;
+  /**
+   * When chunk 0 of the stream began (µs since the Unix epoch): chunk k is complete at
+   * start_us + (k + 1) × chunk_duration_us.
+   */
+  startUs: number;
+  chunkDurationUs: number;
+}
+
 export interface NodeAddress {
   nodeId: string;
   address: string;
@@ -96,6 +110,167 @@ export interface LeaveRequest {
 
 export interface LeaveResponse {
 }
+
+function createBaseStreamClockRequest(): StreamClockRequest {
+  return {};
+}
+
+export const StreamClockRequest: MessageFns<StreamClockRequest> = {
+  encode(_: StreamClockRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StreamClockRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStreamClockRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): StreamClockRequest {
+    return {};
+  },
+
+  toJSON(_: StreamClockRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<StreamClockRequest>): StreamClockRequest {
+    return StreamClockRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<StreamClockRequest>): StreamClockRequest {
+    const message = createBaseStreamClockRequest();
+    return message;
+  },
+};
+
+function createBaseStreamClockResponse(): StreamClockResponse {
+  return { known: false, startUs: 0, chunkDurationUs: 0 };
+}
+
+export const StreamClockResponse: MessageFns<StreamClockResponse> = {
+  encode(message: StreamClockResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.known !== false) {
+      writer.uint32(8).bool(message.known);
+    }
+    if (message.startUs !== 0) {
+      writer.uint32(16).int64(message.startUs);
+    }
+    if (message.chunkDurationUs !== 0) {
+      writer.uint32(24).int64(message.chunkDurationUs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StreamClockResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStreamClockResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.known = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.startUs = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.chunkDurationUs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StreamClockResponse {
+    return {
+      known: isSet(object.known) ? globalThis.Boolean(object.known) : false,
+      startUs: isSet(object.startUs)
+        ? globalThis.Number(object.startUs)
+        : isSet(object.start_us)
+        ? globalThis.Number(object.start_us)
+        : 0,
+      chunkDurationUs: isSet(object.chunkDurationUs)
+        ? globalThis.Number(object.chunkDurationUs)
+        : isSet(object.chunk_duration_us)
+        ? globalThis.Number(object.chunk_duration_us)
+        : 0,
+    };
+  },
+
+  toJSON(message: StreamClockResponse): unknown {
+    const obj: any = {};
+    if (message.known !== false) {
+      obj.known = message.known;
+    }
+    if (message.startUs !== 0) {
+      obj.startUs = Math.round(message.startUs);
+    }
+    if (message.chunkDurationUs !== 0) {
+      obj.chunkDurationUs = Math.round(message.chunkDurationUs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StreamClockResponse>): StreamClockResponse {
+    return StreamClockResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StreamClockResponse>): StreamClockResponse {
+    const message = createBaseStreamClockResponse();
+    message.known = object.known ?? false;
+    message.startUs = object.startUs ?? 0;
+    message.chunkDurationUs = object.chunkDurationUs ?? 0;
+    return message;
+  },
+};
 
 function createBaseNodeAddress(): NodeAddress {
   return { nodeId: "", address: "", role: "" };
@@ -1148,6 +1323,20 @@ export const TrackerService = {
     responseSerialize: (value: CandidatesResponse): Buffer => Buffer.from(CandidatesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CandidatesResponse => CandidatesResponse.decode(value),
   },
+  /**
+   * The stream's clock as the tracker learnt it from the origin's chunks (or the lab's start):
+   * viewer hosts schedule their viewers on it, and the lab times a run by it, whenever their
+   * own process started.
+   */
+  streamClock: {
+    path: "/livepath.v1.Tracker/StreamClock" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: StreamClockRequest): Buffer => Buffer.from(StreamClockRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): StreamClockRequest => StreamClockRequest.decode(value),
+    responseSerialize: (value: StreamClockResponse): Buffer => Buffer.from(StreamClockResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): StreamClockResponse => StreamClockResponse.decode(value),
+  },
 } as const;
 
 export interface TrackerServer extends UntypedServiceImplementation {
@@ -1159,6 +1348,12 @@ export interface TrackerServer extends UntypedServiceImplementation {
   leave: handleUnaryCall<LeaveRequest, LeaveResponse>;
   /** Candidate parents to measure before joining (their node ids and addresses). */
   candidates: handleUnaryCall<CandidatesRequest, CandidatesResponse>;
+  /**
+   * The stream's clock as the tracker learnt it from the origin's chunks (or the lab's start):
+   * viewer hosts schedule their viewers on it, and the lab times a run by it, whenever their
+   * own process started.
+   */
+  streamClock: handleUnaryCall<StreamClockRequest, StreamClockResponse>;
 }
 
 export interface TrackerClient extends Client {
@@ -1212,6 +1407,26 @@ export interface TrackerClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CandidatesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The stream's clock as the tracker learnt it from the origin's chunks (or the lab's start):
+   * viewer hosts schedule their viewers on it, and the lab times a run by it, whenever their
+   * own process started.
+   */
+  streamClock(
+    request: StreamClockRequest,
+    callback: (error: ServiceError | null, response: StreamClockResponse) => void,
+  ): ClientUnaryCall;
+  streamClock(
+    request: StreamClockRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: StreamClockResponse) => void,
+  ): ClientUnaryCall;
+  streamClock(
+    request: StreamClockRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: StreamClockResponse) => void,
   ): ClientUnaryCall;
 }
 
