@@ -2,13 +2,17 @@
 // this machine (ratios, not absolute promises): relay overhead per hop vs a bare grpc-js stream,
 // emulation error at ≥ 100 viewers, and the peer path against the CDN path on the shipped
 // scenarios (stretch, offload, metro median delay, loss under churn, re-parent latency).
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadPlan } from '../services/runtime/plan.js';
 import { runExperiment } from '../services/lab/experiment.js';
-import type { Summary } from '../services/lab/results/summarize.js';
+import { readCsvRows } from '../services/results/csv.js';
+import { readEventsCsv } from '../services/results/events.js';
+import { RAW_DIR, RESULTS_FILE } from '../services/results/layout.js';
+import { DECISION_COLUMNS, parseDecisionRow, rawFile } from '../services/results/raw.js';
+import type { Summary } from '../services/results/summary.js';
 import { benchRelayHop } from './relay-hop.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -100,22 +104,14 @@ if (want('churn')) {
   const [p2p] = await experiment('churn', ['p2p']);
   const plan = loadPlan(scenario('churn'));
   const killed = plan.viewers.filter((v) => v.leaveKind === 'kill').length;
-  const raw = join(out, 'churn', 'raw');
+  const raw = join(out, 'churn', RAW_DIR);
   // Re-parent latency: from each kill/leave to the tracker's parent-lost decisions that follow.
-  const events = readFileSync(join(out, 'churn', 'events.csv'), 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1)
-    .map((l) => l.split(','));
-  const departures = events.filter((e) => e[1] === 'kill' || e[1] === 'leave').map((e) => Number(e[0]));
-  const decisions = readFileSync(join(raw, 'tracker.decisions.csv'), 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1)
-    .map((l) => l.split(','));
+  const events = await readEventsCsv(join(out, 'churn', RESULTS_FILE.events));
+  const departures = events.filter((e) => e.kind === 'kill' || e.kind === 'leave').map((e) => e.atUs);
+  const decisions = await readCsvRows(rawFile(raw, 'tracker', 'decisions'), DECISION_COLUMNS, parseDecisionRow);
   const lags = decisions
-    .filter((d) => d[3] === 'parent-lost')
-    .map((d) => Number(d[0]))
+    .filter((d) => d.reason === 'parent-lost')
+    .map((d) => d.atUs)
     .map((t) => Math.min(...departures.filter((x) => x <= t).map((x) => (t - x) / 1000)))
     .filter((x) => Number.isFinite(x) && x < 5_000)
     .sort((a, b) => a - b);

@@ -27,20 +27,20 @@ export class Recorder {
     if (v > this.maxValue) this.maxValue = v;
   }
 
-  /** Compact portable form (HDR compressed base64) for merging across processes. */
-  encode(): { resolution: number; max: number; histogram: string } {
+  /** Compact portable form (HDR compressed base64) for merging across processes; max is null when empty. */
+  encode(): { resolution: number; max: number | null; histogram: string } {
     return {
       resolution: this.resolution,
-      max: this.maxValue,
+      max: this.count > 0 ? this.maxValue : null,
       histogram: hdr.encodeIntoCompressedBase64(this.histogram),
     };
   }
 
   /** Adds a histogram produced by `encode()` (same resolution) to this one. */
-  merge(encoded: { resolution: number; max: number; histogram: string }): void {
+  merge(encoded: { resolution: number; max: number | null; histogram: string }): void {
     if (encoded.resolution !== this.resolution) throw new Error('cannot merge recorders of different resolution');
     this.histogram.add(hdr.decodeFromCompressedBase64(encoded.histogram));
-    if (encoded.max > this.maxValue) this.maxValue = encoded.max;
+    if (encoded.max !== null && encoded.max > this.maxValue) this.maxValue = encoded.max;
   }
 
   get count(): number {

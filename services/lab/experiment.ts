@@ -1,11 +1,15 @@
 // `livepath run`: one experiment = one scenario + seed through one or both paths, each mode in
 // its own directory of results, then a comparison, a printed table and the report.
-import { existsSync, lstatSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { Mode, RunPlan } from '../core/types.js';
 import { runLocal, type BackendRunOptions, type ProcSpec } from './backends/local.js';
-import { planToJson } from '../results/plan.js';
-import { summarize, type RawRunInfo, type Summary } from './results/summarize.js';
+import { writeJsonFile } from '../results/json.js';
+import { LOGS_DIR, modeDir, RAW_DIR, RESULTS_FILE } from '../results/layout.js';
+import { writePlanFile } from '../results/plan.js';
+import { comparisonSchema, type Comparison } from '../results/summary.js';
+import type { Summary } from '../results/summary.js';
+import { summarize, type RawRunInfo } from './results/summarize.js';
 import type { PrometheusRun, ScrapeJob } from './prometheus.js';
 
 export type Backend = (o: BackendRunOptions) => Promise<RawRunInfo>;
@@ -48,17 +52,17 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
   const summaries: Summary[] = [];
   for (const mode of o.modes) {
     if (o.signal?.aborted) break;
-    const dir = o.modes.length > 1 ? join(out, mode) : out;
+    const dir = modeDir(out, mode, o.modes);
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'plan.json'), `${JSON.stringify(planToJson(o.plan), null, 2)}\n`);
-    const rawDir = join(dir, 'raw');
+    writePlanFile(join(dir, RESULTS_FILE.plan), o.plan);
+    const rawDir = join(dir, RAW_DIR);
     rmSync(rawDir, { recursive: true, force: true });
     const info = await (o.backend ?? runLocal)({
       plan: o.plan,
       scenarioPath: o.scenarioPath,
       mode,
       rawDir,
-      logDir: join(dir, 'logs'),
+      logDir: join(dir, LOGS_DIR),
       viewersPerHost: o.viewersPerHost,
       signal: o.signal,
       onProgress: (p) => o.progress?.(mode, p),
@@ -67,13 +71,13 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     summaries.push(await summarize(rawDir, dir, info));
   }
   if (o.modes.length > 1) {
-    const comparison: Record<string, unknown> = {
+    const comparison: Comparison = {
       scenario: o.plan.scenarioName,
       seed: o.plan.seed,
       modes: summaries.map((s) => s.mode),
     };
     for (const s of summaries) comparison[s.mode] = s;
-    writeFileSync(join(out, 'comparison.json'), `${JSON.stringify(comparison, null, 2)}\n`);
+    writeJsonFile(join(out, RESULTS_FILE.comparison), comparisonSchema, comparison);
   }
   return { out, summaries };
 }

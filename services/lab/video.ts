@@ -7,7 +7,8 @@ import { systemClock } from '../runtime/clock.js';
 import { DEFAULT_STREAM_KEY } from '../origin/ingest/constants.js';
 import { IngestServer } from '../origin/ingest/nginx.js';
 import type { BackendRunOptions } from './backends/local.js';
-import type { RawRunInfo, Summary } from './results/summarize.js';
+import type { Summary } from '../results/summary.js';
+import type { RawRunInfo } from './results/summarize.js';
 
 export interface IngestCommandOptions {
   port?: number;

@@ -7,6 +7,7 @@ import type { Clock } from '../runtime/clock.js';
 import type { LinkEmulator } from '../linkemu/emulator.js';
 import { RelayNode } from '../relay/node.js';
 import { wireBytes } from '../relay/constants.js';
+import { chunkCount } from '../results/chunks.js';
 import { ChunkSigner } from './signer.js';
 import { fragmentRanges, isKeyframe, virtualChunkDigest } from './synthetic.js';
 
@@ -54,7 +55,7 @@ export class SyntheticSource implements ChunkSource {
   ) {}
 
   get chunkCount(): number {
-    return Math.floor((this.plan.durationS * 1e6) / this.plan.stream.chunkDurationUs);
+    return chunkCount(this.plan);
   }
 
   start(atUs: number, sink: { emit(c: SourceChunk): void; end(): void }): void {
@@ -114,7 +115,7 @@ export class Origin {
 
   /** Chunks the scenario's broadcast lasts (the synthetic source's count). */
   get chunkCount(): number {
-    return Math.floor((this.init.plan.durationS * 1e6) / this.init.plan.stream.chunkDurationUs);
+    return chunkCount(this.init.plan);
   }
 
   /** Starts the broadcast at `atUs` (the instant chunk 0 begins). */

@@ -1,12 +1,6 @@
 // Tunables of viewers.
 
 /**
- * Playout delay: a viewer plays chunk k this long after it was produced. A chunk complete later
- * is a stall. 1 s is a low-latency live setting (LL-HLS/LL-DASH aim at 1–3 s end to end).
- */
-export const PLAYOUT_DELAY_MS = 1_000;
-
-/**
  * A chunk still missing this long before its playout deadline is fetched from the CDN edge:
  * enough for an edge fetch across a continent (≈ 2 × 150 ms + a chunk's serialization).
  */

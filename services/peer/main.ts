@@ -3,13 +3,14 @@
 // chunk, and leaves or is killed when the scenario says so. Driven by a lab, the clock is the
 // lab's start and the scenario plays once; standalone (a pod), the clock is the one the tracker
 // publishes and the schedule repeats every durationS (services/peer/schedule.ts).
-import { join } from 'node:path';
 import type { ViewerPlan } from '../core/types.js';
 import { ClientPool } from '../relay/client.js';
 import { addRelayService, startServer } from '../relay/server.js';
 import { createShell, type ShellOptions } from '../runtime/shell.js';
 import { lookupAddress, type Directory } from '../runtime/directory.js';
-import { CHUNK_CSV_HEADER, CsvAppender, EVENT_CSV_HEADER, chunkRow } from '../results/csv.js';
+import { chunkCount, chunkRow } from '../results/chunks.js';
+import { eventRow, type EventKind } from '../results/events.js';
+import { rawAppender } from '../results/raw.js';
 import { Viewer } from './viewer.js';
 import { TsRecorder } from '../results/recording.js';
 import { mkdirSync } from 'node:fs';
@@ -70,15 +71,13 @@ export async function runPeers(o: PeersOptions): Promise<void> {
   const mine = selectViewers(plan.viewers, o);
   const viewerMetrics = new ViewerMetrics(shell.metrics, plan, mine);
   const pool = new ClientPool();
-  const chunks = shell.outDir
-    ? new CsvAppender(join(shell.outDir, `${shell.proc}.chunks.csv`), CHUNK_CSV_HEADER)
-    : undefined;
-  const events = shell.outDir
-    ? new CsvAppender(join(shell.outDir, `${shell.proc}.events.csv`), EVENT_CSV_HEADER)
-    : undefined;
+  const chunks = shell.outDir ? rawAppender(shell.outDir, shell.proc, 'chunks') : undefined;
+  const eventsFile = shell.outDir ? rawAppender(shell.outDir, shell.proc, 'events') : undefined;
+  const event = (viewer: string, kind: EventKind, detail: string) =>
+    eventsFile?.row(eventRow({ atUs: clock.nowUs(), kind, viewer, detail }));
   // The run the scenario describes: a deployment streams on, but its records (what a lab run
   // collects) cover the first durationS only, so a pod's results emptyDir does not fill up.
-  const runChunks = Math.floor((plan.durationS * 1e6) / plan.stream.chunkDurationUs);
+  const runChunks = chunkCount(plan);
   /** the viewers present now (a viewer that leaves and rejoins is a new Viewer) */
   const viewers = new Map<string, Viewer>();
   const agents = new Map<string, PeerAgent>();
@@ -97,7 +96,7 @@ export async function runPeers(o: PeersOptions): Promise<void> {
           if (r.seq < runChunks) chunks?.row(chunkRow(r));
           viewerMetrics.chunk(r);
         },
-        event: (kind, detail) => events?.row([clock.nowUs(), kind, vp.id, detail]),
+        event: (kind, detail) => event(vp.id, kind, detail),
         recorder: recorders.get(vp.id),
       },
     );
@@ -136,7 +135,7 @@ export async function runPeers(o: PeersOptions): Promise<void> {
       lastSeq: o.control === 'stdio' ? runChunks - 1 : undefined,
       event: (kind, detail) => {
         viewerMetrics.event(kind, detail);
-        events?.row([clock.nowUs(), kind, v.id, detail]);
+        event(v.id, kind, detail);
       },
     });
   const progress = setInterval(
@@ -146,7 +145,7 @@ export async function runPeers(o: PeersOptions): Promise<void> {
   const timers = new Map<string, NodeJS.Timeout>();
   shell.onStop(async () => {
     await chunks?.close();
-    await events?.close();
+    await eventsFile?.close();
   });
   shell.onStop(() => server.stop());
   shell.onStop(() => pool.close());
@@ -163,16 +162,16 @@ export async function runPeers(o: PeersOptions): Promise<void> {
     if (o.mode === 'p2p') {
       const agent = makeAgent(v, tracker!);
       agents.set(v.id, agent);
-      events?.row([clock.nowUs(), 'join', v.id, 'tracker']);
+      event(v.id, 'join', 'tracker');
       void agent.join();
       return;
     }
     const edgeId = vp.edgeId;
-    events?.row([clock.nowUs(), 'join', v.id, edgeId]);
+    event(v.id, 'join', edgeId);
     v.join({ id: edgeId, address: lookupAddress(o.directory, edgeId) });
   };
   const leaveViewer = (v: Viewer, kind: 'graceful' | 'kill') => {
-    events?.row([clock.nowUs(), kind === 'kill' ? 'kill' : 'leave', v.id, '']);
+    event(v.id, kind === 'kill' ? 'kill' : 'leave', '');
     viewerMetrics.left(v.id);
     viewers.delete(v.id);
     const agent = agents.get(v.id);

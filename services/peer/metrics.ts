@@ -3,8 +3,8 @@
 // bound once per (path, region) so the per-chunk work is a few bucket increments.
 import type { RunPlan, ViewerPlan } from '../core/types.js';
 import type { LivepathMetrics, PathLabel, ReparentReason } from '../metrics/index.js';
-import { PLAYOUT_DELAY_MS } from './constants.js';
-import type { ChunkRecord } from '../results/csv.js';
+import { isStall, type ChunkRecord } from '../results/chunks.js';
+import { parseReparentDetail, type EventKind } from '../results/events.js';
 
 const REPARENT_REASONS: readonly ReparentReason[] = ['join', 'parent-lost', 'improve'];
 /** A host without a place name still needs a bounded label value. */
@@ -73,7 +73,7 @@ export class ViewerMetrics {
     c.excess.observe(delayS - boundS);
     c.bytes.inc(r.bytes);
     c.received.inc();
-    if (r.delayMs > PLAYOUT_DELAY_MS) this.m.stallsTotal.inc();
+    if (isStall(r.delayMs)) this.m.stallsTotal.inc();
     if (!s.firstChunkSeen && s.joinedAtUs !== undefined) {
       s.firstChunkSeen = true;
       this.m.joinSeconds.observe(Math.max(0, r.receivedAtUs - s.joinedAtUs) / 1e6);
@@ -81,11 +81,11 @@ export class ViewerMetrics {
   }
 
   /** Events of a peer-path viewer (services/peer/p2p.ts): re-parents and CDN fallbacks. */
-  event(kind: string, detail: string): void {
+  event(kind: EventKind, detail: string): void {
     if (kind === 'fallback') this.m.chunksLateTotal.inc();
     else if (kind === 'reparent') {
-      // detail is "<from>><to> <reason>"; only the known reasons become label values.
-      const reason = detail.slice(detail.lastIndexOf(' ') + 1) as ReparentReason;
+      // Only the known reasons become label values.
+      const reason = parseReparentDetail(detail).reason as ReparentReason;
       if (REPARENT_REASONS.includes(reason)) this.m.reparentsTotal.inc({ reason });
     }
   }

@@ -12,12 +12,13 @@ import {
   JOIN_RETRY_MAX_MS,
   JOIN_RETRY_MIN_MS,
   MAX_FALLBACKS_IN_FLIGHT,
-  PLAYOUT_DELAY_MS,
   PROBES_PER_TARGET,
   PROBE_TIMEOUT_MS,
   REPROBE_FIRST_MS,
   REPROBE_INTERVAL_MS,
 } from './constants.js';
+import { PLAYOUT_DELAY_MS } from '../results/constants.js';
+import { assignedDetail, reparentDetail, type EventKind } from '../results/events.js';
 import type { Viewer } from './viewer.js';
 
 const PROBE_BYTES = 64;
@@ -32,7 +33,7 @@ export interface PeerAgentComponents {
   uplinkBps: number;
   /** last seq of the broadcast when known (a synthetic source of known length) */
   lastSeq?: number;
-  event: (kind: string, detail: string) => void;
+  event: (kind: EventKind, detail: string) => void;
 }
 
 export function createTrackerClient(address: string): TrackerClient {
@@ -215,9 +216,9 @@ export class PeerAgent {
     if (a.fallback) this.fallback = a.fallback;
     if (this.assignments > 1) {
       this.reparents++;
-      this.c.event('reparent', `${from ?? ''}>${a.parent.nodeId} ${a.reason}`);
+      this.c.event('reparent', reparentDetail({ from: from ?? '', to: a.parent.nodeId, reason: a.reason }));
     } else {
-      this.c.event('assigned', `${a.parent.nodeId} expected ${a.expectedDelayMs.toFixed(1)} ms`);
+      this.c.event('assigned', assignedDetail(a.parent.nodeId, a.expectedDelayMs));
     }
     this.viewer.attach({ id: a.parent.nodeId, address: a.parent.address }, a.priority);
   }

@@ -6,7 +6,8 @@ import type { Clock } from '../runtime/clock.js';
 import type { LinkEmulator } from '../linkemu/emulator.js';
 import { RelayNode } from '../relay/node.js';
 import { ParentLink, type ClientPool, type ParentRef } from '../relay/client.js';
-import type { ChunkRecord } from '../results/csv.js';
+import type { ChunkRecord } from '../results/chunks.js';
+import type { EventKind } from '../results/events.js';
 
 export interface ViewerInit {
   plan: ViewerPlan;
@@ -18,7 +19,7 @@ export interface ViewerComponents {
   link: LinkEmulator;
   pool: ClientPool;
   record: (r: ChunkRecord) => void;
-  event?: (kind: string, detail: string) => void;
+  event?: (kind: EventKind, detail: string) => void;
   /** gets each completed chunk's bytes (--record: the viewer's .ts file) */
   recorder?: { chunk(c: { seq: number; keyframe: boolean; payload: Buffer }): void };
 }

@@ -1,22 +1,90 @@
-// plan.json: the part of the run plan the report and later tools need (places, bounds, edges).
+// plan.json: the part of the run plan the report and later tools need (places, bounds, edges,
+// churn), written from the RunPlan and read back through the same schema.
+import { z } from 'zod';
 import type { RunPlan } from '../core/types.js';
+import { writeJsonFile } from './json.js';
 
-export function planToJson(plan: RunPlan): object {
+const coordinate = (limit: number) => z.number().min(-limit).max(limit).nullish();
+// Fields are in the order they are written. Those marked "since" are absent from results written
+// before they existed.
+const placeSchema = z.object({
+  id: z.string().min(1),
+  lat: coordinate(90),
+  lon: coordinate(180),
+  /** since plan.json named every place's region (edges and viewers always had one) */
+  region: z.string().optional(),
+});
+
+export const planSchema = z.object({
+  scenario: z.string(),
+  /** since */
+  seed: z.number().optional(),
+  kind: z.enum(['geo', 'graph']),
+  /** since */
+  durationS: z.number().positive().optional(),
+  stream: z.looseObject({
+    streamId: z.string().optional(),
+    bitrateBps: z.number().positive(),
+    chunkDurationUs: z.number().positive(),
+    chunkBytes: z.number().positive(),
+    keyframeIntervalChunks: z.number().int().positive().optional(),
+    fragmentBytes: z.number().int().positive().optional(),
+    source: z
+      .object({
+        kind: z.enum(['synthetic', 'rtmp', 'file']),
+        input: z.string().optional(),
+        streamKey: z.string().optional(),
+      })
+      .optional(),
+  }),
+  broadcaster: placeSchema,
+  origin: placeSchema,
+  edges: z.array(placeSchema.extend({ region: z.string(), parentId: z.string().min(1) })),
+  viewers: z.array(
+    placeSchema.extend({
+      region: z.string(),
+      edgeId: z.string(),
+      boundMs: z.number().positive(),
+      /** since: the bound's two parts */
+      boundPropagationMs: z.number().nonnegative().optional(),
+      boundSerializationMs: z.number().nonnegative().optional(),
+      joinAtS: z.number().nonnegative(),
+      leaveAtS: z.number().nonnegative().nullish(),
+      leaveKind: z.enum(['graceful', 'kill']).optional(),
+    }),
+  ),
+  /** since */
+  churn: z
+    .array(z.object({ atS: z.number().nonnegative(), kind: z.enum(['join', 'leave', 'kill']), viewerId: z.string() }))
+    .optional(),
+  /** graph scenarios: the links of each node to its parent on the CDN path */
+  links: z.array(z.object({ a: z.string(), b: z.string(), latencyMs: z.number().nonnegative() })).optional(),
+});
+
+export type ResultsPlan = z.infer<typeof planSchema>;
+
+export function writePlanFile(file: string, plan: RunPlan): void {
+  writeJsonFile(file, planSchema, planToJson(plan));
+}
+
+export function planToJson(plan: RunPlan): z.input<typeof planSchema> {
   const place = (id: string) => {
     const h = plan.hosts.get(id);
     return { id, lat: h?.lat, lon: h?.lon, region: h?.region };
   };
+  const region = (id: string) => plan.hosts.get(id)?.region ?? '';
   return {
     scenario: plan.scenarioName,
     seed: plan.seed,
     kind: plan.kind,
     durationS: plan.durationS,
-    stream: plan.stream,
+    stream: { ...plan.stream },
     broadcaster: place(plan.broadcasterId),
     origin: place(plan.originId),
-    edges: plan.edges.map((e) => ({ ...place(e.id), parentId: e.parentId })),
+    edges: plan.edges.map((e) => ({ ...place(e.id), region: region(e.id), parentId: e.parentId })),
     viewers: plan.viewers.map((v) => ({
       ...place(v.id),
+      region: region(v.id),
       edgeId: v.edgeId,
       boundMs: v.boundMs,
       boundPropagationMs: v.boundPropagationMs,

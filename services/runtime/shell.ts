@@ -2,14 +2,14 @@
 // logger and control channel, stop cleanly on a signal or a "stop" command, and leave its raw
 // results (chunk records, events, emulation error histogram) in --out. It also owns the process'
 // one metrics registry and serves it on --metrics-port once the service is ready.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
 import type { RunPlan } from '../core/types.js';
 import { loadPlan } from './plan.js';
 import { systemClock, type Clock } from './clock.js';
 import { LinkEmulator, type LinkShaping } from '../linkemu/emulator.js';
 import { standaloneControl, stdioControl, type Control, type ControlCommand } from './control.js';
+import { writeLinkemuFile } from '../results/raw.js';
 import { createMetrics, startMetricsServer, type LivepathMetrics, type MetricsRole } from '../metrics/index.js';
 
 export interface ShellOptions {
@@ -94,17 +94,14 @@ export function createShell(o: ShellOptions, role: MetricsRole): Shell {
         link.stop();
         if (o.out) {
           const cpu = process.cpuUsage();
-          writeFileSync(
-            join(o.out, `${o.proc}.linkemu.json`),
-            JSON.stringify({
-              proc: o.proc,
-              mechanism: link.mechanism,
-              errorMs: link.errorMs.encode(),
-              probeErrorMs: link.probeErrorMs.encode(),
-              latenessMs: link.latenessMs.encode(),
-              cpuSeconds: (cpu.user + cpu.system) / 1e6,
-            }),
-          );
+          writeLinkemuFile(o.out, {
+            proc: o.proc,
+            mechanism: link.mechanism,
+            errorMs: link.errorMs.encode(),
+            probeErrorMs: link.probeErrorMs.encode(),
+            latenessMs: link.latenessMs.encode(),
+            cpuSeconds: (cpu.user + cpu.system) / 1e6,
+          });
         }
         control.emit({ event: 'done', proc: o.proc, emulationErrorMs: link.errorMs.summary() });
       })();

@@ -1,14 +1,13 @@
 // `livepath tracker`: the tracker as a service process. It takes from the scenario only what a
 // real tracker is configured with (stream bitrate, chunk size, which roots exist and their
 // uplinks), never the latencies; proximity comes from what peers measure.
-import { join } from 'node:path';
 import { setPriority } from 'node:os';
 import { Prng } from '../core/prng.js';
 import { OverlayPlanner } from '../core/overlay/planner.js';
 import { startServer } from '../relay/server.js';
 import { createShell, type ShellOptions } from '../runtime/shell.js';
 import { lookupAddress, type Directory } from '../runtime/directory.js';
-import { CsvAppender } from '../results/csv.js';
+import { decisionRow, proximityRow, rawAppender } from '../results/raw.js';
 import {
   CANDIDATES_PER_ROUND,
   COOLDOWN_ROUNDS,
@@ -55,15 +54,8 @@ export async function runTracker(o: TrackerOptions): Promise<void> {
     },
     Prng.derive(plan.seed, 'tracker'),
   );
-  const samples = shell.outDir
-    ? new CsvAppender(join(shell.outDir, `${shell.proc}.proximity.csv`), 'peer,node,rttMs')
-    : undefined;
-  const decisions = shell.outDir
-    ? new CsvAppender(
-        join(shell.outDir, `${shell.proc}.decisions.csv`),
-        'atUs,peer,parent,reason,expectedDelayMs,overBudget',
-      )
-    : undefined;
+  const samples = shell.outDir ? rawAppender(shell.outDir, shell.proc, 'proximity') : undefined;
+  const decisions = shell.outDir ? rawAppender(shell.outDir, shell.proc, 'decisions') : undefined;
   const assignments = shell.metrics.trackerAssignmentsTotal;
   // Every reason exported from the start, at 0: a dashboard shows "none yet", not "No data".
   for (const reason of ['join', 'parent-lost', 'improve'] as const) assignments.inc({ reason }, 0);
@@ -96,18 +88,20 @@ export async function runTracker(o: TrackerOptions): Promise<void> {
     {
       planner,
       log,
-      onSample: (peer, node, rttMs) => samples?.row([peer, node, rttMs.toFixed(3)]),
+      onSample: (peer, node, rttMs) => samples?.row(proximityRow({ peer, node, rttMs })),
       streamClock: () => streamClock.answer(),
       onDecision: (d) => {
         assignments.inc({ reason: d.reason });
-        decisions?.row([
-          shell.clock.nowUs(),
-          d.peerId,
-          d.parentId,
-          d.reason,
-          d.expectedDelayMs.toFixed(3),
-          d.overBudget ? 1 : 0,
-        ]);
+        decisions?.row(
+          decisionRow({
+            atUs: shell.clock.nowUs(),
+            peer: d.peerId,
+            parent: d.parentId,
+            reason: d.reason,
+            expectedDelayMs: d.expectedDelayMs,
+            overBudget: d.overBudget,
+          }),
+        );
       },
     },
   );

@@ -15,7 +15,8 @@ import {
 } from '../../services/lab/backends/kubernetes/index.js';
 import type { BackendRunOptions } from '../../services/lab/backends/local.js';
 import { loadPlan } from '../../services/runtime/plan.js';
-import { CHUNK_CSV_HEADER, EVENT_CSV_HEADER } from '../../services/results/csv.js';
+import { CHUNK_COLUMNS } from '../../services/results/chunks.js';
+import { EVENT_COLUMNS } from '../../services/results/events.js';
 import { startKubeApi, type FakeRelease, type KubeApiOptions } from '../helpers/kube-api.js';
 import { runCli, smallScenario, tempDir } from '../helpers/cli.js';
 
@@ -60,10 +61,10 @@ function writePeerResults(pod: { role: string; ordinal?: number }, podDir: strin
       (seq) => `${v.id},${seq},${seq * 250_000},${seq * 250_000 + 30_000},30.000,${v.boundMs.toFixed(3)},cdn,2,edge1`,
     ),
   );
-  writeFileSync(join(podDir, 'peers.chunks.csv'), `${[CHUNK_CSV_HEADER, ...rows].join('\n')}\n`);
+  writeFileSync(join(podDir, 'peers.chunks.csv'), `${[CHUNK_COLUMNS.join(','), ...rows].join('\n')}\n`);
   writeFileSync(
     join(podDir, 'peers.events.csv'),
-    `${[EVENT_CSV_HEADER, ...mine.map((v) => `1,join,${v.id},edge1`)].join('\n')}\n`,
+    `${[EVENT_COLUMNS.join(','), ...mine.map((v) => `1,join,${v.id},edge1`)].join('\n')}\n`,
   );
 }
 

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadPlan } from '../../services/runtime/plan.js';
 import type { RunPlan } from '../../services/core/types.js';
 import type { MininetRecord } from '../../services/lab/backends/mininet.js';
-import type { Summary } from '../../services/lab/results/summarize.js';
+import type { Summary } from '../../services/results/summary.js';
 
 function repoRoot(): string {
   let dir = import.meta.dirname;

@@ -17,7 +17,8 @@ import {
   viewerMedianStretch,
 } from '../../services/lab/report/aggregate.js';
 import { TIME_SERIES_MAX_POINTS } from '../../services/lab/report/constants.js';
-import type { ChunkTable, ModeResults } from '../../services/results/read.js';
+import type { ChunkTable } from '../../services/results/chunks.js';
+import type { ModeResults } from '../../services/results/read.js';
 import { readResults } from '../../services/results/read.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'results');

@@ -7,15 +7,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { readChunksCsv } from '../../services/results/chunks.js';
+import { splitCsvLine } from '../../services/results/csv.js';
 import {
   MalformedResultsFileError,
   MissingResultsFileError,
   NotAResultsDirError,
   ResultsError,
-  readChunksCsv,
-  readResults,
-  splitCsvLine,
-} from '../../services/results/read.js';
+} from '../../services/results/errors.js';
+import { readResults } from '../../services/results/read.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'results');
 let scratch: string;

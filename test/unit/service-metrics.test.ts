@@ -5,7 +5,7 @@ import { test } from 'node:test';
 
 import { createMetrics } from '../../services/metrics/index.js';
 import { ViewerMetrics } from '../../services/peer/metrics.js';
-import type { ChunkRecord } from '../../services/results/csv.js';
+import type { ChunkRecord } from '../../services/results/chunks.js';
 import { fakePlan } from '../helpers/fake-plan.js';
 
 /** The sample `name{…}` carrying every one of `labels` (prom-client puts default labels first). */

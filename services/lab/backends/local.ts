@@ -10,6 +10,7 @@ import type { ControlEvent } from '../../runtime/control.js';
 import { DEFAULT_VIEWERS_PER_HOST, DRAIN_GRACE_MS, START_LEAD_MS } from '../constants.js';
 import { spawnService, stopAll, type ServiceProcess } from './procs.js';
 import type { RawRunInfo } from '../results/summarize.js';
+import { chunkCount } from '../../results/chunks.js';
 
 export interface BackendRunOptions {
   plan: RunPlan;
@@ -86,7 +87,7 @@ export async function runOnPlacement(o: BackendRunOptions, placement: Placement)
   let finished = false;
   let onFinished: () => void = () => undefined;
   const finishedP = new Promise<void>((r) => (onFinished = r));
-  const total = Math.floor((plan.durationS * 1e6) / plan.stream.chunkDurationUs);
+  const total = chunkCount(plan);
   const onEvent = (e: ControlEvent) => {
     if (e.event !== 'progress') return;
     if (typeof e.produced === 'number') produced = e.produced;

@@ -13,7 +13,8 @@ import {
   MAX_STRETCH_VIEWERS,
   TIME_SERIES_MAX_POINTS,
 } from './constants.js';
-import { PATH_CODE, PATH_OF_CODE, type ChunkTable, type ModeResults } from '../../results/read.js';
+import { PATH_CODE, PATH_OF_CODE, type ChunkTable } from '../../results/chunks.js';
+import type { ModeResults } from '../../results/read.js';
 
 export const BOUND_SERIES = 'bound (physical)';
 const PATH_LABEL: Record<DeliveryPath, string> = { cdn: 'CDN path', peer: 'peer path' };

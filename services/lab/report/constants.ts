@@ -38,12 +38,6 @@ export const DELAY_HISTOGRAM_SIGNIFICANT_DIGITS = 3;
  */
 export const EPOCH_CLOCK_THRESHOLD_US = 1e12;
 
-/** Initial capacity of the growable typed columns of chunks.csv; doubles as rows arrive. */
-export const CHUNK_TABLE_INITIAL_ROWS = 1 << 14;
-
-/** Malformed-file messages list at most this many problems so the first one stays visible. */
-export const MAX_REPORTED_ISSUES = 3;
-
 /** Chart sizes in px, sized for a 1280-px-wide page with margins. */
 export const CHART_WIDTH_PX = 1040;
 export const CHART_HEIGHT_PX = 320;

@@ -3,7 +3,9 @@
 // no URLs, so it opens offline and can be mailed or archived as a single file.
 
 import type { DeliveryPath } from '../../core/types.js';
-import type { Distribution, ModeResults, ModeSummary, PathDistributions, Results } from '../../results/read.js';
+import type { Distribution } from '../../core/stats.js';
+import type { ModeResults, Results } from '../../results/read.js';
+import type { ModeSummary, PathDistributions } from '../../results/summary.js';
 
 export function escapeHtml(text: string): string {
   return text

@@ -1,6 +1,6 @@
 // The human summary printed at the end of a run: paths side by side, one row per figure.
 import type { Distribution } from '../../core/stats.js';
-import type { Summary } from '../results/summarize.js';
+import type { Summary } from '../../results/summary.js';
 
 const fmt = (v: number | null | undefined, digits = 1) => (v === null || v === undefined ? '–' : v.toFixed(digits));
 const dist = (d: Distribution, digits = 1) =>

@@ -6,19 +6,8 @@ import { queueingMs } from '../../core/overlay/model.js';
 import { evaluateTree, referenceTree, type ReferenceInput } from '../../core/overlay/reference.js';
 import { Recorder, type Distribution } from '../../core/stats.js';
 import type { RunPlan } from '../../core/types.js';
+import type { ReferenceSummary } from '../../results/summary.js';
 import { overlaySettings } from '../../tracker/settings.js';
-
-export interface ReferenceSummary {
-  /** the reference tree's modelled delays, each viewer weighted by the chunks it received in the run */
-  delayMs: Distribution;
-  meanDelayMs: number;
-  /** its greedy start (join order), before local search */
-  greedyMeanDelayMs: number;
-  /** the tracker's tree at the end of the run under the same model and weights */
-  finalTreeDelayMs?: Distribution;
-  moves: number;
-  computeMs: number;
-}
 
 /** The reference problem of a run: roots with their modelled delays, viewers in join order. */
 export function referenceInputOf(plan: RunPlan): ReferenceInput {

@@ -1,58 +1,34 @@
 // Turns the raw per-process files of one mode's run into chunks.csv, events.csv and
 // summary.json: delay, bound, stretch and excess distributions by path, losses, offload and the
 // emulator's own error. Streams the CSVs: a large run has millions of rows.
-import { createReadStream, createWriteStream, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { Recorder, type Distribution } from '../../core/stats.js';
+import { Recorder } from '../../core/stats.js';
 import type { Mode, RunPlan } from '../../core/types.js';
-import { CHUNK_CSV_HEADER, EVENT_CSV_HEADER } from '../../results/csv.js';
-import { PLAYOUT_DELAY_MS } from '../../peer/constants.js';
-import { splitCsvLine } from '../../results/read.js';
-import { gradeOverlay, plannerGap, type ReferenceSummary } from './reference.js';
-
-export interface Summary {
-  scenario: string;
-  seed: number;
-  mode: Mode;
-  backend: string;
-  linkShaping: string;
-  viewers: number;
-  chunks: number;
-  lostChunks: number;
-  delayMs: { cdn: Distribution; peer: Distribution; all: Distribution };
-  boundMs: Distribution;
-  stretch: { cdn: Distribution; peer: Distribution; all: Distribution };
-  excessMs: Distribution;
-  offload: number;
-  /** per chunk-fragment hop: how much later than the model the bytes reached the receiver's process */
-  emulationErrorMs: Distribution;
-  /** the same for proximity probes (inflates measured RTTs, not chunk delays) */
-  probeErrorMs?: Distribution;
-  /** per hop: how late the receiver's timer ran its callback (delays actions, not recorded arrivals) */
-  timerLatenessMs?: Distribution;
-  joinTimeMs: Distribution;
-  /** chunks a viewer completed after its playout deadline, or never */
-  stalls: number;
-  reparents: number;
-  /** chunks fetched from the CDN edge because the peer path had not delivered them in time */
-  lateChunks: number;
-  /**
-   * p2p: the reference tree (true latencies, the tracker's limits) this run's overlay is graded
-   * against, and planner gap = measured delay ÷ the reference's at p50 and p95 (1.0 = as good as
-   * full knowledge; proximity says how much of the rest is estimation error)
-   */
-  reference?: ReferenceSummary;
-  plannerGap?: { p50: number; p95: number };
-  /** how well measured RTTs (what the tracker plans with) match the scenario's true RTTs */
-  proximity?: { samples: number; medianRelativeError: number; rankCorrelation: number };
-  /** CPU seconds each service process used (user + system) */
-  cpuSeconds: Record<string, number>;
-  /** real video: broadcaster → origin delay of each chunk's first frame (origin.ingest.csv) */
-  ingestDelayMs?: Distribution;
-  /** real video: how the ingest went (source kind, anchor of the delay, early end) */
-  ingest?: { kind: string; anchor: string; chunks: number; mediaSeconds: number; endedEarly?: string };
-}
+import { CHUNK_COLUMNS, chunkRow, isStall, streamChunksCsv } from '../../results/chunks.js';
+import { CsvAppender, streamCsv, type StreamCsvOptions } from '../../results/csv.js';
+import type { MalformedResultsFileError } from '../../results/errors.js';
+import {
+  EVENT_COLUMNS,
+  parseAssignedDetail,
+  parseEventRow,
+  parseReparentDetail,
+  type EventRow,
+  eventRow,
+} from '../../results/events.js';
+import { readJsonFile, writeJsonFile } from '../../results/json.js';
+import { RESULTS_FILE } from '../../results/layout.js';
+import { overlaySchema, type Overlay } from '../../results/overlay.js';
+import {
+  INGEST_CSV,
+  INGEST_JSON,
+  linkemuFileSchema,
+  parseProximityRow,
+  PROXIMITY_COLUMNS,
+  RAW_SUFFIX,
+} from '../../results/raw.js';
+import { ingestEndSchema, summarySchema, type Summary } from '../../results/summary.js';
+import { gradeOverlay, plannerGap } from './reference.js';
 
 export interface RawRunInfo {
   plan: RunPlan;
@@ -67,6 +43,17 @@ export interface RawRunInfo {
 
 const Q = (resolution: number) => new Recorder(resolution);
 
+/**
+ * A malformed row of a raw file is skipped (the file of a process killed mid-write can end in half
+ * a row), and said once per file: what came before it is kept.
+ */
+function skipped(file: string): (error: MalformedResultsFileError) => void {
+  let rows = 0;
+  return (error) => {
+    if (rows++ === 0) process.stderr.write(`livepath: skipping malformed rows of raw/${file} (${error.message})\n`);
+  };
+}
+
 /** Merges `rawDir/*.chunks.csv` into `outDir/chunks.csv` and computes the summary. */
 export async function summarize(rawDir: string, outDir: string, info: RawRunInfo): Promise<Summary> {
   const { plan } = info;
@@ -78,45 +65,38 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
   const bytes = { cdn: 0, peer: 0 };
   const got = new Map<string, Set<number>>();
   const firstAt = new Map<string, number>();
-  const out = createWriteStream(join(outDir, 'chunks.csv'));
-  out.write(`${CHUNK_CSV_HEADER}\n`);
+  const out = new CsvAppender(join(outDir, RESULTS_FILE.chunks), CHUNK_COLUMNS);
   const files = existsSync(rawDir) ? readdirSync(rawDir).sort() : [];
   let rows = 0;
   let late = 0;
-  for (const f of files.filter((f) => f.endsWith('.chunks.csv'))) {
-    const rl = createInterface({ input: createReadStream(join(rawDir, f)), crlfDelay: Infinity });
-    let header = true;
-    for await (const line of rl) {
-      if (header) {
-        header = false;
-        continue;
-      }
-      if (!line) continue;
-      const [viewer, seqS, , receivedS, delayS, boundS, path] = line.split(',');
-      const seq = Number(seqS);
-      const d = Number(delayS);
-      const b = Number(boundS);
-      const p = path === 'peer' ? 'peer' : 'cdn';
-      let set = got.get(viewer!);
-      if (!set) {
-        set = new Set();
-        got.set(viewer!, set);
-      }
-      if (set.has(seq)) continue;
-      set.add(seq);
-      if (!firstAt.has(viewer!)) firstAt.set(viewer!, Number(receivedS));
-      out.write(`${line}\n`);
-      rows++;
-      delay[p].record(d);
-      delay.all.record(d);
-      stretch[p].record(d / b);
-      stretch.all.record(d / b);
-      excess.record(d - b);
-      if (d > PLAYOUT_DELAY_MS) late++;
-      bytes[p] += plan.stream.chunkBytes;
-    }
+  for (const f of files.filter((f) => f.endsWith(RAW_SUFFIX.chunks))) {
+    await streamChunksCsv(
+      join(rawDir, f),
+      (r) => {
+        let set = got.get(r.viewer);
+        if (!set) {
+          set = new Set();
+          got.set(r.viewer, set);
+        }
+        if (set.has(r.seq)) return;
+        set.add(r.seq);
+        if (!firstAt.has(r.viewer)) firstAt.set(r.viewer, r.receivedAtUs);
+        out.row(chunkRow(r));
+        rows++;
+        const d = r.delayMs;
+        const b = r.boundMs;
+        delay[r.path].record(d);
+        delay.all.record(d);
+        stretch[r.path].record(d / b);
+        stretch.all.record(d / b);
+        excess.record(d - b);
+        if (isStall(d)) late++;
+        bytes[r.path] += plan.stream.chunkBytes;
+      },
+      { onMalformedRow: skipped(f) },
+    );
   }
-  await new Promise<void>((r) => out.end(r));
+  await out.close();
   for (const v of plan.viewers) bound.record(v.boundMs);
 
   // A chunk is lost for a viewer when it was produced while the viewer was present (from the
@@ -140,25 +120,17 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
   const probeErrors = Q(0.001);
   let linkShaping = 'linkemu';
   const cpuSeconds: Record<string, number> = {};
-  for (const f of files.filter((f) => f.endsWith('.linkemu.json'))) {
-    type Encoded = Parameters<Recorder['merge']>[0];
-    const j = JSON.parse(readFileSync(join(rawDir, f), 'utf8')) as {
-      proc: string;
-      mechanism: string;
-      errorMs: Encoded;
-      probeErrorMs?: Encoded;
-      latenessMs?: Encoded;
-      cpuSeconds?: number;
-    };
+  for (const f of files.filter((f) => f.endsWith(RAW_SUFFIX.linkemu))) {
+    const j = await readJsonFile(join(rawDir, f), linkemuFileSchema);
     linkShaping = j.mechanism;
     errors.merge(j.errorMs);
     if (j.latenessMs) lateness.merge(j.latenessMs);
     if (j.probeErrorMs) probeErrors.merge(j.probeErrorMs);
     if (j.cpuSeconds !== undefined) cpuSeconds[j.proc] = Math.round(j.cpuSeconds * 100) / 100;
   }
-  const { counts: eventCounts, rows: eventRows } = mergeEvents(rawDir, files, outDir);
-  const overlay = overlayOf(plan, info.mode, eventRows);
-  writeFileSync(join(outDir, 'overlay.json'), `${JSON.stringify(overlay, null, 2)}\n`);
+  const events = await mergeEvents(rawDir, files, outDir, skipped);
+  const overlay = overlayOf(plan, info.mode, events);
+  writeJsonFile(join(outDir, RESULTS_FILE.overlay), overlaySchema, overlay);
   const delayAll = delay.all.summary();
   const reference =
     info.mode === 'p2p' && rows > 0
@@ -191,34 +163,28 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
     timerLatenessMs: lateness.summary(),
     joinTimeMs: joinTime.summary(),
     stalls: late + lost,
-    reparents: eventCounts.get('reparent') ?? 0,
-    lateChunks: eventCounts.get('fallback') ?? 0,
+    reparents: events.filter((e) => e.kind === 'reparent').length,
+    lateChunks: events.filter((e) => e.kind === 'fallback').length,
     ...(reference && { reference }),
     ...(gap && { plannerGap: gap }),
-    ...proximityAccuracy(rawDir, files, plan),
+    ...(await proximityAccuracy(rawDir, files, plan, skipped)),
     cpuSeconds,
     ...ingest,
   };
   Object.assign(summary, info.extra);
-  writeFileSync(join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  writeJsonFile(join(outDir, RESULTS_FILE.summary), summarySchema, summary);
   return summary;
 }
 
 /** The origin's ingest samples (real video only): column ingestDelayMs of origin.ingest.csv. */
 async function readIngest(rawDir: string, files: string[]): Promise<Pick<Summary, 'ingestDelayMs' | 'ingest'>> {
   const out: Pick<Summary, 'ingestDelayMs' | 'ingest'> = {};
-  if (files.includes('origin.ingest.csv')) {
+  if (files.includes(INGEST_CSV)) {
     const r = Q(0.001);
-    const rl = createInterface({ input: createReadStream(join(rawDir, 'origin.ingest.csv')), crlfDelay: Infinity });
-    let col = -1;
-    for await (const line of rl) {
-      if (col < 0) col = line.split(',').indexOf('ingestDelayMs');
-      else if (line) r.record(Number(line.split(',')[col]));
-    }
+    await streamCsv(join(rawDir, INGEST_CSV), ['ingestDelayMs'], (f) => r.record(Number(f[0])));
     out.ingestDelayMs = r.summary();
   }
-  if (files.includes('origin.ingest.json'))
-    out.ingest = JSON.parse(readFileSync(join(rawDir, 'origin.ingest.json'), 'utf8')) as Summary['ingest'];
+  if (files.includes(INGEST_JSON)) out.ingest = await readJsonFile(join(rawDir, INGEST_JSON), ingestEndSchema);
   return out;
 }
 
@@ -226,19 +192,17 @@ async function readIngest(rawDir: string, files: string[]): Promise<Pick<Summary
  * The overlay at the end of the run: each viewer's parent (its edge on the CDN path; on the peer
  * path, its last assignment) and every re-parent.
  */
-function overlayOf(plan: RunPlan, mode: Mode, events: string[]) {
+function overlayOf(plan: RunPlan, mode: Mode, events: EventRow[]): Overlay {
   const parent = new Map<string, string>(plan.viewers.map((v) => [v.id, v.edgeId]));
-  const changes: Array<{ atUs: number; viewer: string; from: string; to: string; reason: string }> = [];
+  const changes: Overlay['changes'] = [];
   if (mode === 'p2p') {
     parent.clear();
-    for (const line of events) {
-      const [at, kind, viewer, detail = ''] = splitCsvLine(line) ?? [];
-      if (kind === 'assigned') parent.set(viewer!, detail.split(' ')[0]!);
-      if (kind === 'reparent') {
-        const [move = '', reason = ''] = detail.split(' ');
-        const [from = '', to = ''] = move.split('>');
-        parent.set(viewer!, to);
-        changes.push({ atUs: Number(at), viewer: viewer!, from, to, reason });
+    for (const e of events) {
+      if (e.kind === 'assigned') parent.set(e.viewer, parseAssignedDetail(e.detail).parent);
+      if (e.kind === 'reparent') {
+        const { from, to, reason } = parseReparentDetail(e.detail);
+        parent.set(e.viewer, to);
+        changes.push({ atUs: e.atUs, viewer: e.viewer, from, to, reason });
       }
     }
   }
@@ -249,37 +213,50 @@ function overlayOf(plan: RunPlan, mode: Mode, events: string[]) {
   };
 }
 
-/** Merges the processes' events into events.csv (time order); returns counts by kind and the rows. */
-function mergeEvents(rawDir: string, files: string[], outDir: string): { counts: Map<string, number>; rows: string[] } {
-  const rows: Array<[number, string]> = [];
-  const counts = new Map<string, number>();
-  for (const f of files.filter((f) => f.endsWith('.events.csv'))) {
-    const lines = readFileSync(join(rawDir, f), 'utf8').split('\n').slice(1).filter(Boolean);
-    for (const l of lines) {
-      const [at, kind] = l.split(',', 2);
-      rows.push([Number(at), l]);
-      counts.set(kind!, (counts.get(kind!) ?? 0) + 1);
-    }
+/** Merges the processes' events into events.csv, in time order, and returns them. */
+async function mergeEvents(
+  rawDir: string,
+  files: string[],
+  outDir: string,
+  skipped: (file: string) => StreamCsvOptions['onMalformedRow'],
+): Promise<EventRow[]> {
+  const rows: EventRow[] = [];
+  for (const f of files.filter((f) => f.endsWith(RAW_SUFFIX.events))) {
+    await streamCsv(join(rawDir, f), EVENT_COLUMNS, (fields) => rows.push(parseEventRow(fields)), {
+      onMalformedRow: skipped(f),
+    });
   }
-  rows.sort((a, b) => a[0] - b[0]);
-  writeFileSync(join(outDir, 'events.csv'), `${[EVENT_CSV_HEADER, ...rows.map((r) => r[1])].join('\n')}\n`);
-  return { counts, rows: rows.map((r) => r[1]) };
+  rows.sort((a, b) => a.atUs - b.atUs);
+  const out = new CsvAppender(join(outDir, RESULTS_FILE.events), EVENT_COLUMNS);
+  for (const e of rows) out.row(eventRow(e));
+  await out.close();
+  return rows;
 }
 
 /**
  * Compares the RTTs peers measured (what the tracker planned with) with the scenario's truth,
  * which only the lab looks at: median relative error and Spearman rank correlation.
  */
-function proximityAccuracy(rawDir: string, files: string[], plan: RunPlan): { proximity?: Summary['proximity'] } {
+async function proximityAccuracy(
+  rawDir: string,
+  files: string[],
+  plan: RunPlan,
+  skipped: (file: string) => StreamCsvOptions['onMalformedRow'],
+): Promise<{ proximity?: Summary['proximity'] }> {
   const measured: number[] = [];
   const truth: number[] = [];
-  for (const f of files.filter((f) => f.endsWith('.proximity.csv'))) {
-    for (const l of readFileSync(join(rawDir, f), 'utf8').split('\n').slice(1).filter(Boolean)) {
-      const [peer, node, rtt] = l.split(',');
-      if (!plan.hosts.has(peer!) || !plan.hosts.has(node!)) continue;
-      measured.push(Number(rtt));
-      truth.push(2 * plan.latencyMs(peer!, node!));
-    }
+  for (const f of files.filter((f) => f.endsWith(RAW_SUFFIX.proximity))) {
+    await streamCsv(
+      join(rawDir, f),
+      PROXIMITY_COLUMNS,
+      (fields) => {
+        const { peer, node, rttMs } = parseProximityRow(fields);
+        if (!plan.hosts.has(peer) || !plan.hosts.has(node)) return;
+        measured.push(rttMs);
+        truth.push(2 * plan.latencyMs(peer, node));
+      },
+      { onMalformedRow: skipped(f) },
+    );
   }
   if (measured.length < 2) return {};
   const rel = measured.map((m, i) => Math.abs(m - truth[i]!) / truth[i]!).sort((a, b) => a - b);

@@ -9,33 +9,19 @@
 // (so it includes ffmpeg's start-up, a constant); for RTMP, when nginx asked livepath to accept the
 // publish (on_publish), which an RTMP client sends just before its first frame. Without either
 // (a foreign nginx), the first chunk is taken as on time and the rest is relative to it.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import type { RunPlan, StreamSource } from '../../core/types.js';
 import type { Clock } from '../../runtime/clock.js';
-import { CsvAppender } from '../../results/csv.js';
+import { ingestAppender, ingestRow, writeIngestEnd } from '../../results/raw.js';
 import { TsRecorder } from '../../results/recording.js';
+import type { IngestEnd } from '../../results/summary.js';
 import type { ChunkSource, SourceChunk } from '../origin.js';
 import { DEFAULT_STREAM_KEY } from './constants.js';
 import { FfmpegSource, LAVFI_PREFIX, type IngestKind } from './ffmpeg.js';
 import { IngestServer } from './nginx.js';
 
-export const INGEST_CSV_HEADER =
-  'seq,firstByteAtUs,producedAtUs,mediaOffsetUs,durationUs,bytes,keyframe,anchorUs,ingestDelayMs';
-export const INGEST_CSV = 'origin.ingest.csv';
-export const INGEST_JSON = 'origin.ingest.json';
-
-export type AnchorMethod = 'ffmpeg-start' | 'rtmp-publish' | 'first-chunk';
-
-export interface IngestEnd {
-  kind: IngestKind;
-  input: string;
-  anchor: AnchorMethod | 'none';
-  chunks: number;
-  mediaSeconds: number;
-  /** why the broadcast ended before its time, for the user */
-  endedEarly?: string;
-}
+export type AnchorMethod = Exclude<IngestEnd['anchor'], 'none'>;
 
 export interface IngestOptions {
   /** overrides the scenario's stream.source.kind */
@@ -104,7 +90,7 @@ export async function createIngest(
   }
   const streamName = input.split('/').pop() ?? '';
 
-  const csv = c.outDir ? new CsvAppender(join(c.outDir, INGEST_CSV), INGEST_CSV_HEADER) : undefined;
+  const csv = c.outDir ? ingestAppender(c.outDir) : undefined;
   if (o.record) mkdirSync(o.record, { recursive: true });
   const recorder = o.record ? new TsRecorder(o.record, 'origin') : undefined;
   let anchor: { us: number; method: AnchorMethod } | undefined;
@@ -114,17 +100,19 @@ export async function createIngest(
     const a = anchor ?? { us: r.firstByteAtUs - r.mediaOffsetUs, method: 'first-chunk' as const };
     anchor ??= a;
     const delayMs = (r.firstByteAtUs - (a.us + r.mediaOffsetUs)) / 1000;
-    csv?.row([
-      r.seq,
-      r.firstByteAtUs,
-      r.chunk.producedAtUs,
-      r.mediaOffsetUs,
-      r.chunk.durationUs,
-      r.chunk.payload.length,
-      r.chunk.keyframe ? 1 : 0,
-      a.us,
-      delayMs.toFixed(3),
-    ]);
+    csv?.row(
+      ingestRow({
+        seq: r.seq,
+        firstByteAtUs: r.firstByteAtUs,
+        producedAtUs: r.chunk.producedAtUs,
+        mediaOffsetUs: r.mediaOffsetUs,
+        durationUs: r.chunk.durationUs,
+        bytes: r.chunk.payload.length,
+        keyframe: r.chunk.keyframe,
+        anchorUs: a.us,
+        ingestDelayMs: delayMs,
+      }),
+    );
   };
   const flushHeld = () => held.splice(0).forEach(writeRow);
 
@@ -178,7 +166,7 @@ export async function createIngest(
         chunks: source.emitted,
         mediaSeconds: Math.round(source.mediaSeconds * 1000) / 1000,
       };
-      if (c.outDir) writeFileSync(join(c.outDir, INGEST_JSON), `${JSON.stringify(end, null, 2)}\n`);
+      if (c.outDir) writeIngestEnd(c.outDir, end);
       await csv?.close();
       await recorder?.close();
       await server?.stop();

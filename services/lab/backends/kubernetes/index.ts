@@ -22,6 +22,7 @@ import {
 import type { RunPlan } from '../../../core/types.js';
 import type { BackendRunOptions } from '../local.js';
 import type { RawRunInfo } from '../../results/summarize.js';
+import { chunkCount } from '../../../results/chunks.js';
 import { DRAIN_GRACE_MS, START_LEAD_MS } from '../../constants.js';
 import { copyResultFile, ExecError, listResultFiles, type PodRef } from './collect.js';
 import {
@@ -472,7 +473,7 @@ export async function runKubernetes(o: BackendRunOptions, k: KubernetesBackendOp
 
     // 4. The run: progress by the clock, peer pods deleted at the scenario's kill times.
     const chunkUs = plan.stream.chunkDurationUs;
-    const total = Math.floor((plan.durationS * 1e6) / chunkUs);
+    const total = chunkCount(plan);
     const tick = setInterval(() => {
       produced = Math.max(0, Math.min(total, Math.floor((Date.now() * 1000 - startUs) / chunkUs)));
       o.onProgress?.({ produced, total, received: 0 });

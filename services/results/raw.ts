@@ -1,0 +1,160 @@
+// The raw files each service process leaves in its --out directory (a run's raw/), which the lab
+// merges into the results files: their names, and the shapes of those that are not chunk rows
+// or events (chunks.ts, events.ts). A Kubernetes pod's files are renamed <pod>.<suffix> on copy.
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { Recorder } from '../core/stats.js';
+import { CsvAppender, finiteField, integerField, type CsvField } from './csv.js';
+import { CHUNK_COLUMNS } from './chunks.js';
+import { EVENT_COLUMNS } from './events.js';
+import { writeJsonFile } from './json.js';
+import { ingestEndSchema, type IngestEnd } from './summary.js';
+
+/** What a process' raw file holds, by the suffix after its process name. */
+export const RAW_SUFFIX = {
+  chunks: '.chunks.csv',
+  events: '.events.csv',
+  linkemu: '.linkemu.json',
+  proximity: '.proximity.csv',
+  decisions: '.decisions.csv',
+} as const;
+
+/** Real video: the origin's ingest samples and how its ingest ended. */
+export const INGEST_CSV = 'origin.ingest.csv';
+export const INGEST_JSON = 'origin.ingest.json';
+
+export type RawKind = keyof typeof RAW_SUFFIX;
+
+export function rawFile(dir: string, proc: string, kind: RawKind): string {
+  return join(dir, `${proc}${RAW_SUFFIX[kind]}`);
+}
+
+/** The CSV a process appends its rows of `kind` to. */
+export function rawAppender(dir: string, proc: string, kind: Exclude<RawKind, 'linkemu'>): CsvAppender {
+  return new CsvAppender(rawFile(dir, proc, kind), RAW_COLUMNS[kind]);
+}
+
+// ---- the tracker's proximity samples and decisions -----------------------------------------
+
+export const PROXIMITY_COLUMNS = ['peer', 'node', 'rttMs'] as const;
+export const DECISION_COLUMNS = ['atUs', 'peer', 'parent', 'reason', 'expectedDelayMs', 'overBudget'] as const;
+
+const RAW_COLUMNS: Record<Exclude<RawKind, 'linkemu'>, readonly string[]> = {
+  chunks: CHUNK_COLUMNS,
+  events: EVENT_COLUMNS,
+  proximity: PROXIMITY_COLUMNS,
+  decisions: DECISION_COLUMNS,
+};
+
+/** An RTT a peer measured to a candidate parent. */
+export interface ProximitySample {
+  peer: string;
+  node: string;
+  rttMs: number;
+}
+
+export function proximityRow(s: ProximitySample): CsvField[] {
+  return [s.peer, s.node, s.rttMs.toFixed(3)];
+}
+
+export function parseProximityRow(f: readonly string[]): ProximitySample {
+  return { peer: f[0]!, node: f[1]!, rttMs: finiteField('rttMs', f[2]!) };
+}
+
+/** A parent the tracker's planner chose, and why. */
+export interface DecisionRow {
+  atUs: number;
+  peer: string;
+  parent: string;
+  reason: string;
+  expectedDelayMs: number;
+  overBudget: boolean;
+}
+
+export function decisionRow(d: DecisionRow): CsvField[] {
+  return [d.atUs, d.peer, d.parent, d.reason, d.expectedDelayMs.toFixed(3), d.overBudget ? 1 : 0];
+}
+
+export function parseDecisionRow(f: readonly string[]): DecisionRow {
+  return {
+    atUs: finiteField('atUs', f[0]!),
+    peer: f[1]!,
+    parent: f[2]!,
+    reason: f[3]!,
+    expectedDelayMs: finiteField('expectedDelayMs', f[4]!),
+    overBudget: integerField('overBudget', f[5]!, 0) === 1,
+  };
+}
+
+// ---- the link emulator's own figures --------------------------------------------------------
+
+const encodedHistogramSchema = z.object({
+  resolution: z.number().positive(),
+  max: z.number().nullable(),
+  histogram: z.string(),
+}) satisfies z.ZodType<ReturnType<Recorder['encode']>>;
+
+/** <proc>.linkemu.json: the emulator's error and timer-lateness histograms and the process' CPU. */
+export const linkemuFileSchema = z.object({
+  proc: z.string(),
+  mechanism: z.string(),
+  errorMs: encodedHistogramSchema,
+  probeErrorMs: encodedHistogramSchema.optional(),
+  latenessMs: encodedHistogramSchema.optional(),
+  cpuSeconds: z.number().nonnegative().optional(),
+});
+
+export type LinkemuFile = z.infer<typeof linkemuFileSchema>;
+
+export function writeLinkemuFile(dir: string, value: LinkemuFile): void {
+  writeJsonFile(rawFile(dir, value.proc, 'linkemu'), linkemuFileSchema, value, { indent: 0 });
+}
+
+// ---- real video ----------------------------------------------------------------------------
+
+export const INGEST_COLUMNS = [
+  'seq',
+  'firstByteAtUs',
+  'producedAtUs',
+  'mediaOffsetUs',
+  'durationUs',
+  'bytes',
+  'keyframe',
+  'anchorUs',
+  'ingestDelayMs',
+] as const;
+
+/** One chunk's ingest timing: when its first byte reached the origin versus its capture. */
+export interface IngestRow {
+  seq: number;
+  firstByteAtUs: number;
+  producedAtUs: number;
+  mediaOffsetUs: number;
+  durationUs: number;
+  bytes: number;
+  keyframe: boolean;
+  anchorUs: number;
+  ingestDelayMs: number;
+}
+
+export function ingestRow(r: IngestRow): CsvField[] {
+  return [
+    r.seq,
+    r.firstByteAtUs,
+    r.producedAtUs,
+    r.mediaOffsetUs,
+    r.durationUs,
+    r.bytes,
+    r.keyframe ? 1 : 0,
+    r.anchorUs,
+    r.ingestDelayMs.toFixed(3),
+  ];
+}
+
+export function ingestAppender(dir: string): CsvAppender {
+  return new CsvAppender(join(dir, INGEST_CSV), INGEST_COLUMNS);
+}
+
+export function writeIngestEnd(dir: string, end: IngestEnd): void {
+  writeJsonFile(join(dir, INGEST_JSON), ingestEndSchema, end);
+}

@@ -1,0 +1,116 @@
+// summary.json (one mode's figures) and comparison.json (both modes side by side): their schemas,
+// which the lab writes through and the report reads through. A field is added here, once.
+import { z } from 'zod';
+import type { Distribution } from '../core/stats.js';
+
+export const count = z.number().int().nonnegative();
+const nullableNumber = z.number().nullable();
+
+export const modeSchema = z.enum(['cdn', 'p2p']);
+
+export const distributionSchema = z.object({
+  p50: nullableNumber,
+  p95: nullableNumber,
+  p99: nullableNumber,
+  max: nullableNumber,
+  count,
+}) satisfies z.ZodType<Distribution>;
+
+const pathDistributionsSchema = z.object({
+  cdn: distributionSchema,
+  peer: distributionSchema,
+  all: distributionSchema,
+});
+
+/** p2p: the reference tree this run's overlay is graded against (services/lab/results/reference.ts). */
+export const referenceSummarySchema = z.object({
+  /** the reference tree's modelled delays, each viewer weighted by the chunks it received in the run */
+  delayMs: distributionSchema,
+  meanDelayMs: z.number(),
+  /** its greedy start (join order), before local search */
+  greedyMeanDelayMs: z.number(),
+  /** the tracker's tree at the end of the run under the same model and weights */
+  finalTreeDelayMs: distributionSchema.optional(),
+  moves: count,
+  computeMs: z.number().nonnegative(),
+});
+
+/** How the real-video ingest went (origin.ingest.json, copied into the summary). */
+export const ingestEndSchema = z.object({
+  kind: z.enum(['rtmp', 'file']),
+  input: z.string(),
+  anchor: z.enum(['ffmpeg-start', 'rtmp-publish', 'first-chunk', 'none']),
+  chunks: count,
+  mediaSeconds: z.number().nonnegative(),
+  /** why the broadcast ended before its time, for the user */
+  endedEarly: z.string().optional(),
+});
+
+// Fields are in the order they are written. Those marked "since" are absent from results written
+// before they existed; a run writes them always (see Summary).
+export const summarySchema = z.object({
+  scenario: z.string(),
+  seed: z.number(),
+  mode: modeSchema,
+  /** since the backends: local, mininet or kubernetes */
+  backend: z.string().optional(),
+  /** since the backends: linkemu, delay-only or kernel */
+  linkShaping: z.string().optional(),
+  viewers: count,
+  chunks: count,
+  lostChunks: count,
+  delayMs: pathDistributionsSchema,
+  boundMs: distributionSchema,
+  stretch: pathDistributionsSchema,
+  // A run writes one distribution; one per path carries the same meaning, so both are read
+  // rather than failing a finished run.
+  excessMs: z.union([pathDistributionsSchema, distributionSchema], {
+    error: 'expected a distribution {p50, p95, p99, max, count} or {cdn, peer, all} of them',
+  }),
+  offload: z.number().min(0).max(1),
+  /** per chunk-fragment hop: how much later than the model the bytes reached the receiver's process */
+  emulationErrorMs: distributionSchema,
+  /** the same for proximity probes (inflates measured RTTs, not chunk delays) */
+  probeErrorMs: distributionSchema.optional(),
+  /** per hop: how late the receiver's timer ran its callback (delays actions, not recorded arrivals) */
+  timerLatenessMs: distributionSchema.optional(),
+  joinTimeMs: distributionSchema,
+  /** chunks a viewer completed after its playout deadline, or never */
+  stalls: count,
+  reparents: count,
+  /** since the peer path's fallback: chunks fetched from the CDN edge because the peer path was late */
+  lateChunks: count.optional(),
+  /**
+   * p2p: the reference tree (true latencies, the tracker's limits) this run's overlay is graded
+   * against, and planner gap = measured delay ÷ the reference's at p50 and p95 (1.0 = as good as
+   * full knowledge; proximity says how much of the rest is estimation error)
+   */
+  reference: referenceSummarySchema.optional(),
+  plannerGap: z.object({ p50: z.number(), p95: z.number() }).optional(),
+  /** how well measured RTTs (what the tracker plans with) match the scenario's true RTTs */
+  proximity: z.object({ samples: count, medianRelativeError: z.number(), rankCorrelation: z.number() }).optional(),
+  /** since the CPU accounting: CPU seconds each service process used (user + system) */
+  cpuSeconds: z.record(z.string(), z.number()).optional(),
+  /** real video: broadcaster → origin delay of each chunk's first frame (origin.ingest.csv) */
+  ingestDelayMs: distributionSchema.optional(),
+  /** real video: how the ingest went (source kind, anchor of the delay, early end) */
+  ingest: ingestEndSchema.optional(),
+});
+
+export const comparisonSchema = z.object({
+  scenario: z.string(),
+  seed: z.number(),
+  modes: z.array(modeSchema).min(1),
+  cdn: summarySchema.optional(),
+  p2p: summarySchema.optional(),
+});
+
+export type PathDistributions = z.infer<typeof pathDistributionsSchema>;
+export type IngestEnd = z.infer<typeof ingestEndSchema>;
+export type ReferenceSummary = z.infer<typeof referenceSummarySchema>;
+/** A summary as read: older files may lack the "since" fields. */
+export type ModeSummary = z.infer<typeof summarySchema>;
+/** A summary as a run writes it: every field it always fills, excess as one distribution. */
+export type Summary = Omit<ModeSummary, 'backend' | 'linkShaping' | 'lateChunks' | 'cpuSeconds' | 'excessMs'> &
+  Required<Pick<ModeSummary, 'backend' | 'linkShaping' | 'lateChunks' | 'cpuSeconds'>> & { excessMs: Distribution };
+export type Comparison = z.infer<typeof comparisonSchema>;
