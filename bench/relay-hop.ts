@@ -10,7 +10,8 @@ import { systemClock } from '../services/runtime/clock.js';
 import { LinkEmulator } from '../services/linkemu/emulator.js';
 import { RelayNode } from '../services/relay/node.js';
 import { ClientPool, ParentLink } from '../services/relay/client.js';
-import { addRelayService, startServer } from '../services/relay/server.js';
+import { addRelayService } from '../services/relay/server.js';
+import { startServer } from '../services/runtime/grpc.js';
 import { fakePlan } from '../test/helpers/fake-plan.js';
 
 const FRAGMENT_BYTES = 16_384;

@@ -2,7 +2,8 @@
 // fans chunks out to viewers.
 import { ClientPool, ParentLink } from '../relay/client.js';
 import { RelayNode } from '../relay/node.js';
-import { addRelayService, startServer } from '../relay/server.js';
+import { addRelayService } from '../relay/server.js';
+import { startServer } from '../runtime/grpc.js';
 import { createShell, type ShellOptions } from '../runtime/shell.js';
 import { movedWithin, stallMs, watchReadiness } from '../runtime/readiness.js';
 import { lookupAddress, type Directory } from '../runtime/directory.js';

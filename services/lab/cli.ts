@@ -2,15 +2,14 @@
 // service roles (origin, edge, peers) that the lab, Mininet hosts and Kubernetes pods run.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { loadPlan } from '../runtime/plan.js';
+import { PACKAGE_ROOT } from '../runtime/package.js';
+import { loadPlan, loadScenarioFile } from '../runtime/plan.js';
 import type { Mode } from '../core/types.js';
 import type { LinkShaping } from '../linkemu/emulator.js';
 import { LINK_SHAPINGS } from '../linkemu/constants.js';
 import { parseDirectory } from '../runtime/directory.js';
-import { loadScenarioFile } from '../core/scenario/load.js';
 // Everything else is imported where a command needs it: a service process (eight start per run)
 // then loads its own code only, not the report's charts or the Kubernetes client (~3 s of CPU each).
 import type { KubernetesBackendOptions } from './backends/kubernetes/index.js';
@@ -19,7 +18,6 @@ import type { PrometheusRun } from './prometheus.js';
 // grpc-js prints its own errors (e.g. "No address added") on stderr; ours say what to do instead.
 if (process.env.LIVEPATH_LOG_LEVEL !== 'debug') grpc.setLogVerbosity(grpc.logVerbosity.NONE);
 
-const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const PACKAGE_VERSION = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string })
   .version;
 const DEFAULT_SCENARIO = 'world';

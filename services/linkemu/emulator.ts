@@ -14,7 +14,7 @@
 import type { RunPlan } from '../core/types.js';
 import { DownlinkQueue, SequentialUplink } from '../core/linkmodel.js';
 import { Recorder } from '../core/stats.js';
-import type { Clock } from '../runtime/clock.js';
+import type { Clock } from '../core/clock.js';
 import { DeliveryScheduler } from './scheduler.js';
 import { HANDOVER_LEAD_US, type LINK_SHAPINGS } from './constants.js';
 

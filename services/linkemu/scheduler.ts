@@ -1,6 +1,6 @@
 // One timer per process for every held message: a min-heap of release times. Emulated links of
 // hundreds of virtual nodes share it, so a process arms one setTimeout, not one per message.
-import type { Clock } from '../runtime/clock.js';
+import type { Clock } from '../core/clock.js';
 import { EARLY_RELEASE_US, TIMER_LEAD_US } from './constants.js';
 
 interface Entry {

@@ -1,5 +1,6 @@
 // `livepath origin`: runs the origin (with its synthetic broadcaster) as a service process.
-import { addRelayService, startServer } from '../relay/server.js';
+import { addRelayService } from '../relay/server.js';
+import { startServer } from '../runtime/grpc.js';
 import { createShell, type ShellOptions } from '../runtime/shell.js';
 import { movedWithin, stallMs, watchReadiness } from '../runtime/readiness.js';
 import { Origin } from './origin.js';

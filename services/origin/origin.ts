@@ -3,7 +3,7 @@
 // emulated broadcaster → origin link; from there the origin's relay fans it out.
 import type { Chunk } from '../gen/livepath/v1/chunk.js';
 import type { RunPlan } from '../core/types.js';
-import type { Clock } from '../runtime/clock.js';
+import type { Clock } from '../core/clock.js';
 import type { LinkEmulator } from '../linkemu/emulator.js';
 import { RelayNode } from '../relay/node.js';
 import { wireBytes } from '../relay/constants.js';

@@ -5,7 +5,8 @@
 // publishes and the schedule repeats every durationS (services/peer/schedule.ts).
 import type { ViewerPlan } from '../core/types.js';
 import { ClientPool } from '../relay/client.js';
-import { addRelayService, startServer } from '../relay/server.js';
+import { addRelayService } from '../relay/server.js';
+import { startServer } from '../runtime/grpc.js';
 import { createShell, type ShellOptions } from '../runtime/shell.js';
 import { lookupAddress, type Directory } from '../runtime/directory.js';
 import { chunkCount, chunkRow } from '../results/chunks.js';

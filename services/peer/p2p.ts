@@ -4,7 +4,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Chunk } from '../gen/livepath/v1/chunk.js';
 import { TrackerClient, type Assignment, type NodeAddress, type RttSample } from '../gen/livepath/v1/tracker.js';
-import type { Clock } from '../runtime/clock.js';
+import type { Clock } from '../core/clock.js';
 import type { LinkEmulator } from '../linkemu/emulator.js';
 import type { ClientPool } from '../relay/client.js';
 import {
@@ -19,6 +19,7 @@ import {
 } from './constants.js';
 import { PLAYOUT_DELAY_MS } from '../results/constants.js';
 import { assignedDetail, reparentDetail, type EventKind } from '../results/events.js';
+import { createClient } from '../runtime/grpc.js';
 import type { Viewer } from './viewer.js';
 
 const PROBE_BYTES = 64;
@@ -37,7 +38,7 @@ export interface PeerAgentComponents {
 }
 
 export function createTrackerClient(address: string): TrackerClient {
-  return new TrackerClient(address, grpc.credentials.createInsecure());
+  return createClient(TrackerClient, address);
 }
 
 export class PeerAgent {

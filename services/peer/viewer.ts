@@ -2,7 +2,7 @@
 // chunk it completes, the delay from production to its last byte, against its bound.
 import type { Chunk } from '../gen/livepath/v1/chunk.js';
 import type { ViewerPlan } from '../core/types.js';
-import type { Clock } from '../runtime/clock.js';
+import type { Clock } from '../core/clock.js';
 import type { LinkEmulator } from '../linkemu/emulator.js';
 import { RelayNode } from '../relay/node.js';
 import { ParentLink, type ClientPool, type ParentRef } from '../relay/client.js';

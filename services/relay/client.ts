@@ -1,41 +1,22 @@
 // A node's link to its parent: subscribes, passes each fragment through the emulated link into
 // the node, and on failure (or on a re-parent) resubscribes from the node's next missing seq, so
 // a viewer that loses its parent loses no chunk the new parent still holds.
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type { Chunk } from '../gen/livepath/v1/chunk.js';
 import { RelayClient } from '../gen/livepath/v1/relay.js';
 import type { LinkEmulator } from '../linkemu/emulator.js';
-import type { Clock } from '../runtime/clock.js';
+import type { Clock } from '../core/clock.js';
 import { KEEP_CHUNKS, RECONNECT_MAX_MS, RECONNECT_MIN_MS } from './constants.js';
 import type { RelayNode } from './node.js';
+import { GrpcClientPool } from '../runtime/grpc.js';
 
-/** One grpc-js client per address, shared by every virtual node of a process. */
-export class ClientPool {
-  private readonly clients = new Map<string, RelayClient>();
-
-  get(address: string): RelayClient {
-    let c = this.clients.get(address);
-    if (!c) {
-      c = new RelayClient(address, grpc.credentials.createInsecure(), {
-        'grpc.max_receive_message_length': 8 * 1024 * 1024,
-        'grpc.keepalive_time_ms': 10_000,
-        'grpc.initial_reconnect_backoff_ms': RECONNECT_MIN_MS,
-        'grpc.max_reconnect_backoff_ms': RECONNECT_MAX_MS,
-      });
-      this.clients.set(address, c);
-    }
-    return c;
-  }
-
-  /** Resolves once the connection to `address` is up (so a first message pays no setup). */
-  ready(address: string, timeoutMs: number): Promise<boolean> {
-    const client = this.get(address);
-    return new Promise((resolve) => client.waitForReady(Date.now() + timeoutMs, (err) => resolve(!err)));
-  }
-
-  close(): void {
-    for (const c of this.clients.values()) c.close();
-    this.clients.clear();
+/** One Relay client per address, shared by every virtual node of a process. */
+export class ClientPool extends GrpcClientPool<RelayClient> {
+  constructor() {
+    super(RelayClient, {
+      'grpc.initial_reconnect_backoff_ms': RECONNECT_MIN_MS,
+      'grpc.max_reconnect_backoff_ms': RECONNECT_MAX_MS,
+    });
   }
 }
 

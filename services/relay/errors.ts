@@ -30,11 +30,3 @@ export class NodeGoneError extends RelayError {
     super(`node "${nodeId}" is gone`, status.UNAVAILABLE);
   }
 }
-
-export class PortInUseError extends Error {
-  constructor(readonly address: string) {
-    super(
-      `cannot listen on ${address}: the port is in use — pick a free port (or port 0 for any free one) with --listen`,
-    );
-  }
-}

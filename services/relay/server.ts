@@ -1,13 +1,13 @@
 // The gRPC face of relay nodes: one server per process serves every virtual node it hosts
-// (routed by publisher_id), answers Ping through the emulated links, and speaks grpc.health.v1.
-import type { Server as NetServer, Socket } from 'node:net';
-import * as grpc from '@grpc/grpc-js';
-import { HealthImplementation } from 'grpc-health-check';
+// (routed by publisher_id) and answers Ping through the emulated links. The server itself (health,
+// TCP_NODELAY) is runtime/grpc.ts's.
+import type * as grpc from '@grpc/grpc-js';
 import type { Chunk } from '../gen/livepath/v1/chunk.js';
 import { RelayService, type PingRequest, type PingResponse, type SubscribeRequest } from '../gen/livepath/v1/relay.js';
 import type { LinkEmulator } from '../linkemu/emulator.js';
-import type { Clock } from '../runtime/clock.js';
-import { NodeNotHereError, PortInUseError, type RelayError } from './errors.js';
+import type { Clock } from '../core/clock.js';
+import type { ServiceRegistrar } from '../runtime/grpc.js';
+import { NodeNotHereError, type RelayError } from './errors.js';
 import type { RelayNode } from './node.js';
 
 export interface RelayServerComponents {
@@ -17,26 +17,8 @@ export interface RelayServerComponents {
   node(id: string): RelayNode | undefined;
 }
 
-/**
- * grpc.health.v1 as a pod's probes read it. The overall status ("", what a readiness probe and
- * grpc_health_probe ask by default) is SERVING only while the service streams (see setReady);
- * the gRPC service names are SERVING while the process answers, which is what liveness asks.
- */
-export const READINESS_SERVICE = '';
-export const LIVENESS_SERVICES = { relay: 'livepath.v1.Relay', tracker: 'livepath.v1.Tracker' } as const;
-
-export interface ServerHandle {
-  server: grpc.Server;
-  health: HealthImplementation;
-  port: number;
-  address: string;
-  /** Readiness: the overall health status (NOT_SERVING from the start until set). */
-  setReady(ready: boolean): void;
-  stop(): Promise<void>;
-}
-
 /** Adds the Relay service to `server`. Exposed separately so the tracker can share a server. */
-export function addRelayService(server: grpc.Server, c: RelayServerComponents): void {
+export function addRelayService(server: ServiceRegistrar, c: RelayServerComponents): void {
   server.addService(RelayService, {
     subscribe(call: grpc.ServerWritableStream<SubscribeRequest, Chunk>) {
       const req = call.request;
@@ -83,58 +65,6 @@ export function addRelayService(server: grpc.Server, c: RelayServerComponents): 
       });
     },
   });
-}
-
-export async function startServer(listen: string, add: (server: grpc.Server) => void): Promise<ServerHandle> {
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
-  const health = new HealthImplementation({
-    [READINESS_SERVICE]: 'NOT_SERVING',
-    [LIVENESS_SERVICES.relay]: 'SERVING',
-    [LIVENESS_SERVICES.tracker]: 'SERVING',
-  });
-  health.addToServer(server);
-  add(server);
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (err, p) => {
-      if (err) reject(/in use|EADDRINUSE|No address added/i.test(err.message) ? new PortInUseError(listen) : err);
-      else resolve(p);
-    });
-  });
-  disableNagle(server);
-  const host = listen.slice(0, listen.lastIndexOf(':'));
-  return {
-    server,
-    health,
-    port,
-    address: `${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
-    setReady: (ready) => health.setStatus(READINESS_SERVICE, ready ? 'SERVING' : 'NOT_SERVING'),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, 1_000);
-        server.tryShutdown(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      }),
-  };
-}
-
-/**
- * grpc-js disables Nagle's algorithm on client sockets but not on accepted ones, and a server
- * stream of fragments then waits for delayed ACKs (≈40 ms on Linux) — an error larger than any
- * link we emulate. grpc-js offers no option for it, so reach its listening servers (a private
- * field, checked) and set TCP_NODELAY on each accepted connection.
- */
-function disableNagle(server: grpc.Server): void {
-  const listeners = (server as unknown as { http2Servers?: Map<NetServer, unknown> }).http2Servers;
-  if (!(listeners instanceof Map))
-    throw new Error(
-      'grpc-js internals changed: cannot set TCP_NODELAY on server sockets (update services/relay/server.ts)',
-    );
-  for (const l of listeners.keys()) l.on('connection', (socket: Socket) => socket.setNoDelay(true));
 }
 
 /** A relay failure as the error grpc-js sends as the call's status. */

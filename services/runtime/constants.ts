@@ -21,3 +21,9 @@ export const STREAM_CLOCK_RETRY_MS = 1_000;
 
 /** How often a standalone viewer host asks the tracker for the stream's clock until it knows it. */
 export const STREAM_CLOCK_POLL_MS = 500;
+
+/** Largest gRPC message a process takes: a real-video fragment is far below it, a whole chunk may not be. */
+export const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
+
+/** Clients ping an idle connection this often, so a parent that vanished is noticed within seconds. */
+export const CLIENT_KEEPALIVE_MS = 10_000;

@@ -4,7 +4,7 @@
 import { setPriority } from 'node:os';
 import { Prng } from '../core/prng.js';
 import { OverlayPlanner } from '../core/overlay/planner.js';
-import { startServer } from '../relay/server.js';
+import { startServer } from '../runtime/grpc.js';
 import { createShell, type ShellOptions } from '../runtime/shell.js';
 import { lookupAddress, type Directory } from '../runtime/directory.js';
 import { decisionRow, proximityRow, rawAppender } from '../results/raw.js';

@@ -18,6 +18,7 @@ import {
   type StreamClockResponse,
 } from '../gen/livepath/v1/tracker.js';
 import type { OverlayPlanner, Decision } from '../core/overlay/planner.js';
+import type { ServiceRegistrar } from '../runtime/grpc.js';
 import { IMPROVE_ON_REPORT_MAX_MOVES } from './constants.js';
 
 export interface TrackerInit {
@@ -58,7 +59,7 @@ export class Tracker {
     return this.peers.size;
   }
 
-  addTo(server: grpc.Server): void {
+  addTo(server: ServiceRegistrar): void {
     server.addService(TrackerService, {
       candidates: (
         call: grpc.ServerUnaryCall<CandidatesRequest, CandidatesResponse>,

@@ -8,7 +8,8 @@ import { LinkEmulator } from '../../services/linkemu/emulator.js';
 import { systemClock } from '../../services/runtime/clock.js';
 import { RelayNode } from '../../services/relay/node.js';
 import { ClientPool, ParentLink } from '../../services/relay/client.js';
-import { addRelayService, startServer } from '../../services/relay/server.js';
+import { addRelayService } from '../../services/relay/server.js';
+import { startServer } from '../../services/runtime/grpc.js';
 import { KEEP_CHUNKS } from '../../services/relay/constants.js';
 import { fakePlan } from '../helpers/fake-plan.js';
 

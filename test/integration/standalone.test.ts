@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { runProbe } from '../../services/lab/commands/probe.js';
 import { grpcHealth } from '../../services/lab/up/probes.js';
-import { LIVENESS_SERVICES } from '../../services/relay/server.js';
+import { LIVENESS_SERVICES } from '../../services/runtime/grpc.js';
 import { STREAM_CLOCK_FILE, type StreamClockFile } from '../../services/results/stream-clock.js';
 import {
   ROOT,

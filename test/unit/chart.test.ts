@@ -10,7 +10,7 @@ import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { runHelm } from '../../scripts/helm.mjs';
 import { parseScenario } from '../../services/core/scenario/index.js';
 import { LINK_SHAPINGS } from '../../services/linkemu/constants.js';
-import { LIVENESS_SERVICES, READINESS_SERVICE } from '../../services/relay/server.js';
+import { LIVENESS_SERVICES, READINESS_SERVICE } from '../../services/runtime/grpc.js';
 import { containerEnv, expandCommand, type EnvContainer } from '../../services/lab/up/env.js';
 
 const chartDir = 'charts/livepath';

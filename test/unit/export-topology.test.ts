@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { loadScenarioFile, parseScenario } from '../../services/core/scenario/load.js';
+import { parseScenario } from '../../services/core/scenario/load.js';
+import { loadScenarioFile } from '../../services/runtime/plan.js';
 import { buildPlan } from '../../services/core/scenario/plan.js';
 import { exportTopology, ipAt, TopologyExportError } from '../../services/lab/backends/topology.js';
 

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildPlan, loadScenarioFile } from '../../services/core/scenario/index.js';
+import { buildPlan } from '../../services/core/scenario/index.js';
+import { loadScenarioFile } from '../../services/runtime/plan.js';
 
 const DIR = join(import.meta.dirname, '..', '..', 'scenarios');
 const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml'));

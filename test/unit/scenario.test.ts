@@ -8,12 +8,12 @@ import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  loadScenarioFile,
   parseScenario,
   ScenarioError,
   ScenarioFileError,
   type ScenarioIssue,
 } from '../../services/core/scenario/index.js';
+import { loadScenarioFile } from '../../services/runtime/plan.js';
 
 const GEO = `name: t
 seed: 3

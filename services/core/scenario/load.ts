@@ -1,11 +1,10 @@
 // Turning scenario YAML text into a validated Scenario, with every problem reported as
-// `file.yaml:LINE: field.path: what is wrong — fix: how`. loadScenarioFile is the only code in
-// services/core that touches the file system, and it only reads one file.
+// `file.yaml:LINE: field.path: what is wrong — fix: how`. Reading the file is runtime/plan.ts's:
+// services/core does not touch the file system.
 
-import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type * as z from 'zod';
-import { ScenarioError, ScenarioFileError, type ScenarioIssue } from './errors.js';
+import { ScenarioError, type ScenarioIssue } from './errors.js';
 import { formatPath, ScenarioSchema, type Scenario } from './schema.js';
 
 /** Parses and validates scenario YAML; fileName is only used in messages. */
@@ -36,20 +35,6 @@ export function parseScenario(text: string, fileName: string): Scenario {
   const issues = result.error.issues.flatMap((issue) => describeIssue(issue, raw, doc, lineCounter));
   issues.sort((a, b) => a.line - b.line || a.path.localeCompare(b.path));
   throw new ScenarioError(fileName, dedupe(issues));
-}
-
-/** Reads and validates a scenario file. */
-export function loadScenarioFile(path: string): Scenario {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
-    throw new ScenarioFileError(path, reason);
-  }
-  return parseScenario(text, path);
 }
 
 // ---- zod issue → user message ------------------------------------------------------------------

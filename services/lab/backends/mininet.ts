@@ -5,15 +5,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { loadScenarioFile } from '../../core/scenario/load.js';
+import { packageFile } from '../../runtime/package.js';
+import { loadScenarioFile } from '../../runtime/plan.js';
 import type { LinkShaping } from '../../linkemu/emulator.js';
 import { exportTopology, type Topology } from './topology.js';
 import { runOnPlacement, type BackendRunOptions, type Placement, type ProcSpec } from './local.js';
 import type { RawRunInfo } from '../results/summarize.js';
 
-const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
-export const RUN_SCENARIO_PY = join(PACKAGE_ROOT, 'containernet', 'run_scenario.py');
+export const RUN_SCENARIO_PY = packageFile('containernet', 'run_scenario.py');
 /** Debian's mininet is importable from the system Python only (another python3 may be first on PATH). */
 export const MININET_PYTHON = process.env.LIVEPATH_MININET_PYTHON ?? '/usr/bin/python3';
 /** Building a network of a few dozen veths and htb qdiscs takes seconds; more means it is stuck. */

@@ -1,20 +1,14 @@
 // Child service processes of a run: spawned with a stdio control channel, their stderr logged
 // to a file, their JSON events parsed, and all of them stopped together (gracefully, then killed).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { ControlCommand, ControlEvent } from '../../runtime/control.js';
+import { packageFile } from '../../runtime/package.js';
 
 /** bin/livepath.js of this checkout, whether this module runs from dist/ or from source (tsx). */
-function cliPath(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'bin', 'livepath.js')) && dirname(dir) !== dir) dir = dirname(dir);
-  return join(dir, 'bin', 'livepath.js');
-}
-
-export const CLI_PATH = cliPath();
+export const CLI_PATH = packageFile('bin', 'livepath.js');
 
 export class ServiceFailedError extends Error {}
 

@@ -4,7 +4,7 @@
 // produced (stamped) when its last byte is at the origin, i.e. when the next chunk's first frame is.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { StreamPlan } from '../../core/types.js';
-import type { Clock } from '../../runtime/clock.js';
+import type { Clock } from '../../core/clock.js';
 import type { ChunkSource, SourceChunk } from '../origin.js';
 import {
   EARLY_END_TOLERANCE_CHUNKS,

@@ -12,7 +12,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { RunPlan, StreamSource } from '../../core/types.js';
-import type { Clock } from '../../runtime/clock.js';
+import type { Clock } from '../../core/clock.js';
 import { ingestAppender, ingestRow, writeIngestEnd } from '../../results/raw.js';
 import { TsRecorder } from '../../results/recording.js';
 import type { IngestEnd } from '../../results/summary.js';

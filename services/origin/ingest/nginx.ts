@@ -7,16 +7,12 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, createServer as createTcpServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageFile } from '../../runtime/package.js';
 import { NGINX_MODULES_AVAILABLE, NGINX_STOP_GRACE_MS, RTMP_APP, RTMP_MODULE_CANDIDATES } from './constants.js';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-/** ingest/nginx-rtmp.conf at the package root, from the sources (tsx) or from dist/. */
-export const CONFIG_TEMPLATE =
-  [resolve(HERE, '../../../ingest/nginx-rtmp.conf'), resolve(HERE, '../../../../ingest/nginx-rtmp.conf')].find((p) =>
-    existsSync(p),
-  ) ?? resolve(HERE, '../../../../ingest/nginx-rtmp.conf');
+/** ingest/nginx-rtmp.conf at the package root. */
+export const CONFIG_TEMPLATE = packageFile('ingest', 'nginx-rtmp.conf');
 
 export class NginxNotFoundError extends Error {
   constructor() {

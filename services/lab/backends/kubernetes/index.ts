@@ -6,8 +6,8 @@
 // times, and copies every pod's raw records (results emptyDir) out with the exec API.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { delimiter, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   AppsV1Api,
   CoreV1Api,
@@ -23,6 +23,7 @@ import type { RunPlan } from '../../../core/types.js';
 import type { BackendRunOptions } from '../local.js';
 import type { RawRunInfo } from '../../results/summarize.js';
 import { chunkCount } from '../../../results/chunks.js';
+import { PACKAGE_ROOT } from '../../../runtime/package.js';
 import { DRAIN_GRACE_MS, START_LEAD_MS } from '../../constants.js';
 import { copyResultFile, ExecError, listResultFiles, type PodRef } from './collect.js';
 import {
@@ -39,8 +40,6 @@ import {
 } from './errors.js';
 
 export * from './errors.js';
-
-const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../..');
 
 /** How long pods may take to become ready after the restart (image pulls on a fresh node). */
 const READY_TIMEOUT_MS = 300_000;
