@@ -31,13 +31,30 @@ export function createProgress(enabled: boolean): Progress {
       stop: () => current && bar.stop(),
     };
   }
-  let lastMs = 0;
+  return lineProgress(
+    (line) => process.stderr.write(line),
+    () => Date.now(),
+  );
+}
+
+/**
+ * Progress as lines (a log, not a terminal): one every few seconds, and the last state of each
+ * mode once. Every process reports progress, so the final state arrives several times over.
+ */
+export function lineProgress(write: (line: string) => void, nowMs: () => number): Progress {
+  let lastMs = -Infinity;
+  let lastLine = '';
+  const finished = new Set<string>();
   return {
     update(mode, p) {
-      const now = Date.now();
-      if (now - lastMs < 5_000 && p.produced < p.total) return;
-      lastMs = now;
-      process.stderr.write(`[${mode}] ${p.produced}/${p.total} chunks produced, ${p.received} deliveries recorded\n`);
+      const done = p.produced >= p.total;
+      if (done ? finished.has(mode) : nowMs() - lastMs < 5_000) return;
+      const line = `[${mode}] ${p.produced}/${p.total} chunks produced, ${p.received} deliveries recorded\n`;
+      if (line === lastLine) return;
+      if (done) finished.add(mode);
+      lastMs = nowMs();
+      lastLine = line;
+      write(line);
     },
     stop: () => undefined,
   };
