@@ -1,11 +1,25 @@
 // Chunk bookkeeping shared by every relay and viewer: cutting a chunk into fragments and
 // reassembling fragments (possibly from several parents, possibly duplicated) into complete chunks.
+// A chunk's production time is its last byte's: the latest production time among its fragments.
 
 export interface FragmentRef {
   seq: number;
   offset: number;
   length: number;
+  /** the chunk's size; 0 while the broadcaster does not know it yet (real video, frame-paced) */
   totalBytes: number;
+  /** when the broadcaster released this fragment's bytes (µs); omitted: 0 */
+  producedAtUs?: number;
+}
+
+/** A chunk as it completed: when its last byte was produced, and what the bound charges. */
+export interface CompletedChunk {
+  seq: number;
+  totalBytes: number;
+  /** production time of the chunk's last byte: the latest of its fragments' */
+  producedAtUs: number;
+  /** bytes released at that last instant: the last release unit (the whole chunk in segment mode) */
+  lastReleaseBytes: number;
 }
 
 /** Offsets and lengths of the fragments of a chunk of `totalBytes`. */
@@ -17,30 +31,61 @@ export function fragmentRanges(totalBytes: number, fragmentBytes: number): Array
   return ranges;
 }
 
+interface PartialChunk {
+  received: Set<number>;
+  bytes: number;
+  totalBytes: number;
+  producedAtUs: number;
+  lastReleaseBytes: number;
+}
+
 /**
  * Tracks which bytes of each chunk a node holds. `add` returns 'new' for a fragment not seen
- * before, 'complete' when it completes its chunk, and 'duplicate' for bytes already held.
+ * before, 'complete' when it completes its chunk (then `lastCompleted` describes it), and
+ * 'duplicate' for bytes already held. A chunk whose size is not known yet (every fragment says
+ * 0) completes when a fragment that knows it (the last one the broadcaster sent) has arrived too.
  */
 export class ChunkAssembler {
-  private readonly partial = new Map<number, { received: Set<number>; bytes: number; totalBytes: number }>();
-  private readonly complete = new Set<number>();
+  private readonly partial = new Map<number, PartialChunk>();
+  private readonly complete = new Map<number, number>();
+  /** the chunk the last 'complete' of `add` completed */
+  lastCompleted: CompletedChunk | undefined;
 
   add(f: FragmentRef): 'new' | 'complete' | 'duplicate' {
     if (this.complete.has(f.seq)) return 'duplicate';
     let entry = this.partial.get(f.seq);
     if (!entry) {
-      entry = { received: new Set(), bytes: 0, totalBytes: f.totalBytes };
+      entry = { received: new Set(), bytes: 0, totalBytes: 0, producedAtUs: -Infinity, lastReleaseBytes: 0 };
       this.partial.set(f.seq, entry);
     }
     if (entry.received.has(f.offset)) return 'duplicate';
     entry.received.add(f.offset);
     entry.bytes += f.length;
-    if (entry.bytes >= entry.totalBytes) {
+    entry.totalBytes = Math.max(entry.totalBytes, f.totalBytes);
+    const producedAtUs = f.producedAtUs ?? 0;
+    if (producedAtUs > entry.producedAtUs) {
+      entry.producedAtUs = producedAtUs;
+      entry.lastReleaseBytes = f.length;
+    } else if (producedAtUs === entry.producedAtUs) {
+      entry.lastReleaseBytes += f.length;
+    }
+    if (entry.totalBytes > 0 && entry.bytes >= entry.totalBytes) {
       this.partial.delete(f.seq);
-      this.complete.add(f.seq);
+      this.complete.set(f.seq, entry.totalBytes);
+      this.lastCompleted = {
+        seq: f.seq,
+        totalBytes: entry.totalBytes,
+        producedAtUs: entry.producedAtUs,
+        lastReleaseBytes: entry.lastReleaseBytes,
+      };
       return 'complete';
     }
     return 'new';
+  }
+
+  /** Size of a complete chunk (undefined while incomplete). */
+  totalBytes(seq: number): number | undefined {
+    return this.complete.get(seq);
   }
 
   isComplete(seq: number): boolean {
@@ -58,7 +103,7 @@ export class ChunkAssembler {
 
   /** Forget chunks older than `seq` to bound memory on long runs. */
   forgetBefore(seq: number): void {
-    for (const s of this.complete) if (s < seq) this.complete.delete(s);
+    for (const s of this.complete.keys()) if (s < seq) this.complete.delete(s);
     for (const s of this.partial.keys()) if (s < seq) this.partial.delete(s);
   }
 }

@@ -48,6 +48,16 @@ export const DEFAULT_VIEWER_DOWNLINK_BPS = 100e6;
  * pushed a 2-core machine into late timers.
  */
 export const DEFAULT_FRAGMENT_BYTES = 16_384;
+/**
+ * How the broadcaster releases a chunk's bytes unless the scenario says otherwise: frame-paced
+ * (`progressive`), as live encoders and low-latency delivery (CMAF chunks, LL-HLS parts, WebRTC)
+ * do; `segment` (the whole chunk at its end, HLS-style) is kept for comparison.
+ */
+export const DEFAULT_PRODUCTION = 'progressive';
+/** Frames per second of a frame-paced broadcast: the common rate of live video. */
+export const DEFAULT_FRAME_RATE = 30;
+/** Protobuf + HTTP/2 framing per fragment, counted in emulated serialization. */
+export const FRAGMENT_OVERHEAD_BYTES = 64;
 /** Every chunk starts with a keyframe unless the scenario says otherwise (simplest to join). */
 export const DEFAULT_KEYFRAME_INTERVAL_CHUNKS = 1;
 

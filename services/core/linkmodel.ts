@@ -28,6 +28,9 @@ export class UplinkQueue {
   }
 }
 
+/** Bookings computed as sums of serializations differ from exact by float rounding (≪ 1 µs). */
+const FIT_EPSILON_US = 1e-6;
+
 /**
  * A link's busy intervals [start, end), sorted and non-overlapping, booked in any order: a
  * transmission goes into the first gap that fits at or after its earliest start. Messages may be
@@ -61,7 +64,8 @@ export class LinkCalendar {
     let at = lo;
     for (; at < this.busy.length; at++) {
       const [s, e] = this.busy[at]!;
-      if (s >= start + durUs) break;
+      // A gap that fits to within float rounding fits: back-to-back bookings must not slip.
+      if (s >= start + durUs - FIT_EPSILON_US) break;
       start = Math.max(start, e);
     }
     const end = start + durUs;
@@ -102,9 +106,13 @@ export class DownlinkQueue {
 }
 
 /**
- * An uplink that serves a chunk to its children one after another ("largest subtree first"):
- * child i of chunk k gets a slot starting i chunk-times after the first, so the first child can
- * relay onward while later siblings wait, instead of every child getting the chunk at 1/k rate.
+ * How a parent's uplink serves its children: the release unit goes to each child in turn, in the
+ * order the relay hands them over (its priority order: largest remaining subtree first).
+ * - 'chunk' (segment production, where a whole chunk is released at once): child i of chunk k
+ *   gets a slot starting i chunk-times after the first, so the first child can relay onward while
+ *   later siblings wait, instead of every child getting the chunk at 1/k rate.
+ * - 'fragment' (frame-paced production): each fragment goes to every child in turn as it arrives,
+ *   so child i waits i fragment-times, not i chunk-times.
  * Transmissions are booked on a calendar of busy intervals, so the link is never double-booked
  * even when a chunk arrives slower than the link could send it (gaps are filled).
  */
@@ -112,7 +120,10 @@ export class SequentialUplink {
   private readonly calendar = new LinkCalendar();
   private readonly chunks = new Map<number, { startUs: number; chunkUs: number; order: Map<string, number> }>();
 
-  constructor(readonly bps: number) {}
+  constructor(
+    readonly bps: number,
+    readonly unit: 'chunk' | 'fragment' = 'chunk',
+  ) {}
 
   /** A message outside any chunk schedule (probe, backlog): earliest free time from `nowUs`. */
   depart(nowUs: number, bytes: number): number {
@@ -128,6 +139,9 @@ export class SequentialUplink {
     length: number,
     totalBytes: number,
   ): number {
+    // Per fragment: the relay books a fragment's copies in its children's order, each in the
+    // first gap at or after the fragment's arrival, so child i's copy leaves i copies later.
+    if (this.unit === 'fragment') return this.calendar.book(nowUs, serializationUs(length, this.bps));
     let c = this.chunks.get(seq);
     if (!c) {
       c = {

@@ -5,6 +5,8 @@
 export type Role = 'broadcaster' | 'origin' | 'edge' | 'peer' | 'switch';
 export type DeliveryPath = 'cdn' | 'peer';
 export type Mode = 'cdn' | 'p2p';
+/** How the broadcaster releases a chunk's bytes (see DESIGN.md, "production"). */
+export type Production = 'progressive' | 'segment';
 
 export interface StreamPlan {
   streamId: string;
@@ -16,6 +18,23 @@ export interface StreamPlan {
   keyframeIntervalChunks: number;
   /** size of the fragments relays forward cut-through */
   fragmentBytes: number;
+  /**
+   * progressive: the broadcaster releases a chunk's bytes paced over its duration, one release
+   * unit (a frame, or a fragment) at a time; segment: the whole chunk at once, at its end.
+   */
+  production: Production;
+  /** progressive: frames per second (the release rate when pacing is per frame) */
+  frameRate: number;
+  /** progressive: one release per frame, or one fragmentBytes fragment at a time */
+  pacing: 'frame' | 'fragment';
+  /** release units per chunk: frames (or fragments) in progressive mode, 1 in segment mode */
+  releasesPerChunk: number;
+  /**
+   * bytes of one nominal release unit (a frame or fragment; the whole chunk in segment mode): what
+   * a relay serves to each child in turn and what the bound charges at the bottleneck. Real video
+   * has its own sizes; the bound of each chunk is computed from its actual bytes.
+   */
+  releaseUnitBytes: number;
   /** where the origin's chunks come from; absent = the synthetic generator */
   source?: StreamSource;
 }
@@ -44,12 +63,17 @@ export interface ViewerPlan {
   id: string;
   /** nearest edge by latency: the viewer's CDN-path parent */
   edgeId: string;
-  /** bound of this viewer: shortest broadcaster→viewer propagation + one chunk at the bottleneck */
+  /**
+   * nominal bound of this viewer: shortest broadcaster→viewer propagation + one release unit's
+   * serialization at the path's bottleneck (the recorded bound of each chunk uses its actual bytes)
+   */
   boundMs: number;
   /** propagation part of the bound */
   boundPropagationMs: number;
-  /** serialization part of the bound */
+  /** serialization part of the nominal bound */
   boundSerializationMs: number;
+  /** bottleneck bandwidth of the shortest broadcaster→viewer path (bit/s): bytes → serialization */
+  bottleneckBps: number;
   /** join time, seconds from the broadcast start (0 = present from the start) */
   joinAtS: number;
   /** departure time in seconds from the start, if the scenario scripts one */

@@ -254,6 +254,7 @@ program
     process.stdout.write(
       `${plan.scenarioName}: ok — ${plan.viewers.length} viewers, ${plan.edges.length} edges, ${plan.durationS} s, ` +
         `chunk ${plan.stream.chunkBytes} B every ${plan.stream.chunkDurationUs / 1000} ms, ` +
+        `${plan.stream.production} (${plan.stream.releasesPerChunk} × ${plan.stream.releaseUnitBytes} B releases), ` +
         `bound ${Math.min(...bounds).toFixed(1)}–${Math.max(...bounds).toFixed(1)} ms\n`,
     );
   });

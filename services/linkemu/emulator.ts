@@ -12,11 +12,12 @@
 // Model: each host has one access link (uplink, downlink); core links are never bottlenecks here
 // (their latency is in the path latency, their bandwidth is ignored). Mininet emulates every link.
 import type { RunPlan } from '../core/types.js';
-import { DownlinkQueue, SequentialUplink } from '../core/linkmodel.js';
+import { DownlinkQueue, SequentialUplink, serializationUs } from '../core/linkmodel.js';
 import { Recorder } from '../core/stats.js';
 import type { Clock } from '../core/clock.js';
 import { DeliveryScheduler } from './scheduler.js';
 import { HANDOVER_LEAD_US, type LINK_SHAPINGS } from './constants.js';
+import { FRAGMENT_OVERHEAD_BYTES } from '../core/constants.js';
 
 /**
  * How links are shaped: 'linkemu' emulates latency and access bandwidth here; 'delay-only'
@@ -53,6 +54,12 @@ export class LinkEmulator {
   readonly probeErrorMs = new Recorder(0.001);
   /** Per hop, ms: |when the receiver's callback ran − the arrival it was given| (timer lateness). */
   readonly latenessMs = new Recorder(0.001);
+  /**
+   * Per live copy a peer relays, by the child's position in its parent's order (0 = served first),
+   * ms: how long the copy waited on the parent's uplink beyond its own serialization (the
+   * position cost of fan-out: siblings ahead of it, and what the uplink still had to send).
+   */
+  readonly positionWaitMs = new Map<number, Recorder>();
   private readonly uplinks = new Map<string, SequentialUplink>();
   private readonly downlinks = new Map<string, DownlinkQueue>();
   private readonly latencyUsCache = new Map<string, Map<string, number>>();
@@ -91,14 +98,27 @@ export class LinkEmulator {
   departFragment(
     senderId: string,
     childId: string,
-    f: { seq: number; offset: number; length: number; totalBytes: number },
+    f: { seq: number; offset: number; length: number; totalBytes: number; position?: number },
     atUs?: number,
   ): number {
     const nowUs = this.components.clock.nowUs();
     if (this.mechanism !== 'linkemu') return Math.round(atUs ?? nowUs);
-    return Math.ceil(
-      this.uplink(senderId).departFragment(atUs ?? nowUs, f.seq, childId, f.offset, f.length, f.totalBytes),
-    );
+    const uplink = this.uplink(senderId);
+    const readyUs = atUs ?? nowUs;
+    // The chunk's slot per child is what its fragments take on the wire, framing included.
+    const { fragmentBytes } = this.init.plan.stream;
+    const wire = (payloadBytes: number) =>
+      payloadBytes + Math.ceil(payloadBytes / fragmentBytes) * FRAGMENT_OVERHEAD_BYTES;
+    const departUs = uplink.departFragment(readyUs, f.seq, childId, wire(f.offset), f.length, wire(f.totalBytes));
+    if (f.position !== undefined && this.host(senderId).role === 'peer') {
+      let r = this.positionWaitMs.get(f.position);
+      if (!r) {
+        r = new Recorder(0.001);
+        this.positionWaitMs.set(f.position, r);
+      }
+      r.record((departUs - readyUs - serializationUs(f.length, uplink.bps)) / 1000);
+    }
+    return Math.ceil(departUs);
   }
 
   /**
@@ -197,7 +217,12 @@ export class LinkEmulator {
   private uplink(id: string): SequentialUplink {
     let q = this.uplinks.get(id);
     if (!q) {
-      q = new SequentialUplink(this.host(id).uplinkBps);
+      // Frame-paced production releases fragments apart in time: serve each to the children in
+      // turn. Segment production releases a whole chunk at once: serve the chunk to each in turn.
+      q = new SequentialUplink(
+        this.host(id).uplinkBps,
+        this.init.plan.stream.production === 'progressive' ? 'fragment' : 'chunk',
+      );
       this.uplinks.set(id, q);
     }
     return q;

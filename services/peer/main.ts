@@ -22,6 +22,7 @@ import { watchReadiness } from '../runtime/readiness.js';
 import { STREAM_CLOCK_POLL_MS } from '../runtime/constants.js';
 import type { TrackerClient } from '../gen/livepath/v1/tracker.js';
 import { ViewerMetrics } from './metrics.js';
+import { FragmentStats } from '../results/fragments.js';
 
 export interface PeersOptions extends ShellOptions {
   listen: string;
@@ -85,8 +86,9 @@ export async function runPeers(o: PeersOptions): Promise<void> {
   if (o.record) mkdirSync(o.record, { recursive: true });
   const recorders = new Map(o.record ? mine.map((vp) => [vp.id, new TsRecorder(o.record!, vp.id)] as const) : []);
   let received = 0;
-  const makeViewer = (vp: ViewerPlan) =>
-    new Viewer(
+  const fragments = new FragmentStats();
+  const makeViewer = (vp: ViewerPlan) => {
+    const v = new Viewer(
       { plan: vp, streamId: plan.stream.streamId },
       {
         clock,
@@ -101,6 +103,11 @@ export async function runPeers(o: PeersOptions): Promise<void> {
         recorder: recorders.get(vp.id),
       },
     );
+    v.node.onFragmentDelivered = (f, arrivalUs) => {
+      if (f.seq < runChunks) fragments.record(vp, f, arrivalUs);
+    };
+    return v;
+  };
   // Registered first, so it runs last on stop: after the viewers have left.
   shell.onStop(() => Promise.all([...recorders.values()].map((r) => r.close())).then(() => undefined));
   const server = await startServer(o.listen, (s) =>
@@ -147,6 +154,7 @@ export async function runPeers(o: PeersOptions): Promise<void> {
   shell.onStop(async () => {
     await chunks?.close();
     await eventsFile?.close();
+    if (shell.outDir) fragments.write(shell.outDir, shell.proc);
   });
   shell.onStop(() => server.stop());
   shell.onStop(() => pool.close());

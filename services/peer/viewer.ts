@@ -1,6 +1,8 @@
 // A viewer: a relay node (so it can have children on the peer path) that records, for every
 // chunk it completes, the delay from production to its last byte, against its bound.
 import type { Chunk } from '../gen/livepath/v1/chunk.js';
+import type { CompletedChunk } from '../core/chunks.js';
+import { chunkBoundMs } from '../core/scenario/plan.js';
 import type { ViewerPlan } from '../core/types.js';
 import type { Clock } from '../core/clock.js';
 import type { LinkEmulator } from '../linkemu/emulator.js';
@@ -42,7 +44,7 @@ export class Viewer {
     private readonly c: ViewerComponents,
   ) {
     this.node = new RelayNode({ id: init.plan.id, role: 'peer' }, { link: c.link });
-    this.node.onChunkComplete = (last, actualUs) => this.complete(last, actualUs);
+    this.node.onChunkComplete = (last, actualUs, chunk) => this.complete(last, actualUs, chunk);
     this.parentLink = new ParentLink(
       { streamId: init.streamId, fromLive: true },
       {
@@ -86,9 +88,9 @@ export class Viewer {
     this.node.abortAll();
   }
 
-  private complete(last: Chunk, actualUs: number): void {
+  private complete(last: Chunk, actualUs: number, chunk: CompletedChunk): void {
     if (this.timeline === undefined) {
-      this.timeline = { firstSeq: last.seq, firstProducedUs: last.producedAtUs, durationUs: last.durationUs };
+      this.timeline = { firstSeq: last.seq, firstProducedUs: chunk.producedAtUs, durationUs: last.durationUs };
       this.firstChunkAtUs = actualUs;
     }
     this.received++;
@@ -96,18 +98,20 @@ export class Viewer {
       const payload = this.node.chunkPayload(last.seq);
       if (payload) this.c.recorder.chunk({ seq: last.seq, keyframe: last.keyframe, payload });
     }
-    const delayMs = (actualUs - last.producedAtUs) / 1000;
+    // Chunk delay: last byte received − last byte produced; its bound charges the bytes of the
+    // chunk's last release unit (the whole chunk in segment mode), as this chunk really had them.
+    const delayMs = (actualUs - chunk.producedAtUs) / 1000;
     this.c.record({
       viewer: this.id,
       seq: last.seq,
-      producedAtUs: last.producedAtUs,
+      producedAtUs: chunk.producedAtUs,
       receivedAtUs: actualUs,
       delayMs,
-      boundMs: this.init.plan.boundMs,
+      boundMs: chunkBoundMs(this.init.plan, chunk.lastReleaseBytes),
       path: last.viaPeer ? 'peer' : 'cdn',
       hops: last.hops,
       parent: last.senderId,
-      bytes: last.totalBytes,
+      bytes: chunk.totalBytes,
     });
   }
 }

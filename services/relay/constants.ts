@@ -31,8 +31,9 @@ export const HOLD_MIN_CHILDREN = 8;
 export const RECONNECT_MIN_MS = 50;
 export const RECONNECT_MAX_MS = 1_000;
 
-/** Protobuf + HTTP/2 framing per fragment, counted in emulated serialization. */
-export const FRAGMENT_OVERHEAD_BYTES = 64;
+/** Protobuf + HTTP/2 framing per fragment, counted in emulated serialization (one home: core). */
+export { FRAGMENT_OVERHEAD_BYTES } from '../core/constants.js';
+import { FRAGMENT_OVERHEAD_BYTES } from '../core/constants.js';
 
 /** Bytes of the chunk a fragment carries (real or virtual). */
 export function fragmentLength(f: { payload: Uint8Array; virtualLength: number }): number {

@@ -3,7 +3,7 @@
 // the emulated arrival: see `arrive`), each child through a bounded queue, in priority order,
 // stamped by the emulated uplink it shares with its siblings.
 import type { Chunk } from '../gen/livepath/v1/chunk.js';
-import { ChunkAssembler, type FragmentRef } from '../core/chunks.js';
+import { ChunkAssembler, type CompletedChunk, type FragmentRef } from '../core/chunks.js';
 import type { LinkEmulator } from '../linkemu/emulator.js';
 import { ChildTooSlowError, NodeGoneError, type RelayError } from './errors.js';
 import {
@@ -138,8 +138,13 @@ export class RelayNode {
   sentBytes = 0;
   /** smoothed delay (ms) from production to completion of chunks at this node; 0 = none yet */
   delayMs = 0;
-  /** Called when a chunk becomes complete at this node, with the fragment that completed it. */
-  onChunkComplete: ((last: Chunk, actualUs: number) => void) | undefined;
+  /**
+   * Called when a chunk becomes complete at this node in the emulated network, with the fragment
+   * that completed it and the chunk's production time and last release unit.
+   */
+  onChunkComplete: ((last: Chunk, actualUs: number, chunk: CompletedChunk) => void) | undefined;
+  /** Called for each fragment the emulated network delivers here for the first time. */
+  onFragmentDelivered: ((fragment: Chunk, arrivalUs: number) => void) | undefined;
 
   constructor(
     private readonly init: RelayNodeInit,
@@ -230,24 +235,28 @@ export class RelayNode {
     }
     stored.fragments.push(fragment);
     stored.arrivals.push(arrivalUs);
-    for (const child of this.children) if (child.wants(seq)) this.send(child, fragment, arrivalUs, true);
+    let position = 0;
+    for (const child of this.children) if (child.wants(seq)) this.send(child, fragment, arrivalUs, true, position++);
     return result;
   }
 
   /** The emulated network has delivered `fragment` here at `arrivalUs`. */
   deliver(fragment: Chunk, arrivalUs: number): void {
     const result = this.delivered.add(fragmentRef(fragment));
+    if (result === 'duplicate') return;
+    this.onFragmentDelivered?.(fragment, arrivalUs);
     if (result !== 'complete') return;
-    const d = (arrivalUs - fragment.producedAtUs) / 1000;
+    const chunk = this.delivered.lastCompleted!;
+    const d = (arrivalUs - chunk.producedAtUs) / 1000;
     this.delayMs = this.delayMs === 0 ? d : this.delayMs + DELAY_EWMA_WEIGHT * (d - this.delayMs);
-    this.onChunkComplete?.(fragment, arrivalUs);
+    this.onChunkComplete?.(fragment, arrivalUs, chunk);
   }
 
   /** The bytes of a complete chunk this node holds, in order (for recording what a viewer got). */
   chunkPayload(seq: number): Buffer | undefined {
     const stored = this.store.get(seq);
     if (!stored || !this.assembler.isComplete(seq)) return undefined;
-    const total = stored.fragments[0]?.totalBytes ?? 0;
+    const total = this.assembler.totalBytes(seq) ?? 0;
     if (stored.fragments.some((f) => f.virtualLength > 0)) return undefined; // a synthetic chunk has no bytes
     const out = Buffer.alloc(total);
     for (const f of stored.fragments) out.set(f.payload, f.offset);
@@ -295,7 +304,7 @@ export class RelayNode {
    * schedule (children served in priority order); backlog for a resuming child goes out as a plain
    * queue from now.
    */
-  private send(child: ChildStream, fragment: Chunk, arrivalUs: number, live: boolean): void {
+  private send(child: ChildStream, fragment: Chunk, arrivalUs: number, live: boolean, position?: number): void {
     if (child.queue.length + child.held >= (this.init.maxChildQueueFragments ?? MAX_CHILD_QUEUE_FRAGMENTS)) {
       child.fail(new ChildTooSlowError(child.id, child.queue.length + child.held));
       this.unsubscribe(child);
@@ -311,7 +320,7 @@ export class RelayNode {
         ? link.departFragment(
             this.id,
             child.id,
-            { seq: fragment.seq, offset: fragment.offset, length: bytes, totalBytes: fragment.totalBytes },
+            { seq: fragment.seq, offset: fragment.offset, length: bytes, totalBytes: fragment.totalBytes, position },
             arrivalUs,
           )
         : link.depart(this.id, bytes, Math.max(arrivalUs, link.nowUs())),
@@ -342,5 +351,11 @@ export class RelayNode {
 
 /** Which bytes of which chunk a fragment carries (real or virtual). */
 function fragmentRef(f: Chunk): FragmentRef {
-  return { seq: f.seq, offset: f.offset, length: fragmentLength(f), totalBytes: f.totalBytes };
+  return {
+    seq: f.seq,
+    offset: f.offset,
+    length: fragmentLength(f),
+    totalBytes: f.totalBytes,
+    producedAtUs: f.producedAtUs,
+  };
 }

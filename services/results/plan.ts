@@ -29,6 +29,12 @@ export const planSchema = z.object({
     chunkBytes: z.number().positive(),
     keyframeIntervalChunks: z.number().int().positive().optional(),
     fragmentBytes: z.number().int().positive().optional(),
+    /** since frame pacing: progressive | segment, and what one release unit is */
+    production: z.enum(['progressive', 'segment']).optional(),
+    frameRate: z.number().positive().optional(),
+    pacing: z.enum(['frame', 'fragment']).optional(),
+    releasesPerChunk: z.number().int().positive().optional(),
+    releaseUnitBytes: z.number().int().positive().optional(),
     source: z
       .object({
         kind: z.enum(['synthetic', 'rtmp', 'file']),
@@ -48,6 +54,8 @@ export const planSchema = z.object({
       /** since: the bound's two parts */
       boundPropagationMs: z.number().nonnegative().optional(),
       boundSerializationMs: z.number().nonnegative().optional(),
+      /** since frame pacing: the bottleneck of the broadcaster → viewer path (the bound of each chunk uses it) */
+      bottleneckBps: z.number().positive().optional(),
       joinAtS: z.number().nonnegative(),
       leaveAtS: z.number().nonnegative().nullish(),
       leaveKind: z.enum(['graceful', 'kill']).optional(),
@@ -89,6 +97,7 @@ export function planToJson(plan: RunPlan): z.input<typeof planSchema> {
       boundMs: v.boundMs,
       boundPropagationMs: v.boundPropagationMs,
       boundSerializationMs: v.boundSerializationMs,
+      bottleneckBps: v.bottleneckBps,
       joinAtS: v.joinAtS,
       leaveAtS: v.leaveAtS,
       leaveKind: v.leaveKind,

@@ -17,6 +17,7 @@ export const RAW_SUFFIX = {
   linkemu: '.linkemu.json',
   proximity: '.proximity.csv',
   decisions: '.decisions.csv',
+  fragments: '.fragments.json',
 } as const;
 
 /** Real video: the origin's ingest samples and how its ingest ended. */
@@ -30,7 +31,7 @@ export function rawFile(dir: string, proc: string, kind: RawKind): string {
 }
 
 /** The CSV a process appends its rows of `kind` to. */
-export function rawAppender(dir: string, proc: string, kind: Exclude<RawKind, 'linkemu'>): CsvAppender {
+export function rawAppender(dir: string, proc: string, kind: Exclude<RawKind, 'linkemu' | 'fragments'>): CsvAppender {
   return new CsvAppender(rawFile(dir, proc, kind), RAW_COLUMNS[kind]);
 }
 
@@ -39,7 +40,7 @@ export function rawAppender(dir: string, proc: string, kind: Exclude<RawKind, 'l
 export const PROXIMITY_COLUMNS = ['peer', 'node', 'rttMs'] as const;
 export const DECISION_COLUMNS = ['atUs', 'peer', 'parent', 'reason', 'expectedDelayMs', 'overBudget'] as const;
 
-const RAW_COLUMNS: Record<Exclude<RawKind, 'linkemu'>, readonly string[]> = {
+const RAW_COLUMNS: Record<Exclude<RawKind, 'linkemu' | 'fragments'>, readonly string[]> = {
   chunks: CHUNK_COLUMNS,
   events: EVENT_COLUMNS,
   proximity: PROXIMITY_COLUMNS,
@@ -101,6 +102,11 @@ export const linkemuFileSchema = z.object({
   errorMs: encodedHistogramSchema,
   probeErrorMs: encodedHistogramSchema.optional(),
   latenessMs: encodedHistogramSchema.optional(),
+  /**
+   * since frame pacing: per live copy a peer relayed, by the child's position in its parent's
+   * order (0 = first), how long it waited on the uplink beyond its own serialization
+   */
+  positionWaitMs: z.record(z.string(), encodedHistogramSchema).optional(),
   cpuSeconds: z.number().nonnegative().optional(),
 });
 
@@ -108,6 +114,26 @@ export type LinkemuFile = z.infer<typeof linkemuFileSchema>;
 
 export function writeLinkemuFile(dir: string, value: LinkemuFile): void {
   writeJsonFile(rawFile(dir, value.proc, 'linkemu'), linkemuFileSchema, value, { indent: 0 });
+}
+
+// ---- the viewers' per-fragment delays ------------------------------------------------------
+
+/**
+ * <proc>.fragments.json: per fragment (frame) a viewer of the process received, when its bytes
+ * arrived − when the broadcaster made them, by path; and how many arrived sooner than their own
+ * bytes could cross the bottleneck (a bug if ever > 0). Histograms: a row per fragment is ~10^5 a
+ * minute.
+ */
+export const fragmentsFileSchema = z.object({
+  proc: z.string(),
+  delayMs: z.object({ cdn: encodedHistogramSchema, peer: encodedHistogramSchema, all: encodedHistogramSchema }),
+  belowBound: z.number().int().nonnegative(),
+});
+
+export type FragmentsFile = z.infer<typeof fragmentsFileSchema>;
+
+export function writeFragmentsFile(dir: string, value: FragmentsFile): void {
+  writeJsonFile(rawFile(dir, value.proc, 'fragments'), fragmentsFileSchema, value, { indent: 0 });
 }
 
 // ---- real video ----------------------------------------------------------------------------

@@ -59,8 +59,22 @@ export const summarySchema = z.object({
   viewers: count,
   chunks: count,
   lostChunks: count,
+  /** since frame pacing: how the broadcaster released each chunk's bytes, and the nominal release unit */
+  production: z
+    .object({ mode: z.enum(['progressive', 'segment']), releasesPerChunk: count, releaseUnitBytes: count })
+    .optional(),
   delayMs: pathDistributionsSchema,
+  /** the bound of each recorded chunk (before frame pacing: of each viewer) */
   boundMs: distributionSchema,
+  /** since frame pacing: per fragment (frame), when its bytes reached a viewer − when they were made */
+  fragmentDelayMs: pathDistributionsSchema.optional(),
+  /** since frame pacing: records that beat their bound (must be 0: a bug in the emulation or the bound) */
+  belowBound: z.object({ chunks: count, fragments: count }).optional(),
+  /**
+   * since frame pacing: peer uplinks, how long a relayed copy waited beyond its own serialization, by
+   * the child's position in its parent's order (0 = served first): the position cost of fan-out
+   */
+  positionWaitMs: z.array(distributionSchema.extend({ position: count })).optional(),
   stretch: pathDistributionsSchema,
   // A run writes one distribution; one per path carries the same meaning, so both are read
   // rather than failing a finished run.
@@ -111,6 +125,15 @@ export type ReferenceSummary = z.infer<typeof referenceSummarySchema>;
 /** A summary as read: older files may lack the "since" fields. */
 export type ModeSummary = z.infer<typeof summarySchema>;
 /** A summary as a run writes it: every field it always fills, excess as one distribution. */
-export type Summary = Omit<ModeSummary, 'backend' | 'linkShaping' | 'lateChunks' | 'cpuSeconds' | 'excessMs'> &
-  Required<Pick<ModeSummary, 'backend' | 'linkShaping' | 'lateChunks' | 'cpuSeconds'>> & { excessMs: Distribution };
+type AlwaysWritten =
+  | 'backend'
+  | 'linkShaping'
+  | 'lateChunks'
+  | 'cpuSeconds'
+  | 'production'
+  | 'fragmentDelayMs'
+  | 'belowBound'
+  | 'positionWaitMs';
+export type Summary = Omit<ModeSummary, AlwaysWritten | 'excessMs'> &
+  Required<Pick<ModeSummary, AlwaysWritten>> & { excessMs: Distribution };
 export type Comparison = z.infer<typeof comparisonSchema>;

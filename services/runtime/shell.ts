@@ -101,6 +101,7 @@ export function createShell(o: ShellOptions, role: MetricsRole): Shell {
             errorMs: link.errorMs.encode(),
             probeErrorMs: link.probeErrorMs.encode(),
             latenessMs: link.latenessMs.encode(),
+            positionWaitMs: Object.fromEntries([...link.positionWaitMs].map(([p, r]) => [String(p), r.encode()])),
             cpuSeconds: (cpu.user + cpu.system) / 1e6,
           });
         }

@@ -1,4 +1,5 @@
 // Runs the built `livepath` command as a user would, for integration tests.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -147,4 +148,31 @@ export function startStandalone(
       reject(new Error(`livepath ${args.join(' ')} exited (${code}) before it was ready:\n${stderr}`));
     });
   });
+}
+
+/**
+ * The bound is a lower bound: no recorded chunk of a run may arrive sooner than its bound, nor
+ * any fragment (summary.belowBound). Every integration test that produces chunks.csv calls this on
+ * its run's output (a mode's directory, or a run of both modes with cdn/ and p2p/ inside).
+ * delayMs and boundMs are written rounded to µs, hence a µs of slack.
+ */
+export function assertNoChunkBelowBound(out: string): void {
+  const dirs = [out, join(out, 'cdn'), join(out, 'p2p')].filter((d) => existsSync(join(d, 'chunks.csv')));
+  assert.ok(dirs.length > 0, `no chunks.csv under ${out}`);
+  for (const dir of dirs) {
+    const rows = readChunks(dir);
+    assert.ok(rows.length > 0, `${dir}/chunks.csv has rows`);
+    const below = rows.filter((r) => r.delayMs < r.boundMs - 0.001);
+    assert.deepEqual(
+      below.slice(0, 5),
+      [],
+      `${below.length} of ${rows.length} chunks in ${dir} arrived before their bound (first ones shown)`,
+    );
+    const summaryPath = join(dir, 'summary.json');
+    if (existsSync(summaryPath)) {
+      const summary = readJson(summaryPath);
+      assert.equal(summary.belowBound?.chunks, 0, `${dir}: summary counts chunks below their bound`);
+      assert.equal(summary.belowBound?.fragments, 0, `${dir}: fragments delivered before their own bytes could be`);
+    }
+  }
 }

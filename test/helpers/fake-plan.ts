@@ -2,8 +2,17 @@
 import type { HostPlan, RunPlan } from '../../services/core/types.js';
 
 export function fakePlan(
-  opts: { latencyMs?: number; uplinkBps?: number; downlinkBps?: number; viewers?: string[] } = {},
+  opts: {
+    latencyMs?: number;
+    uplinkBps?: number;
+    downlinkBps?: number;
+    viewers?: string[];
+    /** default segment: the whole 62.5 KB chunk at once; progressive releases 8 frames of 7.8 KB */
+    production?: 'progressive' | 'segment';
+  } = {},
 ): RunPlan {
+  const production = opts.production ?? 'segment';
+  const releasesPerChunk = production === 'segment' ? 1 : 8;
   const viewers = opts.viewers ?? ['v1', 'v2'];
   const host = (id: string, role: HostPlan['role']): HostPlan => ({
     id,
@@ -30,6 +39,11 @@ export function fakePlan(
       chunkBytes: 62_500,
       keyframeIntervalChunks: 1,
       fragmentBytes: 16_384,
+      production,
+      frameRate: 32,
+      pacing: 'frame',
+      releasesPerChunk,
+      releaseUnitBytes: Math.ceil(62_500 / releasesPerChunk),
     },
     broadcasterId: 'b',
     originId: 'origin',
@@ -41,6 +55,7 @@ export function fakePlan(
       boundMs: 10,
       boundPropagationMs: 5,
       boundSerializationMs: 5,
+      bottleneckBps: 100e6,
       joinAtS: 0,
     })),
     churn: [],

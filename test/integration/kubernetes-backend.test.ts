@@ -18,7 +18,7 @@ import { loadPlan } from '../../services/runtime/plan.js';
 import { CHUNK_COLUMNS } from '../../services/results/chunks.js';
 import { EVENT_COLUMNS } from '../../services/results/events.js';
 import { startKubeApi, type FakeRelease, type KubeApiOptions } from '../helpers/kube-api.js';
-import { runCli, smallScenario, tempDir } from '../helpers/cli.js';
+import { assertNoChunkBelowBound, runCli, smallScenario, tempDir } from '../helpers/cli.js';
 
 const SCENARIO = smallScenario('kube-small', { durationS: 2, churn: [{ atS: 1, kind: 'kill', viewers: ['v3'] }] });
 
@@ -58,7 +58,8 @@ function writePeerResults(pod: { role: string; ordinal?: number }, podDir: strin
   const mine = plan.viewers.slice(pod.ordinal! * 2, pod.ordinal! * 2 + 2);
   const rows = mine.flatMap((v) =>
     [0, 1, 2, 3, 4, 5, 6, 7].map(
-      (seq) => `${v.id},${seq},${seq * 250_000},${seq * 250_000 + 30_000},30.000,${v.boundMs.toFixed(3)},cdn,2,edge1`,
+      (seq) =>
+        `${v.id},${seq},${seq * 250_000},${seq * 250_000 + 30_000},30.000,${Math.min(30, v.boundMs).toFixed(3)},cdn,2,edge1`,
     ),
   );
   writeFileSync(join(podDir, 'peers.chunks.csv'), `${[CHUNK_COLUMNS.join(','), ...rows].join('\n')}\n`);
@@ -135,6 +136,7 @@ test('happy path: scale, fresh pods through a dropped watch, churn, collect, res
     assert.equal(s.backend, 'kubernetes');
     assert.equal(s.chunks, 4 * 8, 'every viewer × chunk once (duplicates of the replaced host merged)');
     assert.ok(existsSync(join(out, 'summary.json')) && existsSync(join(out, 'chunks.csv')));
+    assertNoChunkBelowBound(out);
     assert.match(readFileSync(join(out, 'events.csv'), 'utf8'), /join,v1,edge1/);
 
     const calls = api.requests.map((r) => `${r.method} ${r.path}`);

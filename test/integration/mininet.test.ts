@@ -11,6 +11,7 @@ import { loadPlan } from '../../services/runtime/plan.js';
 import type { RunPlan } from '../../services/core/types.js';
 import type { MininetRecord } from '../../services/lab/backends/mininet.js';
 import type { Summary } from '../../services/results/summary.js';
+import { assertNoChunkBelowBound } from '../helpers/cli.js';
 
 function repoRoot(): string {
   let dir = import.meta.dirname;
@@ -88,6 +89,7 @@ describe('mininet backend: small scenario, both modes', { skip, timeout: 120_000
 
   it('runs to the end', () => {
     assert.equal(run.status, 0, `livepath run failed:\n${String(run.stderr)}`);
+    assertNoChunkBelowBound(join(out, 'run'));
   });
 
   for (const mode of MODES) {

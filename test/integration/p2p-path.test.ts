@@ -3,15 +3,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { readChunks, readJson, runCli, tempDir, writeScenario } from '../helpers/cli.js';
+import { assertNoChunkBelowBound, readChunks, readJson, runCli, tempDir, writeScenario } from '../helpers/cli.js';
 
 // A LAN of 6 viewers behind one switch; the origin may serve one viewer directly and the edge
 // none, so five viewers can only be served by peers.
-const lan = (name: string, extra = '') => `
+const lan = (name: string, extra = '', production = 'progressive') => `
 name: ${name}
 seed: 3
 durationS: 10
-stream: { bitrateBps: 2e6, chunkDurationMs: 250 }
+stream: { bitrateBps: 2e6, chunkDurationMs: 250, production: ${production} }
 graph:
   nodes:
     - { id: b, role: broadcaster }
@@ -33,6 +33,7 @@ test('peer path: a relay tree under the origin, offloading the CDN, nothing lost
   const out = join(dir, 'run');
   const r = await runCli(['run', writeScenario(dir, 'lan', lan('lan')), '--mode', 'p2p', '--out', out, '--quiet']);
   assert.equal(r.code, 0, r.stderr);
+  assertNoChunkBelowBound(out);
   const summary = readJson(join(out, 'summary.json'));
   assert.equal(summary.lostChunks, 0);
   assert.ok(summary.offload > 0.5, `offload ${summary.offload}`);
@@ -68,6 +69,7 @@ test('peer path: a relay tree under the origin, offloading the CDN, nothing lost
   );
 });
 
+// In segment production (whole chunks through the peers), so both regimes cross peer relays.
 test('churn: killed and departing peers are re-parented around and no chunk is lost', async () => {
   const dir = tempDir('churn');
   const out = join(dir, 'run');
@@ -76,7 +78,7 @@ test('churn: killed and departing peers are re-parented around and no chunk is l
   - { atS: 5, kind: leave, fraction: 0.25 }`;
   const r = await runCli([
     'run',
-    writeScenario(dir, 'lan-churn', lan('lan-churn', churn)),
+    writeScenario(dir, 'lan-churn', lan('lan-churn', churn, 'segment')),
     '--mode',
     'p2p',
     '--out',
@@ -84,8 +86,10 @@ test('churn: killed and departing peers are re-parented around and no chunk is l
     '--quiet',
   ]);
   assert.equal(r.code, 0, r.stderr);
+  assertNoChunkBelowBound(out);
   const summary = readJson(join(out, 'summary.json'));
   const plan = readJson(join(out, 'plan.json'));
+  assert.equal(plan.stream.production, 'segment');
   const departed = plan.viewers.filter((v: { leaveAtS?: number }) => v.leaveAtS !== undefined);
   assert.ok(departed.length >= 2, 'the scenario scripts departures');
   assert.equal(summary.lostChunks, 0, 'no chunk lost by the viewers that stayed (nor before departure)');

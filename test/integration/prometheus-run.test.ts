@@ -17,7 +17,7 @@ import {
   formatCheckResults,
   type CheckResult,
 } from '../../services/lab/commands/dashboards.js';
-import { readJson, runCli, smallScenario, tempDir, writeScenario } from '../helpers/cli.js';
+import { assertNoChunkBelowBound, readJson, runCli, smallScenario, tempDir, writeScenario } from '../helpers/cli.js';
 
 const prometheusMissing = spawnSync('prometheus', ['--version']).error !== undefined;
 const promtoolMissing = spawnSync('promtool', ['--version']).error !== undefined;
@@ -104,6 +104,7 @@ test('a run with Prometheus: targets per process, dashboards with data, offload 
       },
     });
     p2pOver = true;
+    assertNoChunkBelowBound(out);
     assert.deepEqual(
       result.summaries.map((s) => s.mode),
       ['cdn', 'p2p'],

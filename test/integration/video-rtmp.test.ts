@@ -5,7 +5,7 @@
 // stream key is refused, and that a broadcaster killed mid-push ends the run but keeps the files.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,8 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { findRtmpModule } from '../../services/origin/ingest/nginx.js';
 import { parseRecordIndex } from '../../services/results/recording.js';
+import { parse, stringify } from 'yaml';
+import { assertNoChunkBelowBound, readChunks } from '../helpers/cli.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/dist\/?$/, '');
 const CLI = join(ROOT, 'bin/livepath.js');
@@ -204,7 +206,24 @@ describe('real video over RTMP', { skip, timeout: 4 * RUN_TIMEOUT_MS }, () => {
       assert.equal(await exitOf(broadcaster), 0);
     }
     assert.equal(await exitOf(run.child), 0, run.stderr.join('\n'));
+    assertNoChunkBelowBound(out);
     for (const mode of ['cdn', 'p2p']) checkRecordings(join(recRoot, mode), join(out, mode));
+    // Frame-paced: the bound of each chunk charges its last part as ffmpeg wrote it (a few TS
+    // packets, often none), not the nominal 75 KB chunk: so it is close to the propagation alone
+    // (but for the first chunks, which ffmpeg writes in a burst after probing the stream).
+    const plan = JSON.parse(readFileSync(join(out, 'cdn', 'plan.json'), 'utf8'));
+    assert.equal(plan.stream.production, 'progressive');
+    const rows = readChunks(join(out, 'cdn'));
+    const extraMs = rows.map((row) => {
+      const v = plan.viewers.find((x: { id: string }) => x.id === row.viewer);
+      const wholeChunkMs = ((plan.stream.chunkBytes * 8) / v.bottleneckBps) * 1000;
+      assert.ok(row.boundMs < v.boundPropagationMs + wholeChunkMs, `${row.viewer} seq ${row.seq}: ${row.boundMs} ms`);
+      return row.boundMs - v.boundPropagationMs;
+    });
+    assert.ok(
+      extraMs.filter((x) => x < 1).length >= 0.8 * rows.length,
+      `most chunks end with a small part: ${extraMs.map((x) => x.toFixed(2)).join(' ')}`,
+    );
   });
 
   function checkRecordings(rec: string, out: string): void {
@@ -253,7 +272,15 @@ describe('real video over RTMP', { skip, timeout: 4 * RUN_TIMEOUT_MS }, () => {
   }, async () => {
     const out = join(dir, 'killed');
     const rec = join(dir, 'killed-rec');
-    const run = livepath(['run', 'video-rtmp', '--mode', 'cdn', '--out', out, '--record', rec, '--quiet']);
+    // In segment production: real video in the other regime too (whole chunks, each bound charging
+    // the chunk's real bytes, not the nominal bitrate × duration).
+    const shipped = parse(readFileSync(join(ROOT, 'scenarios', 'video-rtmp.yaml'), 'utf8'));
+    const scenario = join(dir, 'video-rtmp-segment.yaml');
+    writeFileSync(
+      scenario,
+      stringify({ ...shipped, name: 'video-rtmp-segment', stream: { ...shipped.stream, production: 'segment' } }),
+    );
+    const run = livepath(['run', scenario, '--mode', 'cdn', '--out', out, '--record', rec, '--quiet']);
     const [, url] = await run.waitFor(/push to (rtmp:\S+)/);
     await run.waitFor(/origin attached to the ingest/);
     const broadcaster = push(url!, PUSH_SECONDS);
@@ -277,6 +304,9 @@ describe('real video over RTMP', { skip, timeout: 4 * RUN_TIMEOUT_MS }, () => {
     );
     const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
     assert.match(summary.ingest.endedEarly, /ended after/);
+    assertNoChunkBelowBound(out);
+    const bounds = new Set(readChunks(out).map((r) => r.boundMs));
+    assert.ok(bounds.size > 2, 'each chunk has its own bound: real chunks differ in size');
     for (const v of ['v1', 'v2']) {
       const file = join(rec, `${v}.ts`);
       assert.deepEqual(streamTypes(file), ['audio', 'video'], `${v}'s partial recording plays`);

@@ -22,6 +22,11 @@ const STREAM: StreamPlan = {
   chunkBytes: 62_500,
   keyframeIntervalChunks: 2,
   fragmentBytes: 16_384,
+  production: 'segment',
+  frameRate: 30,
+  pacing: 'frame',
+  releasesPerChunk: 1,
+  releaseUnitBytes: 62_500,
 };
 const chunk = (seq: number, keyframe: boolean) => ({ seq, keyframe, payload: Buffer.from(`<${seq}>`) });
 
@@ -120,24 +125,40 @@ const ffmpegMissing =
 describe('FfmpegSource (file)', { skip: ffmpegMissing }, () => {
   const log = { info: () => undefined, warn: () => undefined };
   const run = (input: string, durationS: number) =>
-    new Promise<{ chunks: SourceChunk[]; reason?: Error }>((resolve) => {
+    new Promise<{ chunks: SourceChunk[]; partsOf: Buffer[][]; reason?: Error }>((resolve) => {
       const chunks: SourceChunk[] = [];
+      // the parts handed on before each chunk's end (the chunk in progress gets them as ffmpeg writes)
+      const partsOf: Buffer[][] = [[]];
       const s = new FfmpegSource(
         { kind: 'file', stream: { ...STREAM, keyframeIntervalChunks: 1 }, durationS, input },
         { clock: systemClock, log },
       );
-      s.start(systemClock.nowUs(), { emit: (c) => chunks.push(c), end: (reason) => resolve({ chunks, reason }) });
+      s.start(systemClock.nowUs(), {
+        part: (p) => partsOf[partsOf.length - 1]!.push(p.payload),
+        emit: (c) => {
+          chunks.push(c);
+          partsOf.push([]);
+        },
+        end: (reason) => resolve({ chunks, partsOf, reason }),
+      });
     });
 
   it('emits keyframe chunks of the chunk duration for as long as the scenario lasts', async () => {
-    const { chunks, reason } = await run('lavfi:testsrc=size=160x90:rate=30[out0];sine=frequency=440[out1]', 2);
+    const { chunks, partsOf, reason } = await run(
+      'lavfi:testsrc=size=160x90:rate=30[out0];sine=frequency=440[out1]',
+      2,
+    );
     assert.equal(reason, undefined);
     assert.equal(chunks.length, 4);
-    for (const c of chunks) {
+    chunks.forEach((c, i) => {
       assert.equal(c.keyframe, true);
       assert.equal(c.durationUs, 500_000);
       assert.equal(c.payload.length % 188, 0);
-    }
+      // Frame-paced: the packets went on as ffmpeg wrote them, a prefix of the chunk, in many reads.
+      const sent = Buffer.concat(partsOf[i]!);
+      assert.ok(partsOf[i]!.length >= 5, `chunk ${i} handed on in ${partsOf[i]!.length} parts`);
+      assert.ok(sent.equals(c.payload.subarray(0, sent.length)), `chunk ${i}: the parts are the chunk's first bytes`);
+    });
   });
 
   it('ends with a message naming ffmpeg and its error when the input cannot be read', async () => {

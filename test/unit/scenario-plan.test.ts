@@ -126,18 +126,41 @@ test('geo viewers are placed in their disc, named <cluster>-<n>, with cluster ra
   ]);
 });
 
-test('the bound is propagation from the broadcaster plus one chunk at the bottleneck', () => {
-  const p = plan(WORLD);
+const SEGMENT = (text: string) => text.replace('chunkDurationMs: 250 }', 'chunkDurationMs: 250, production: segment }');
+
+test('segment production: the bound is propagation from the broadcaster plus one chunk at the bottleneck', () => {
+  const p = plan(SEGMENT(WORLD));
+  assert.equal(p.stream.production, 'segment');
   assert.equal(p.stream.chunkBytes, Math.round((3e6 * 250) / 1000 / 8));
   assert.equal(p.stream.chunkDurationUs, 250_000);
+  assert.equal(p.stream.releasesPerChunk, 1);
+  assert.equal(p.stream.releaseUnitBytes, p.stream.chunkBytes);
   for (const v of p.viewers) {
     assert.equal(v.boundPropagationMs, p.latencyMs('broadcaster', v.id));
+    assert.equal(v.bottleneckBps, p.bottleneckBps('broadcaster', v.id));
     assert.equal(v.boundSerializationMs, ((p.stream.chunkBytes * 8) / p.bottleneckBps('broadcaster', v.id)) * 1000);
     assert.equal(v.boundMs, v.boundPropagationMs + v.boundSerializationMs);
   }
   // boston's 8 Mbit/s downlink is the bottleneck: 93 750 B × 8 / 8e6 = 93.75 ms
   assert.equal(viewer(p, 'boston-1').boundSerializationMs, 93.75);
   assert.equal(viewer(p, 'tokyo-1').boundSerializationMs, 7.5);
+});
+
+test('frame-paced production (the default): the bound charges one frame at the bottleneck', () => {
+  const p = plan(WORLD);
+  assert.equal(p.stream.production, 'progressive');
+  assert.equal(p.stream.frameRate, 30);
+  // 250 ms at 30 frames/s is 7.5 frames: 8 releases of 93 750 / 8 B
+  assert.equal(p.stream.releasesPerChunk, 8);
+  assert.equal(p.stream.releaseUnitBytes, Math.ceil(93_750 / 8));
+  assert.equal(viewer(p, 'boston-1').boundSerializationMs, ((11_719 * 8) / 8e6) * 1000);
+  assert.equal(viewer(p, 'tokyo-1').boundSerializationMs, ((11_719 * 8) / 100e6) * 1000);
+  // pacing per fragment: ⌈93 750 / 16 384⌉ = 6 releases
+  const perFragment = plan(WORLD.replace('chunkDurationMs: 250 }', 'chunkDurationMs: 250, pacing: fragment }'));
+  assert.equal(perFragment.stream.releasesPerChunk, 6);
+  assert.equal(perFragment.stream.releaseUnitBytes, 15_625);
+  const fps60 = plan(WORLD.replace('chunkDurationMs: 250 }', 'chunkDurationMs: 250, frameRate: 60 }'));
+  assert.equal(fps60.stream.releasesPerChunk, 15);
 });
 
 test('each viewer gets the edge nearest by latency', () => {
@@ -176,15 +199,18 @@ test('graph latency is the shortest path through switches; bottleneck includes r
   assert.deepEqual(
     p.viewers.map((v) => [v.id, v.boundPropagationMs, v.boundSerializationMs]),
     [
-      ['v1', 17, 5],
-      ['v2', 22, 10],
-      ['v3', 27, 25],
+      // one frame of ⌈62 500 / 8⌉ = 7 813 B at each viewer's downlink
+      ['v1', 17, ((7_813 * 8) / 100e6) * 1000],
+      ['v2', 22, ((7_813 * 8) / 50e6) * 1000],
+      ['v3', 27, ((7_813 * 8) / 20e6) * 1000],
     ],
   );
 });
 
 test('a slow relaying host on the path limits the bottleneck; a switch does not', () => {
-  const p = plan(SMALL.replace('{ id: origin, role: origin }', '{ id: origin, role: origin, uplinkBps: 5e6 }'));
+  const p = plan(
+    SEGMENT(SMALL).replace('{ id: origin, role: origin }', '{ id: origin, role: origin, uplinkBps: 5e6 }'),
+  );
   assert.equal(p.bottleneckBps('b', 'v1'), 5e6);
   assert.equal(viewer(p, 'v1').boundSerializationMs, ((62_500 * 8) / 5e6) * 1000);
   assert.equal(p.bottleneckBps('edge1', 'v1'), 100e6); // only the switch and v1's link lie between

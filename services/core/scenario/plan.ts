@@ -49,13 +49,15 @@ export function buildPlan(scenario: Scenario, opts: BuildPlanOptions = {}): RunP
 
   const viewers: ViewerPlan[] = network.viewerIds.map((id) => {
     const boundPropagationMs = network.latencyMs(broadcasterId, id);
-    const boundSerializationMs = ((stream.chunkBytes * 8) / network.bottleneckBps(broadcasterId, id)) * 1000;
+    const bottleneckBps = network.bottleneckBps(broadcasterId, id);
+    const boundSerializationMs = serializationMs(stream.releaseUnitBytes, bottleneckBps);
     const viewer: ViewerPlan = {
       id,
       edgeId: nearestEdge(id, network),
       boundMs: boundPropagationMs + boundSerializationMs,
       boundPropagationMs,
       boundSerializationMs,
+      bottleneckBps,
       joinAtS: joinAtS.get(id) ?? 0,
     };
     const departure = departures.byViewer.get(id);
@@ -88,15 +90,42 @@ export function buildPlan(scenario: Scenario, opts: BuildPlanOptions = {}): RunP
   return plan as typeof plan & Pick<RunPlan, 'latencyMs' | 'bottleneckBps'>;
 }
 
+/**
+ * The bound of one chunk whose last release unit had `releaseBytes` bytes: they could not leave
+ * the broadcaster before the chunk's last byte was made, and must all cross the path's bottleneck
+ * after that, on top of the path's propagation. No delivery scheme can beat it.
+ */
+export function chunkBoundMs(viewer: Pick<ViewerPlan, 'boundPropagationMs' | 'bottleneckBps'>, releaseBytes: number) {
+  return viewer.boundPropagationMs + serializationMs(releaseBytes, viewer.bottleneckBps);
+}
+
+function serializationMs(bytes: number, bps: number): number {
+  return ((bytes * 8) / bps) * 1000;
+}
+
 function streamPlan(scenario: Scenario): StreamPlan {
-  const { bitrateBps, chunkDurationMs, keyframeIntervalChunks, fragmentBytes, source } = scenario.stream;
+  const { bitrateBps, chunkDurationMs, keyframeIntervalChunks, fragmentBytes, production, frameRate, pacing, source } =
+    scenario.stream;
+  const chunkBytes = Math.round((bitrateBps * chunkDurationMs) / 1000 / 8);
+  // Frame pacing: the frames that fall in a chunk, at least one; fragment pacing: its fragments.
+  const releasesPerChunk =
+    production === 'segment'
+      ? 1
+      : pacing === 'frame'
+        ? Math.max(1, Math.round((chunkDurationMs / 1000) * frameRate))
+        : Math.max(1, Math.ceil(chunkBytes / fragmentBytes));
   return {
     streamId: scenario.name,
     bitrateBps,
     chunkDurationUs: Math.round(chunkDurationMs * 1000),
-    chunkBytes: Math.round((bitrateBps * chunkDurationMs) / 1000 / 8),
+    chunkBytes,
     keyframeIntervalChunks,
     fragmentBytes,
+    production,
+    frameRate,
+    pacing,
+    releasesPerChunk,
+    releaseUnitBytes: Math.ceil(chunkBytes / releasesPerChunk),
     // Only when the scenario names one: plans of synthetic scenarios stay as they were.
     ...(source !== undefined && { source }),
   };

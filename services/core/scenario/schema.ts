@@ -10,11 +10,13 @@ import {
   DEFAULT_EDGE_ACCESS_MS,
   DEFAULT_FIBER_KM_PER_MS,
   DEFAULT_FRAGMENT_BYTES,
+  DEFAULT_FRAME_RATE,
   DEFAULT_KEYFRAME_INTERVAL_CHUNKS,
   DEFAULT_ORIGIN_ACCESS_MS,
   DEFAULT_ORIGIN_ID,
   DEFAULT_PATH_INFLATION,
   DEFAULT_PEER_ACCESS_MS,
+  DEFAULT_PRODUCTION,
   DEFAULT_SEED,
   DEFAULT_VIEWER_DOWNLINK_BPS,
   DEFAULT_VIEWER_UPLINK_BPS,
@@ -58,6 +60,12 @@ const StreamSchema = z.strictObject({
   chunkDurationMs: z.number().positive(),
   keyframeIntervalChunks: Count.default(DEFAULT_KEYFRAME_INTERVAL_CHUNKS),
   fragmentBytes: Count.default(DEFAULT_FRAGMENT_BYTES),
+  /** progressive: bytes released paced over the chunk as they are made; segment: the whole chunk at its end */
+  production: z.enum(['progressive', 'segment']).default(DEFAULT_PRODUCTION),
+  /** progressive: release units per second when `pacing` is `frame` */
+  frameRate: z.number().positive().max(1000).default(DEFAULT_FRAME_RATE),
+  /** progressive: one release per frame (frameRate), or one fragmentBytes fragment at a time */
+  pacing: z.enum(['frame', 'fragment']).default('frame'),
   source: SourceSchema.optional(),
 });
 

@@ -19,7 +19,9 @@ import {
 import { readJsonFile, writeJsonFile } from '../../results/json.js';
 import { RESULTS_FILE } from '../../results/layout.js';
 import { overlaySchema, type Overlay } from '../../results/overlay.js';
+import { BOUND_SLACK_MS } from '../../results/fragments.js';
 import {
+  fragmentsFileSchema,
   INGEST_CSV,
   INGEST_JSON,
   linkemuFileSchema,
@@ -69,6 +71,7 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
   const files = existsSync(rawDir) ? readdirSync(rawDir).sort() : [];
   let rows = 0;
   let late = 0;
+  let chunksBelowBound = 0;
   for (const f of files.filter((f) => f.endsWith(RAW_SUFFIX.chunks))) {
     await streamChunksCsv(
       join(rawDir, f),
@@ -90,6 +93,8 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
         stretch[r.path].record(d / b);
         stretch.all.record(d / b);
         excess.record(d - b);
+        bound.record(b);
+        if (d < b - BOUND_SLACK_MS) chunksBelowBound++;
         if (isStall(d)) late++;
         bytes[r.path] += plan.stream.chunkBytes;
       },
@@ -97,7 +102,6 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
     );
   }
   await out.close();
-  for (const v of plan.viewers) bound.record(v.boundMs);
 
   // A chunk is lost for a viewer when it was produced while the viewer was present (from the
   // live edge it joined at) and never completed there.
@@ -120,13 +124,31 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
   const probeErrors = Q(0.001);
   let linkShaping = 'linkemu';
   const cpuSeconds: Record<string, number> = {};
+  const positionWait = new Map<number, Recorder>();
   for (const f of files.filter((f) => f.endsWith(RAW_SUFFIX.linkemu))) {
     const j = await readJsonFile(join(rawDir, f), linkemuFileSchema);
     linkShaping = j.mechanism;
     errors.merge(j.errorMs);
     if (j.latenessMs) lateness.merge(j.latenessMs);
     if (j.probeErrorMs) probeErrors.merge(j.probeErrorMs);
+    for (const [position, encoded] of Object.entries(j.positionWaitMs ?? {})) {
+      let r = positionWait.get(Number(position));
+      if (!r) {
+        r = Q(0.001);
+        positionWait.set(Number(position), r);
+      }
+      r.merge(encoded);
+    }
     if (j.cpuSeconds !== undefined) cpuSeconds[j.proc] = Math.round(j.cpuSeconds * 100) / 100;
+  }
+  const fragmentDelay = { cdn: Q(0.001), peer: Q(0.001), all: Q(0.001) };
+  let fragmentsBelowBound = 0;
+  for (const f of files.filter((f) => f.endsWith(RAW_SUFFIX.fragments))) {
+    const j = await readJsonFile(join(rawDir, f), fragmentsFileSchema);
+    fragmentDelay.cdn.merge(j.delayMs.cdn);
+    fragmentDelay.peer.merge(j.delayMs.peer);
+    fragmentDelay.all.merge(j.delayMs.all);
+    fragmentsBelowBound += j.belowBound;
   }
   const events = await mergeEvents(rawDir, files, outDir, skipped);
   const overlay = overlayOf(plan, info.mode, events);
@@ -153,8 +175,22 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
     viewers: plan.viewers.length,
     chunks: rows,
     lostChunks: lost,
+    production: {
+      mode: plan.stream.production,
+      releasesPerChunk: plan.stream.releasesPerChunk,
+      releaseUnitBytes: plan.stream.releaseUnitBytes,
+    },
     delayMs: { cdn: delay.cdn.summary(), peer: delay.peer.summary(), all: delayAll },
     boundMs: bound.summary(),
+    fragmentDelayMs: {
+      cdn: fragmentDelay.cdn.summary(),
+      peer: fragmentDelay.peer.summary(),
+      all: fragmentDelay.all.summary(),
+    },
+    belowBound: { chunks: chunksBelowBound, fragments: fragmentsBelowBound },
+    positionWaitMs: [...positionWait]
+      .sort((a, b) => a[0] - b[0])
+      .map(([position, r]) => ({ position, ...r.summary() })),
     stretch: { cdn: stretch.cdn.summary(), peer: stretch.peer.summary(), all: stretch.all.summary() },
     excessMs: excess.summary(),
     offload: total > 0 ? round4(bytes.peer / total) : 0,

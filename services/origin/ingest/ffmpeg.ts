@@ -1,11 +1,13 @@
 // Real video as a ChunkSource: ffmpeg writes MPEG-TS to its stdout — reading a file or a lavfi test
 // source in real time and encoding it (file), or pulling the broadcaster's stream from nginx-rtmp
-// as it is (rtmp) — and the TsChunker cuts it into chunks as the bytes arrive. A chunk is
-// produced (stamped) when its last byte is at the origin, i.e. when the next chunk's first frame is.
+// as it is (rtmp) — and the TsChunker cuts it into chunks as the bytes arrive. What each read adds
+// to the chunk in progress is handed on at once as a part (the origin forwards it when production
+// is frame-paced); a chunk is produced (stamped) when its end is known at the origin, i.e. when
+// the next chunk's first frame is there, and its bytes not yet handed on are its last part.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { StreamPlan } from '../../core/types.js';
 import type { Clock } from '../../core/clock.js';
-import type { ChunkSource, SourceChunk } from '../origin.js';
+import type { ChunkSource, SourceChunk, SourceSink } from '../origin.js';
 import {
   EARLY_END_TOLERANCE_CHUNKS,
   FFMPEG_STDERR_LINES,
@@ -128,7 +130,7 @@ export class FfmpegSource implements ChunkSource {
   private startTimer: NodeJS.Timeout | undefined;
   private waitTimer: NodeJS.Timeout | undefined;
   private stderrTail: string[] = [];
-  private sink: { emit(c: SourceChunk): void; end(reason?: Error): void } | undefined;
+  private sink: SourceSink | undefined;
 
   constructor(
     readonly init: FfmpegSourceInit,
@@ -147,7 +149,7 @@ export class FfmpegSource implements ChunkSource {
     return this.mediaUs / 1e6;
   }
 
-  start(atUs: number, sink: { emit(c: SourceChunk): void; end(reason?: Error): void }): void {
+  start(atUs: number, sink: SourceSink): void {
     this.sink = sink;
     if (this.init.kind === 'rtmp') {
       // Attach to nginx now, so the broadcast is taken from its first keyframe whenever it starts.
@@ -197,6 +199,9 @@ export class FfmpegSource implements ChunkSource {
         this.c.log.info({ input: this.init.input }, 'broadcast arriving');
       }
       for (const ts of this.chunker.push(d, now)) this.emit(ts, now);
+      const fresh = this.chunker.takeNew();
+      if (fresh.payload.length > 0 && !this.finished)
+        this.sink?.part({ payload: fresh.payload, producedAtUs: now, keyframe: fresh.keyframe });
     });
     child.on('close', (code, signal) => {
       if (this.child !== child) return;

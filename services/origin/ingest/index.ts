@@ -144,6 +144,7 @@ export async function createIngest(
   const wrapped: ChunkSource = {
     start: (atUs, sink) =>
       source.start(atUs, {
+        part: (p) => sink.part(p),
         emit: (chunk) => sink.emit(chunk),
         end: (reason) => {
           if (reason) end.endedEarly = reason.message;

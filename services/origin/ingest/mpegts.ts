@@ -50,6 +50,8 @@ export class TsChunker {
   /** renumbered continuity counters of PAT / PMT */
   private readonly psiCc = new Map<number, number>();
   private current: Buffer[] = [];
+  /** packets of `current` already handed out by `takeNew` */
+  private taken = 0;
   private currentStartTicks: number | undefined;
   private currentKeyframe = false;
   private currentFirstByteAtUs = 0;
@@ -93,6 +95,16 @@ export class TsChunker {
     // Copy: `data` belongs to the caller (a stream's reused buffer).
     this.carry = Buffer.from(buf);
     return out;
+  }
+
+  /**
+   * The packets appended to the chunk in progress since the last call (frame-paced forwarding:
+   * the origin sends them on at once). The chunk `push` later returns for it still holds them.
+   */
+  takeNew(): { payload: Buffer; keyframe: boolean } {
+    const fresh = this.current.slice(this.taken);
+    this.taken = this.current.length;
+    return { payload: fresh.length > 0 ? Buffer.concat(fresh) : Buffer.alloc(0), keyframe: this.currentKeyframe };
   }
 
   /** The stream ended: returns the chunk in progress, if it holds any media. */
@@ -183,6 +195,7 @@ export class TsChunker {
       firstByteAtUs: this.currentFirstByteAtUs,
     };
     this.current = [];
+    this.taken = 0;
     this.currentStartTicks = undefined;
     this.currentKeyframe = false;
     return chunk;
