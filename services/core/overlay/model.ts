@@ -25,13 +25,13 @@ export interface HopModel {
 export interface StreamReleaseFacts {
   chunkBytes: number;
   fragmentBytes: number;
-  /** bytes the broadcaster releases at once; absent = the whole chunk (segment production) */
-  releaseBytes?: number;
+  /** bytes the broadcaster releases at once (plan.stream.releaseUnitBytes); absent = the whole chunk */
+  releaseUnitBytes?: number;
 }
 
 /** The hop model of a stream: one child's turn is one release of the source. */
 export function hopModelOf(stream: StreamReleaseFacts): HopModel {
-  const slotBytes = Math.max(1, Math.min(stream.releaseBytes ?? stream.chunkBytes, stream.chunkBytes));
+  const slotBytes = Math.max(1, Math.min(stream.releaseUnitBytes ?? stream.chunkBytes, stream.chunkBytes));
   return { slotBytes, fragmentBytes: Math.max(1, Math.min(stream.fragmentBytes, slotBytes)) };
 }
 
