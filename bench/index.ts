@@ -1,11 +1,14 @@
 // `npm run bench`: the figures the issues ask for, each measured side by side in one run on
 // this machine (ratios, not absolute promises): relay overhead per hop vs a bare grpc-js stream,
 // emulation error at ≥ 100 viewers, and the peer path against the CDN path on the shipped
-// scenarios (stretch, offload, metro median delay, loss under churn, re-parent latency).
-import { mkdtempSync } from 'node:fs';
+// scenarios in both production regimes (frame-paced and segment: delay, frame delay, stretch,
+// offload, the position cost of fan-out, metro median delay), loss under churn, re-parent latency.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
+import type { Production } from '../services/core/types.js';
 import { loadPlan } from '../services/runtime/plan.js';
 import { runExperiment } from '../services/lab/experiment.js';
 import { readCsvRows } from '../services/results/csv.js';
@@ -54,51 +57,101 @@ if (want('relay')) {
   line();
 }
 
-if (want('world')) {
-  const [cdn, p2p] = await experiment('world', ['cdn', 'p2p']);
-  line(`## world (${cdn!.viewers} viewers, 3 edges): CDN path vs peer path, side by side`);
-  line('                              cdn mode          p2p mode       target (p2p)');
+/**
+ * A shipped scenario in both production regimes, CDN and peer path each: frame-paced as shipped,
+ * and the same scenario with whole chunks handed over (`production: segment`, written beside the
+ * results since every process of a run loads the scenario from its file).
+ */
+async function bothProductions(name: string): Promise<Record<Production, [Summary, Summary]>> {
+  const shipped = parse(readFileSync(scenario(name), 'utf8'));
+  const segmentPath = join(out, `${name}-segment.yaml`);
+  writeFileSync(segmentPath, stringify({ ...shipped, stream: { ...shipped.stream, production: 'segment' } }));
+  const run = async (production: Production, path: string) => {
+    process.stderr.write(`bench: running ${name}, ${production} production (cdn + p2p)…\n`);
+    const r = await runExperiment({
+      plan: loadPlan(path),
+      scenarioPath: path,
+      modes: ['cdn', 'p2p'],
+      out: join(out, `${name}-${production}`),
+    });
+    return r.summaries as [Summary, Summary];
+  };
+  return { progressive: await run('progressive', scenario(name)), segment: await run('segment', segmentPath) };
+}
+
+/** One figure of each of the four runs, in columns: progressive cdn, p2p, segment cdn, p2p. */
+function row(label: string, runs: Record<Production, [Summary, Summary]>, cell: (s: Summary) => string): string {
+  const cells = [...runs.progressive, ...runs.segment].map((s) => cell(s).padStart(15));
+  return `${label.padEnd(30)}${cells.join('')}`;
+}
+
+const pair = (d: { p50: number | null; p95: number | null } | undefined, digits = 1) =>
+  `${f(d?.p50, digits)} / ${f(d?.p95, digits)}`;
+
+function productionTable(name: string, runs: Record<Production, [Summary, Summary]>): void {
+  const [cdn] = runs.progressive;
+  line(`## ${name} (${cdn.viewers} viewers): CDN path vs peer path, frame-paced vs segment production, one run each`);
+  line(`${''.padEnd(30)}${'progressive'.padStart(22)}${''.padStart(8)}${'segment'.padStart(18)}`);
+  line(`${''.padEnd(30)}${['cdn', 'p2p', 'cdn', 'p2p'].map((m) => m.padStart(15)).join('')}`);
+  line(row('chunk delay ms p50 / p95', runs, (s) => pair(s.delayMs.all)));
+  line(row('bound ms p50 / p95', runs, (s) => pair(s.boundMs)));
+  line(row('stretch p50 / p95', runs, (s) => pair(s.stretch.all, 2)));
+  line(row('frame delay ms p50 / p95', runs, (s) => pair(s.fragmentDelayMs?.all)));
+  line(row('offload %', runs, (s) => f(s.offload * 100)));
+  line(row('lost chunks', runs, (s) => String(s.lostChunks)));
+  line(row('below bound (chunks/frames)', runs, (s) => `${s.belowBound?.chunks} / ${s.belowBound?.fragments}`));
   line(
-    `stretch p50 / p95        ${f(cdn!.stretch.all.p50, 3).padStart(7)} / ${f(cdn!.stretch.all.p95, 3).padEnd(7)}  ${f(p2p!.stretch.all.p50, 3).padStart(7)} / ${f(p2p!.stretch.all.p95, 3).padEnd(7)}  ≤ 1.15 / ≤ 1.5`,
+    row(
+      'emulation error ms p50 / p99',
+      runs,
+      (s) => `${f(s.emulationErrorMs.p50, 2)} / ${f(s.emulationErrorMs.p99, 2)}`,
+    ),
   );
   line(
-    `delay ms p50 / p95       ${f(cdn!.delayMs.all.p50).padStart(7)} / ${f(cdn!.delayMs.all.p95).padEnd(7)}  ${f(p2p!.delayMs.all.p50).padStart(7)} / ${f(p2p!.delayMs.all.p95).padEnd(7)}`,
+    row(
+      'timer lateness ms p50 / p99',
+      runs,
+      (s) => `${f(s.timerLatenessMs?.p50, 2)} / ${f(s.timerLatenessMs?.p99, 2)}`,
+    ),
   );
-  line(
-    `offload                  ${f(cdn!.offload * 100).padStart(7)} %          ${f(p2p!.offload * 100).padStart(7)} %          ≥ 95 %`,
-  );
-  line(
-    `lost chunks              ${String(cdn!.lostChunks).padStart(7)}            ${String(p2p!.lostChunks).padStart(7)}`,
-  );
-  line(
-    `emulation error ms p50/p99 ${f(cdn!.emulationErrorMs.p50, 2)} / ${f(cdn!.emulationErrorMs.p99, 2)}     ${f(p2p!.emulationErrorMs.p50, 2)} / ${f(p2p!.emulationErrorMs.p99, 2)}     ≤ 2 ms p99`,
-  );
-  const lateness = (s: typeof cdn) =>
-    s!.timerLatenessMs ? `${f(s!.timerLatenessMs.p50, 2)} / ${f(s!.timerLatenessMs.p99, 2)}` : '–';
-  line(`timer lateness ms p50/p99  ${lateness(cdn)}     ${lateness(p2p)}     (delays actions, not recorded arrivals)`);
-  line(
-    `proximity (RTT err p50, rank corr.)          ${p2p!.proximity ? `${f(p2p!.proximity.medianRelativeError * 100)} %, ${f(p2p!.proximity.rankCorrelation, 2)}` : '–'}`,
-  );
-  line(
-    `join time ms p50         ${f(cdn!.joinTimeMs.p50, 0).padStart(7)}            ${f(p2p!.joinTimeMs.p50, 0).padStart(7)}`,
-  );
-  line(gapLine(p2p!));
+  line(row('join time ms p50', runs, (s) => f(s.joinTimeMs.p50, 0)));
+  line(row('re-parents', runs, (s) => String(s.reparents)));
+  // The position cost of fan-out on peer uplinks: a copy's wait by the child's place in line.
+  const positions = Math.max(0, ...[runs.progressive[1], runs.segment[1]].map((s) => s.positionWaitMs?.length ?? 0));
+  for (let i = 0; i < positions; i++)
+    line(
+      row(`peer uplink wait, child ${i} p50/p95`, runs, (s) =>
+        s.mode === 'p2p'
+          ? pair(
+              s.positionWaitMs?.find((w) => w.position === i),
+              2,
+            )
+          : '',
+      ),
+    );
+  for (const production of ['progressive', 'segment'] as const) {
+    const [c, p] = runs[production];
+    const ratio = (a: number | null, b: number | null) => (a !== null && b !== null ? f(a / b, 2) : '–');
+    line(
+      `${production}: p2p ÷ cdn delay p50 ${ratio(p.delayMs.all.p50, c.delayMs.all.p50)}, p95 ${ratio(p.delayMs.all.p95, c.delayMs.all.p95)}` +
+        `; median ${f((1 - (p.delayMs.all.p50 ?? 0) / (c.delayMs.all.p50 ?? 1)) * 100)} % ${(p.delayMs.all.p50 ?? 0) <= (c.delayMs.all.p50 ?? 0) ? 'lower' : 'higher'} on the peer path`,
+    );
+    line(`${production}: ${gapLine(p)}`);
+  }
   line();
 }
 
-if (want('metro')) {
-  const [cdn, p2p] = await experiment('metro', ['cdn', 'p2p']);
-  const gain = 1 - p2p!.delayMs.all.p50! / cdn!.delayMs.all.p50!;
-  line(`## metro (${cdn!.viewers} viewers in cities far from every edge)`);
+if (want('world')) {
+  const runs = await bothProductions('world');
+  productionTable('world', runs);
+  const [, p2p] = runs.progressive;
   line(
-    `median delay ms          cdn ${f(cdn!.delayMs.all.p50)}   p2p ${f(p2p!.delayMs.all.p50)}   → peer path ${f(gain * 100)} % ${gain >= 0 ? 'lower' : 'higher'} (target ≥ 30 % lower)`,
+    `world progressive: proximity (RTT err p50, rank corr.) ${p2p.proximity ? `${f(p2p.proximity.medianRelativeError * 100)} %, ${f(p2p.proximity.rankCorrelation, 2)}` : '–'}`,
   );
-  line(
-    `stretch p50              cdn ${f(cdn!.stretch.all.p50, 3)}   p2p ${f(p2p!.stretch.all.p50, 3)};  offload ${f(p2p!.offload * 100)} %`,
-  );
-  line(gapLine(p2p!));
   line();
 }
+
+if (want('metro')) productionTable('metro', await bothProductions('metro'));
 
 if (want('churn')) {
   const [p2p] = await experiment('churn', ['p2p']);
