@@ -134,6 +134,8 @@ export class RelayNode {
   private inbox: Array<{ fragment: Chunk; intendedUs: number; arrivalUs: number }> = [];
   private inboxDrain: NodeJS.Immediate | undefined;
   private newestSeq = -1;
+  /** the newest chunk this node holds whole: where a live joiner starts */
+  private newestCompleteSeq = -1;
   /** bytes sent to children (all hops out of this node) */
   sentBytes = 0;
   /** smoothed delay (ms) from production to completion of chunks at this node; 0 = none yet */
@@ -235,6 +237,7 @@ export class RelayNode {
     }
     stored.fragments.push(fragment);
     stored.arrivals.push(arrivalUs);
+    if (result === 'complete' && seq > this.newestCompleteSeq) this.newestCompleteSeq = seq;
     let position = 0;
     for (const child of this.children) if (child.wants(seq)) this.send(child, fragment, arrivalUs, true, position++);
     return result;
@@ -265,7 +268,10 @@ export class RelayNode {
 
   /** Adds a child; sends what it asked for from the store, then live fragments as they come. */
   subscribe(opts: SubscribeOptions, sink: ChildSink): () => void {
-    const fromSeq = opts.fromLive || opts.fromSeq === undefined ? Math.max(0, this.newestSeq) : opts.fromSeq;
+    // A live joiner starts at the newest chunk held whole, so it can play at once: with frame-paced
+    // production the newest chunk is usually still being made, a chunk-time from complete.
+    const liveSeq = this.newestCompleteSeq >= 0 ? this.newestCompleteSeq : this.newestSeq;
+    const fromSeq = opts.fromLive || opts.fromSeq === undefined ? Math.max(0, liveSeq) : opts.fromSeq;
     const child = new ChildStream(opts.childId, opts.priority ?? 0, fromSeq, opts.toSeq, sink);
     // Highest priority first; among equals, the earlier subscriber first.
     const at = this.children.findIndex((c) => c.priority < child.priority);

@@ -272,3 +272,37 @@ describe('per-fragment fan-out', () => {
     );
   });
 });
+
+test('a live joiner starts at the newest chunk held whole, not the one still being made', () => {
+  const clock = new ManualClock(0);
+  const link = new LinkEmulator({ plan: fakePlan({ production: 'progressive' }) }, { clock });
+  const node = new RelayNode({ id: 'edge', role: 'edge' }, { link });
+  const part = (seq: number, offset: number, length: number): Chunk => ({
+    streamId: 'live',
+    seq,
+    producedAtUs: 0,
+    durationUs: 250_000,
+    payload: Buffer.alloc(0),
+    virtualLength: length,
+    keyframe: true,
+    signature: Buffer.alloc(0),
+    hops: 0,
+    offset,
+    totalBytes: 1000,
+    sentAtUs: 0,
+    senderId: 'origin',
+    viaPeer: false,
+  });
+  node.accept(part(0, 0, 1000), 0);
+  node.accept(part(1, 0, 400), 0); // chunk 1 is still being made
+  const joiner = new MemorySink();
+  node.subscribe({ childId: 'v1', fromLive: true }, joiner);
+  assert.deepEqual(
+    joiner.got.map((f) => [f.seq, f.offset]),
+    [
+      [0, 0],
+      [1, 0],
+    ],
+    'the whole chunk 0 at once, then chunk 1 as it comes',
+  );
+});
