@@ -70,6 +70,11 @@ const ROWS: Row[] = [
   { kind: 'path', label: 'chunk delay p50 (ms)', cell: (s, p) => ms(s.delayMs[p].p50) },
   { kind: 'path', label: 'chunk delay p95 (ms)', cell: (s, p) => ms(s.delayMs[p].p95) },
   { kind: 'path', label: 'chunk delay p99 (ms)', cell: (s, p) => ms(s.delayMs[p].p99) },
+  {
+    kind: 'path',
+    label: 'frame delay p50 / p95 (ms)',
+    cell: (s, p) => (s.fragmentDelayMs ? `${ms(s.fragmentDelayMs[p].p50)} / ${ms(s.fragmentDelayMs[p].p95)}` : '–'),
+  },
   { kind: 'path', label: 'stretch p50 (delay ÷ bound)', cell: (s, p) => ratio(s.stretch[p].p50) },
   { kind: 'path', label: 'stretch p95 (delay ÷ bound)', cell: (s, p) => ratio(s.stretch[p].p95) },
   {
@@ -88,8 +93,21 @@ const ROWS: Row[] = [
   },
   {
     kind: 'mode',
-    label: 'bound p50 / p95 over viewers (ms)',
+    label: 'production (release unit)',
+    cell: (s) =>
+      s.production
+        ? `${s.production.mode}, ${integer(s.production.releasesPerChunk)} × ${integer(s.production.releaseUnitBytes)} B per chunk`
+        : '–',
+  },
+  {
+    kind: 'mode',
+    label: 'bound p50 / p95 (ms)',
     cell: (s) => `${ms(s.boundMs.p50)} / ${ms(s.boundMs.p95)}`,
+  },
+  {
+    kind: 'mode',
+    label: 'chunks / frames below their bound',
+    cell: (s) => (s.belowBound ? `${integer(s.belowBound.chunks)} / ${integer(s.belowBound.fragments)}` : '–'),
   },
   { kind: 'mode', label: 'lost chunks', cell: (s) => integer(s.lostChunks) },
   { kind: 'mode', label: 'offload (bytes from peers)', cell: (s) => percent(s.offload) },

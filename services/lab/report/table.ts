@@ -10,12 +10,15 @@ export function formatTable(summaries: Summary[]): string {
   const cols = summaries.map((s) => `${s.mode} mode`);
   const rows: Array<[string, ...string[]]> = [
     ['viewers', ...summaries.map((s) => String(s.viewers))],
+    ['production', ...summaries.map((s) => `${s.production.mode} (${s.production.releasesPerChunk}/chunk)`)],
     ['chunks received', ...summaries.map((s) => String(s.chunks))],
     ['chunks lost', ...summaries.map((s) => String(s.lostChunks))],
     ['delay ms p50/p95/p99 (all)', ...summaries.map((s) => dist(s.delayMs.all))],
     ['  via CDN path', ...summaries.map((s) => dist(s.delayMs.cdn))],
     ['  via peer path', ...summaries.map((s) => dist(s.delayMs.peer))],
+    ['frame delay ms p50/p95/p99', ...summaries.map((s) => dist(s.fragmentDelayMs.all))],
     ['bound ms p50/p95/p99', ...summaries.map((s) => dist(s.boundMs))],
+    ['chunks / frames below bound', ...summaries.map((s) => `${s.belowBound.chunks} / ${s.belowBound.fragments}`)],
     ['stretch p50/p95/p99', ...summaries.map((s) => dist(s.stretch.all, 3))],
     ['excess ms p50/p95/p99', ...summaries.map((s) => dist(s.excessMs))],
     ['offload (peer bytes)', ...summaries.map((s) => `${(s.offload * 100).toFixed(1)} %`)],
