@@ -198,7 +198,10 @@ export class LinkEmulator {
     }
     let v = row.get(b);
     if (v === undefined) {
-      v = this.init.plan.latencyMs(a, b) * 1000;
+      // A subscriber outside the scenario (`livepath probe`, the tracker reading the stream's
+      // clock) is not on an emulated link: it must not bring down the relay that serves it.
+      const { hosts } = this.init.plan;
+      v = hosts.has(a) && hosts.has(b) ? this.init.plan.latencyMs(a, b) * 1000 : 0;
       row.set(b, v);
     }
     return v;

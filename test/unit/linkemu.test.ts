@@ -93,3 +93,10 @@ test('a late probe counts in the probe error, not in the error of chunk hops', (
   assert.equal(link.errorMs.summary().count, 1);
   assert.equal(link.probeErrorMs.summary().count, 1);
 });
+
+test('a receiver outside the scenario (a probe, the tracker reading the clock) has no latency and no error', () => {
+  const { clock, link } = setup();
+  // A relay with many children hands copies over by their latency: an unknown one made it throw.
+  assert.equal(link.latencyUs('edge', 'probe-1234'), 0);
+  assert.equal(link.handOverUs('edge', 'tracker', clock.us + 1000), clock.us + 1000 - HANDOVER_LEAD_US);
+});
