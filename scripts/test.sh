@@ -22,9 +22,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "test: installing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
+    # Debian's prometheus package may start a system instance on :9090: the tests leave it alone
+    # (their own Prometheus servers listen on free ports, `livepath up`'s on a pod address).
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-    # Debian's prometheus package may start a system instance on :9090; tests run their own.
-    pkill -x prometheus 2>/dev/null || true
   else
     echo "test: missing Debian packages (${missing[*]}); run as root or install them: tests that need them will say they are skipped"
   fi
