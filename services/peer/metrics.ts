@@ -42,7 +42,11 @@ export class ViewerMetrics {
       m.viewersActive.set({ region }, 0);
     }
     for (const reason of REPARENT_REASONS) m.reparentsTotal.inc({ reason }, 0);
-    for (const path of ['cdn', 'peer'] as const) m.chunksReceivedTotal.inc({ path }, 0);
+    for (const path of ['cdn', 'peer'] as const) {
+      m.chunksReceivedTotal.inc({ path }, 0);
+      // The offload panel divides peer bytes by all bytes: on the CDN path it is 0, not "No data".
+      m.deliveredBytesTotal.inc({ path }, 0);
+    }
   }
 
   joined(viewerId: string, atUs: number): void {

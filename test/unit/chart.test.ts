@@ -12,6 +12,7 @@ import { parseScenario } from '../../services/core/scenario/index.js';
 import { LINK_SHAPINGS } from '../../services/linkemu/constants.js';
 import { LIVENESS_SERVICES, READINESS_SERVICE } from '../../services/runtime/grpc.js';
 import { containerEnv, expandCommand, type EnvContainer } from '../../services/lab/up/env.js';
+import { loadPlan } from '../../services/runtime/plan.js';
 
 const chartDir = 'charts/livepath';
 const ciFiles = readdirSync(join(chartDir, 'ci'))
@@ -241,16 +242,64 @@ test('values.schema.json rejects bad values with a message naming the field', ()
   }
 });
 
-test('an edge whose parent is unknown fails the render with an actionable message', () => {
+test('values that name other nodes than the scenario fail the render, naming the difference', () => {
   const dir = mkdtempSync(join(tmpdir(), 'livepath-chart-'));
   try {
     const values = join(dir, 'values.yaml');
-    writeFileSync(values, 'edges:\n  - { id: edge-a, region: a, parent: edge-nowhere }\n');
-    const r = runHelm(['template', 'lp', chartDir, '-f', values]);
-    assert.notEqual(r.status, 0);
-    assert.match(r.stderr, /parent "edge-nowhere" of edge "edge-a"/);
+    writeFileSync(
+      values,
+      'edges:\n  - { id: edge-eu-west, region: eu-west }\n  - { id: edge-a, parent: edge-nowhere }\n',
+    );
+    const cases: [string[], RegExp][] = [
+      [
+        ['-f', values],
+        /the scenario has edge-us-east<-origin that values lack, values have edge-a<-edge-nowhere that the scenario lacks/,
+      ],
+      [['--set', 'origin.nodeId=orig'], /origin.nodeId is "orig" but the scenario's origin is "origin"/],
+      [['--set', 'peers.hosts=3'], /peers.hosts is 3 but the scenario's 40 viewers fill 2 hosts of 20/],
+      [['--set', 'peers.hosts=1'], /peers.hosts is 1 but the scenario's 40 viewers need 2 hosts of 20/],
+    ];
+    for (const [args, message] of cases) {
+      const r = runHelm(['template', 'lp', chartDir, ...args]);
+      assert.notEqual(r.status, 0, `helm accepted ${args.join(' ')}`);
+      assert.match(r.stderr, message, args.join(' '));
+    }
+    // Listed as the scenario has them, the edges are accepted, with a region of their own.
+    writeFileSync(values, 'edges:\n  - { id: edge-eu-west, region: london }\n  - { id: edge-us-east }\n');
+    const edge = find(render(['-f', values]), 'Deployment', 'lp-livepath-edge-eu-west');
+    assert.equal(edge.metadata.labels?.['livepath.io/region'], 'london');
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the chart deploys the nodes of the scenario it ships: origin, edges and parents, a pod for every viewer', () => {
+  const shipped = readdirSync('scenarios')
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => ['--set-file', `scenarioFile=scenarios/${f}`]);
+  for (const extra of [[], ...ciFiles.map((f) => ['-f', join(chartDir, 'ci', f)]), ...shipped]) {
+    const ms = render(extra);
+    const dir = mkdtempSync(join(tmpdir(), 'livepath-chart-'));
+    const scenarioPath = join(dir, 'scenario.yaml');
+    writeFileSync(scenarioPath, find(ms, 'ConfigMap', 'lp-livepath-scenario').data!['scenario.yaml']!);
+    const plan = loadPlan(scenarioPath);
+    rmSync(dir, { recursive: true, force: true });
+    const what = extra.join(' ') || 'defaults';
+    const originArgs = find(ms, 'Deployment', 'lp-livepath-origin').spec!.template!.spec.containers[0]!.args!;
+    assert.equal(originArgs[originArgs.indexOf('--node') + 1], plan.originId, what);
+    const edges = ms
+      .filter((m) => m.kind === 'Deployment' && m.metadata.labels?.['app.kubernetes.io/component'] === 'edge')
+      .map((m) => `${m.metadata.labels!['livepath.io/node']}<-${m.metadata.annotations!['livepath.io/parent']}`)
+      .sort();
+    assert.deepEqual(edges, plan.edges.map((e) => `${e.id}<-${e.parentId}`).sort(), what);
+    const sts = find(ms, 'StatefulSet', 'lp-livepath-peers');
+    const args = sts.spec!.template!.spec.containers[0]!.args!;
+    const perHost = Number(args[args.indexOf('--viewers-per-host') + 1]);
+    assert.equal(
+      sts.spec!.replicas,
+      Math.ceil(plan.viewers.length / perHost),
+      `${what}: ${plan.viewers.length} viewers`,
+    );
   }
 });
 
@@ -292,25 +341,25 @@ test('the chart renders with no dashboards yet (empty dashboards ConfigMap)', ()
   }
 });
 
-test('peers StatefulSet: replicas = peers.hosts, and each pod passes its ordinal as --viewer-index', () => {
-  for (const hosts of [0, 3, 17]) {
-    const sts = find(
-      render(['--set', `peers.hosts=${hosts}`, '--set', 'peers.viewersPerHost=40']),
-      'StatefulSet',
-      'lp-livepath-peers',
-    );
-    assert.equal(sts.spec!.replicas, hosts);
+test('peers StatefulSet: replicas cover the scenario, and each pod passes its ordinal as --viewer-index', () => {
+  for (const [perHost, hosts] of [
+    [40, 1],
+    [7, 6],
+    [1, 40],
+  ] as const) {
+    const sts = find(render(['--set', `peers.viewersPerHost=${perHost}`]), 'StatefulSet', 'lp-livepath-peers');
+    assert.equal(sts.spec!.replicas, hosts, `40 viewers, ${perHost} per host`);
     const c = sts.spec!.template!.spec.containers[0]!;
     const args = c.args ?? [];
     assert.equal(args[0], 'peers');
     assert.equal(args[args.indexOf('--viewer-index') + 1], '$(POD_INDEX)');
-    assert.equal(args[args.indexOf('--viewers-per-host') + 1], '40');
+    assert.equal(args[args.indexOf('--viewers-per-host') + 1], String(perHost));
     assert.equal(args[args.indexOf('--tracker') + 1], 'lp-livepath-tracker:7001');
     const podIndex = c.env?.find((e) => e.name === 'POD_INDEX');
     assert.equal(podIndex?.valueFrom?.fieldRef?.fieldPath, "metadata.labels['apps.kubernetes.io/pod-index']");
-    // $(VAR) is expanded only for variables defined earlier in env.
-    assert.equal(c.env?.[0]?.name, 'POD_INDEX');
   }
+  // 0 stays possible (no viewers), as the Kubernetes backend scales the pods itself.
+  assert.equal(find(render(['--set', 'peers.hosts=0']), 'StatefulSet', 'lp-livepath-peers').spec!.replicas, 0);
 });
 
 test('roles get their ids, the directory of every relay node, and gRPC health probes', () => {
@@ -349,9 +398,15 @@ test('scenarioFile (--set-file) wins over the inline scenario and lands in the m
   const dir = mkdtempSync(join(tmpdir(), 'livepath-chart-'));
   try {
     const file = join(dir, 'scenario.yaml');
-    writeFileSync(file, 'name: from-file\nkind: graph\n');
+    const text = readFileSync('scenarios/small.yaml', 'utf8').replace(/^name: small$/m, 'name: from-file');
+    writeFileSync(file, text);
     const cm = find(render(['--set-file', `scenarioFile=${file}`]), 'ConfigMap', 'lp-livepath-scenario');
-    assert.equal(cm.data!['scenario.yaml']!.trim(), 'name: from-file\nkind: graph');
+    assert.equal(cm.data!['scenario.yaml']!.trim(), text.trim());
+    // Not a scenario the chart can deploy: said so, not rendered half.
+    writeFileSync(file, 'name: from-file\n');
+    const bad = runHelm(['template', 'lp', chartDir, '--set-file', `scenarioFile=${file}`]);
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /the scenario has neither geo nor graph/);
     const r = runHelm(['template', 'lp', chartDir, '--set', 'scenario=']);
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /no scenario/);
@@ -371,6 +426,9 @@ test('monitoring: Prometheus scrapes the four livepath jobs; ServiceMonitor uses
     'livepath-peer',
     'livepath-tracker',
   ]);
+  // The processes' own role/region labels win: no exported_role on every series.
+  for (const job of prom.scrape_configs)
+    assert.equal((job as { honor_labels?: boolean }).honor_labels, true, job.job_name);
   const edgeJob = prom.scrape_configs.find((s) => s.job_name === 'livepath-edge')!;
   assert.deepEqual(
     edgeJob.static_configs!.map((s) => s.labels.region),
@@ -380,6 +438,7 @@ test('monitoring: Prometheus scrapes the four livepath jobs; ServiceMonitor uses
   const sm = find(ms, 'ServiceMonitor', 'lp-livepath');
   assert.equal(sm.apiVersion, 'monitoring.coreos.com/v1');
   assert.equal(sm.spec!.jobLabel, 'livepath.io/job');
+  assert.equal((sm.spec!.endpoints as Array<{ honorLabels?: boolean }>)[0]!.honorLabels, true);
   assert.equal(sm.metadata.labels?.release, 'kube-prometheus-stack');
   const jobs = ms
     .filter((m) => m.kind === 'Service' && m.metadata.labels?.['livepath.io/job'])
@@ -419,8 +478,13 @@ test('ingest: the origin pulls RTMP from its nginx-rtmp sidecar, whose config co
     'lp-livepath-ingest',
   ).data!['nginx.conf']!;
   assert.match(withModule, /^load_module \/usr\/lib\/nginx\/modules\/ngx_rtmp_module\.so;/m);
-  const svcPorts = (find(ms, 'Service', 'lp-livepath-origin').spec as unknown as { ports: { name: string }[] }).ports;
-  assert.ok(svcPorts.some((p) => p.name === 'rtmp'));
+  // Broadcasters reach the ingest while the origin is not ready yet (it is ready once it streams).
+  const ingestSvc = find(ms, 'Service', 'lp-livepath-ingest').spec as unknown as {
+    ports: { name: string }[];
+    publishNotReadyAddresses?: boolean;
+  };
+  assert.ok(ingestSvc.ports.some((p) => p.name === 'rtmp'));
+  assert.equal(ingestSvc.publishNotReadyAddresses, true);
   // Off by default: synthetic broadcaster, no sidecar.
   const plain = find(render(), 'Deployment', 'lp-livepath-origin').spec!.template!.spec;
   assert.deepEqual(

@@ -96,6 +96,120 @@ livepath.io/node: {{ . }}
 {{- $text }}
 {{- end }}
 
+{{/*
+The scenario is the one source of truth for the nodes: origin id, edges (id, parent, region) and
+how many viewers there are come from it (geo: geo.origin, geo.edges, the clusters' counts plus the
+viewers churn `join` events add; graph: the nodes by role and edgeParents). Values that name them
+too (origin.nodeId, edges, peers.hosts) must agree, or the render fails naming the difference.
+*/}}
+{{- define "livepath.scenarioData" -}}
+{{- $s := include "livepath.scenario" . | fromYaml }}
+{{- if hasKey $s "Error" }}
+{{- fail (printf "the scenario is not valid YAML: %s" (get $s "Error")) }}
+{{- end }}
+{{- if not (or $s.geo $s.graph) }}
+{{- fail "the scenario has neither geo nor graph: it names no origin, edges or viewers (see scenarios/*.yaml)" }}
+{{- end }}
+{{- toJson $s }}
+{{- end }}
+
+{{- define "livepath.originId" -}}
+{{- $s := include "livepath.scenarioData" . | fromJson }}
+{{- $id := "" }}
+{{- if $s.geo }}
+{{- $id = $s.geo.origin.id }}
+{{- else }}
+{{- range $s.graph.nodes }}{{ if eq .role "origin" }}{{ $id = .id }}{{ end }}{{ end }}
+{{- end }}
+{{- if not $id }}
+{{- fail "the scenario names no origin (geo.origin.id, or a graph node with role: origin)" }}
+{{- end }}
+{{- if and .Values.origin.nodeId (ne .Values.origin.nodeId $id) }}
+{{- fail (printf "origin.nodeId is %q but the scenario's origin is %q: leave origin.nodeId empty (it is read from the scenario) or make them equal" .Values.origin.nodeId $id) }}
+{{- end }}
+{{- $id }}
+{{- end }}
+
+{{/* The CDN edges as JSON {"edges": [{id, parent, region}]}, from the scenario, checked against values.edges. */}}
+{{- define "livepath.edges" -}}
+{{- $root := . }}
+{{- $s := include "livepath.scenarioData" . | fromJson }}
+{{- $origin := include "livepath.originId" . }}
+{{- $edges := list }}
+{{- if $s.geo }}
+{{- range ($s.geo.edges | default list) }}
+{{- $edges = append $edges (dict "id" .id "parent" (.parent | default $origin) "region" (.region | default .id)) }}
+{{- end }}
+{{- else }}
+{{- $parents := $s.graph.edgeParents | default dict }}
+{{- range $s.graph.nodes }}
+{{- if eq .role "edge" }}
+{{- $edges = append $edges (dict "id" .id "parent" (get $parents .id | default $origin) "region" (.region | default "graph")) }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- $reserved := list "origin" "tracker" "peers" "scenario" "ingest" "prometheus" "grafana" "test-probe" }}
+{{- range $edges }}
+{{- if not (regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" .id) }}
+{{- fail (printf "scenario edge id %q is not a DNS label (lower-case letters, digits, '-'): it names the edge's Deployment and Service" .id) }}
+{{- end }}
+{{- if has .id $reserved }}
+{{- fail (printf "scenario edge id %q is a name the chart uses for another object (%s): rename the edge" .id (join ", " $reserved)) }}
+{{- end }}
+{{- end }}
+{{- if $root.Values.edges }}
+{{- $want := list }}
+{{- range $edges }}{{ $want = append $want (printf "%s<-%s" .id .parent) }}{{ end }}
+{{- $have := list }}
+{{- range $root.Values.edges }}{{ $have = append $have (printf "%s<-%s" .id (.parent | default $origin)) }}{{ end }}
+{{- $missing := list }}
+{{- range $want }}{{ if not (has . $have) }}{{ $missing = append $missing . }}{{ end }}{{ end }}
+{{- $extra := list }}
+{{- range $have }}{{ if not (has . $want) }}{{ $extra = append $extra . }}{{ end }}{{ end }}
+{{- if or $missing $extra }}
+{{- fail (printf "values.edges do not match the scenario's edges (id<-parent): the scenario has %s that values lack%s; leave edges empty (they are read from the scenario) or make them equal" (join ", " ($missing | default (list "none"))) (ternary "" (printf ", values have %s that the scenario lacks" (join ", " $extra)) (empty $extra))) }}
+{{- end }}
+{{- /* values may give the Prometheus region of an edge */}}
+{{- $regions := dict }}
+{{- range $root.Values.edges }}{{ if .region }}{{ $_ := set $regions .id .region }}{{ end }}{{ end }}
+{{- $out := list }}
+{{- range $edges }}{{ $out = append $out (merge (dict "region" (get $regions .id | default .region)) .) }}{{ end }}
+{{- $edges = $out }}
+{{- end }}
+{{- toJson (dict "edges" $edges) }}
+{{- end }}
+
+{{/* How many viewers the scenario has (the peers' slices cover them all). */}}
+{{- define "livepath.viewerCount" -}}
+{{- $s := include "livepath.scenarioData" . | fromJson }}
+{{- $n := 0 }}
+{{- if $s.geo }}
+{{- range $s.geo.viewers.clusters }}{{ $n = add $n (int .count) }}{{ end }}
+{{- range ($s.churn | default list) }}{{ if and (eq .kind "join") .count }}{{ $n = add $n (int .count) }}{{ end }}{{ end }}
+{{- else }}
+{{- range $s.graph.nodes }}{{ if eq .role "peer" }}{{ $n = add $n 1 }}{{ end }}{{ end }}
+{{- end }}
+{{- $n }}
+{{- end }}
+
+{{/* Peer pods: ⌈viewers ÷ viewersPerHost⌉, or peers.hosts when given (and it agrees). */}}
+{{- define "livepath.peerHosts" -}}
+{{- $viewers := int (include "livepath.viewerCount" .) }}
+{{- $per := int .Values.peers.viewersPerHost }}
+{{- $need := div (add $viewers (sub $per 1)) $per }}
+{{- $hosts := $need }}
+{{- if not (kindIs "invalid" .Values.peers.hosts) }}
+{{- $hosts = int .Values.peers.hosts }}
+{{- if gt $hosts $need }}
+{{- fail (printf "peers.hosts is %d but the scenario's %d viewers fill %d hosts of %d (peers.viewersPerHost): pods past them would have no viewers; leave peers.hosts unset (it is derived) or lower it" $hosts $viewers $need $per) }}
+{{- end }}
+{{- if and (gt $hosts 0) (lt $hosts $need) }}
+{{- fail (printf "peers.hosts is %d but the scenario's %d viewers need %d hosts of %d (peers.viewersPerHost): leave peers.hosts unset (it is derived) or raise peers.viewersPerHost" $hosts $viewers $need $per) }}
+{{- end }}
+{{- end }}
+{{- $hosts }}
+{{- end }}
+
 {{/* Addresses */}}
 {{- define "livepath.originAddress" -}}
 {{ include "livepath.componentName" (list . "origin") }}:{{ .Values.ports.relay }}
@@ -111,18 +225,20 @@ parent the scenario (or the tracker) gives it. Also checks edges[].parent and id
 */}}
 {{- define "livepath.directory" -}}
 {{- $root := . }}
-{{- $entries := list (printf "%s=%s" .Values.origin.nodeId (include "livepath.originAddress" .)) }}
-{{- $ids := list .Values.origin.nodeId }}
-{{- range .Values.edges }}
+{{- $origin := include "livepath.originId" . }}
+{{- $entries := list (printf "%s=%s" $origin (include "livepath.originAddress" .)) }}
+{{- $ids := list $origin }}
+{{- $edges := (include "livepath.edges" . | fromJson).edges }}
+{{- range $edges }}
 {{- if has .id $ids }}
 {{- fail (printf "edges: id %q is used twice (or equals origin.nodeId); every edge needs its own id" .id) }}
 {{- end }}
 {{- $ids = append $ids .id }}
 {{- $entries = append $entries (printf "%s=%s:%v" .id (include "livepath.componentName" (list $root .id)) $root.Values.ports.relay) }}
 {{- end }}
-{{- range .Values.edges }}
+{{- range $edges }}
 {{- if and .parent (not (has .parent $ids)) }}
-{{- fail (printf "edges: parent %q of edge %q is neither origin.nodeId (%q) nor another edge's id" .parent .id $root.Values.origin.nodeId) }}
+{{- fail (printf "edges: parent %q of edge %q is neither the origin (%q) nor another edge's id" .parent .id $origin) }}
 {{- end }}
 {{- if eq (default "" .parent) .id }}
 {{- fail (printf "edges: edge %q cannot be its own parent" .id) }}
