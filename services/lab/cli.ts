@@ -401,6 +401,56 @@ serviceCommand('peers', 'service role: a process hosting many virtual viewers')
     },
   );
 
+const collect = (v: string, acc: string[]) => [...acc, v];
+
+program
+  .command('up')
+  .description(
+    "run the Helm chart's workloads as local processes, as `helm install` deploys them (exact args and env, " +
+      'Service names on loopback, readiness probes, restarts), until Ctrl-C; `livepath up test` runs its `helm test`',
+  )
+  .argument('[action]', "start (default), or test: run the chart's test hooks against the running `up` in --state")
+  .option('-f, --values <file>', 'values file (repeatable), as for helm', collect, [])
+  .option('--set <key=value>', 'set a value (repeatable), as for helm', collect, [])
+  .option(
+    '--set-file <key=path>',
+    "set a value from a file's content (repeatable), e.g. scenarioFile=scenarios/world.yaml",
+    collect,
+    [],
+  )
+  .option('--release <name>', 'release name', 'livepath')
+  .option('-n, --namespace <ns>', 'namespace the chart is rendered for', 'livepath')
+  .option('--state <dir>', 'where pods keep their volumes and logs, and up.json is written', '.livepath-up')
+  .option('--chart <dir>', 'chart directory (default: the chart livepath ships)')
+  .option('--helm <path>', 'helm binary (default: the one bundled with a checkout, else helm on PATH)')
+  .option(
+    '--order-seed <n>',
+    'seed of the shuffled start order (default: random, printed)',
+    positiveInt('--order-seed'),
+  )
+  .option('--stagger-ms <n>', 'pause between two pod starts', positiveInt('--stagger-ms'))
+  .option(
+    '--restart-backoff <s>',
+    "a crashed container's first restart delay (the kubelet's: 10)",
+    positiveInt('--restart-backoff'),
+  )
+  .option(
+    '--ready-timeout <s>',
+    'how long to wait for every pod to be ready before saying which are not',
+    positiveInt('--ready-timeout'),
+    300,
+  )
+  .option('--livepath-image <repository>', 'repository of the livepath image, when it does not end in /livepath')
+  .action(async (action: string | undefined, o: import('./commands/up.js').UpCommandOptions) => {
+    const up = await import('./commands/up.js');
+    if (action === 'test') {
+      process.exit((await up.runUpTestCommand(o)) ? 0 : 1);
+    }
+    if (action !== undefined && action !== 'start')
+      throw new CliError(`up: unknown action "${action}" (start or test)`);
+    await up.runUpCommand(o);
+  });
+
 program
   .command('probe')
   .description(
