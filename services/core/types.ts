@@ -110,7 +110,7 @@ export interface RunPlan {
   viewers: ViewerPlan[];
   churn: ChurnEvent[];
   /** peer-path planner budget (tracker defaults where unset) */
-  overlay: { originSlots?: number; edgeSlots?: number; maxFanout?: number };
+  overlay: { originSlots?: number; edgeSlots?: number; maxFanout?: number; cdnShare?: number };
   /**
    * One-way propagation delay between two hosts along the scenario's network (ms): shortest path
    * over links for graphs, great-circle formula + access latencies for geo. Symmetric.

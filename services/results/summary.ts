@@ -29,6 +29,8 @@ export const referenceSummarySchema = z.object({
   meanDelayMs: z.number(),
   /** its greedy start (join order), before local search */
   greedyMeanDelayMs: z.number(),
+  /** the reference's share of chunk bytes from peers (viewers below a root count as CDN), same weights */
+  offload: z.number().min(0).max(1).optional(),
   /** the tracker's tree at the end of the run under the same model and weights */
   finalTreeDelayMs: distributionSchema.optional(),
   moves: count,

@@ -4,11 +4,13 @@
 export const UPLOAD_HEADROOM = 1.25;
 
 /**
- * Children per peer at most. Each extra child waits one more chunk-time on its parent's uplink
- * (15 ms for a 94 KB chunk at 50 Mbit/s), while a deeper tree costs a hop (≥ 2 × access latency
- * + a fragment) per level: past a few children the wait outgrows the hop it saves.
+ * Children per peer at most, whatever its uplink: a sanity cap, not a tuning knob. A peer takes as
+ * many children as its measured uplink carries (children × bitrate × headroom ≤ uplink); the
+ * planner's delay model then decides how many are worth it (each child waits one release on its
+ * parent's uplink per sibling ahead of it: 2 ms for a 12.5 KB frame at 50 Mbit/s, 15 ms for a whole
+ * 94 KB chunk). A fixed 4 made world's trees 4–6 peer hops deep.
  */
-export const MAX_FANOUT = 4;
+export const MAX_FANOUT = 32;
 
 /** Viewers the origin serves directly in p2p mode (one entry point per cluster is what it needs). */
 export const ORIGIN_SLOTS = 8;

@@ -38,15 +38,14 @@ export async function runTracker(o: TrackerOptions): Promise<void> {
   } catch (e) {
     log.warn({ err: e }, "could not lower the tracker's CPU priority; short hops may see more emulation error");
   }
-  const s = plan.stream;
   const settings = overlaySettings(plan, { originSlots: o.originSlots, edgeSlots: o.edgeSlots });
   const planner = new OverlayPlanner(
     {
-      chunkBytes: s.chunkBytes,
-      bitrateBps: s.bitrateBps,
-      fragmentBytes: s.fragmentBytes,
+      model: settings.model,
+      bitrateBps: settings.bitrateBps,
       headroom: settings.headroom,
       maxFanout: settings.maxFanout,
+      rootShare: settings.cdnShare,
       hysteresisMs: HYSTERESIS_MS,
       hysteresisRatio: HYSTERESIS_RATIO,
       cooldownRounds: COOLDOWN_ROUNDS,

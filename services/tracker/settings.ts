@@ -9,6 +9,8 @@ export interface OverlaySettings {
   originSlots: number;
   edgeSlots: number;
   maxFanout: number;
+  /** roots together serve at most this share of the viewers (undefined: their slots only) */
+  cdnShare: number | undefined;
   headroom: number;
   bitrateBps: number;
   model: HopModel;
@@ -20,6 +22,7 @@ export function overlaySettings(plan: RunPlan, overrides: { originSlots?: number
     originSlots: overrides.originSlots ?? plan.overlay.originSlots ?? ORIGIN_SLOTS,
     edgeSlots: overrides.edgeSlots ?? plan.overlay.edgeSlots ?? EDGE_SLOTS,
     maxFanout: plan.overlay.maxFanout ?? MAX_FANOUT,
+    cdnShare: plan.overlay.cdnShare,
     headroom: UPLOAD_HEADROOM,
     bitrateBps: plan.stream.bitrateBps,
     model: hopModelOf(plan.stream),

@@ -115,7 +115,7 @@ export class Tracker {
     const r = call.request;
     const { planner } = this.c;
     // Candidates registered it before it declared its uplink.
-    planner.register(r.peerId, r.uplinkBps);
+    planner.register(r.peerId, r.uplinkBps, r.downlinkBps);
     this.observe(r.peerId, r.rtts);
     const edges = r.rtts.filter((s) => this.roots.get(s.nodeId)?.role === 'edge').sort((a, b) => a.rttMs - b.rttMs);
     const fallback = this.roots.get(

@@ -5,9 +5,8 @@ import { OverlayPlanner, type PlannerConfig } from '../../services/core/overlay/
 import { Prng } from '../../services/core/prng.js';
 
 const config: PlannerConfig = {
-  chunkBytes: 93_750,
+  model: { slotBytes: 93_750, fragmentBytes: 16_384 },
   bitrateBps: 3e6,
-  fragmentBytes: 16_384,
   headroom: 1.25,
   maxFanout: 4,
   hysteresisMs: 8,
@@ -122,13 +121,18 @@ test('improvement moves a viewer to a clearly better parent and then stays put (
   p.observe('b', [{ nodeId: 'a', rttMs: 2 * oneWay('a', 'b'), delayMs: 0 }]);
   const first = p.join('b');
   assert.equal(first.parentId, 'a');
-  // b then learns about c (e.g. from a later report) and moves once
+  // b then learns about c (e.g. from a later report): it leaves far-away a, either for c or for
+  // the origin's slot with a moving below c (the model's sum of delays decides), and only once
   p.observe('b', [{ nodeId: 'c', rttMs: 2 * oneWay('b', 'c'), delayMs: 0 }]);
+  const before = p.delayOf('b');
   const moves = p.improve(10);
-  assert.deepEqual(
-    moves.map((m) => [m.peerId, m.parentId]),
-    [['b', 'c']],
+  assert.ok(
+    moves.some((m) => m.peerId === 'b'),
+    JSON.stringify(moves),
   );
+  assert.notEqual(p.parentOf('b'), 'a');
+  assert.ok(p.delayOf('b') < before - 50, `b: ${before} → ${p.delayOf('b')} ms`);
+  assert.deepEqual(p.checkInvariants(), []);
   assert.deepEqual(p.improve(10), [], 'no flapping once placed');
 });
 
@@ -166,4 +170,88 @@ test('a full root swaps a nearby child for a far viewer that gains much more fro
   assert.equal(p.parentOf('y'), 'z', 'y moved to its best other parent');
   assert.deepEqual(p.checkInvariants(), []);
   assert.deepEqual(p.improve(10), [], 'and it does not swap back');
+});
+
+test('improvement rounds never raise the sum of delays the model predicts, whatever the tree', () => {
+  // The tree drifted when moves were judged on reported delays that lag behind other moves;
+  // every move is now scored on the model's own sum, so without new measurements it only falls.
+  // (Uplinks that can all relay: a viewer the CDN serves over budget moves under a peer even at a
+  // cost in delay, which is the budget's point, not an improvement.)
+  fc.assert(
+    fc.property(
+      fc.array(
+        fc.record({
+          x: fc.integer({ min: 0, max: 300 }),
+          up: fc.constantFrom(8e6, 20e6, 50e6),
+        }),
+        { minLength: 2, maxLength: 50 },
+      ),
+      fc.integer(),
+      fc.boolean(),
+      (peers, seed, segment) => {
+        const positions: Record<string, number> = { origin: 0, edge: 250 };
+        peers.forEach((q, i) => {
+          positions[`v${i}`] = q.x;
+        });
+        const { oneWay } = world(positions);
+        const p = new OverlayPlanner(
+          {
+            ...config,
+            maxFanout: 16,
+            hysteresisMs: 0.5,
+            hysteresisRatio: 0,
+            model: segment
+              ? { slotBytes: 93_750, fragmentBytes: 16_384 }
+              : { slotBytes: 11_719, fragmentBytes: 11_719 },
+          },
+          new Prng(seed),
+        );
+        p.addRoot('origin', 2, 10e9, 1);
+        p.addRoot('edge', 1, 10e9, 130);
+        peers.forEach((q, i) => {
+          joinPeer(p, `v${i}`, q.up, oneWay);
+        });
+        // everyone has probed everyone: the improvement rounds have choices
+        for (let i = 0; i < peers.length; i++)
+          p.observe(
+            `v${i}`,
+            peers
+              .map((_, j) => ({ nodeId: `v${j}`, rttMs: 2 * oneWay(`v${i}`, `v${j}`), delayMs: 0 }))
+              .filter((s) => s.nodeId !== `v${i}`),
+          );
+        let before = p.totalDelayMs();
+        for (let round = 0; round < 4; round++) {
+          p.improve(10);
+          const after = p.totalDelayMs();
+          assert.ok(after <= before + 1e-6, `round ${round}: ${before} → ${after}`);
+          assert.deepEqual(p.checkInvariants(), []);
+          before = after;
+        }
+      },
+    ),
+    { numRuns: 60 },
+  );
+});
+
+test('children are kept in the order their relay serves them: larger subtrees (priority) first', () => {
+  const positions: Record<string, number> = { origin: 0, edge: 500 };
+  for (let i = 0; i < 12; i++) positions[`v${i}`] = 100 + i;
+  const { oneWay } = world(positions);
+  const p = new OverlayPlanner({ ...config, maxFanout: 3 }, new Prng(2));
+  p.addRoot('origin', 1, 10e9, 1);
+  p.addRoot('edge', 0, 10e9, 200);
+  for (let i = 0; i < 12; i++) joinPeer(p, `v${i}`, 50e6, oneWay);
+  const decisions = new Map<string, number>();
+  for (const id of p.peers()) {
+    const kids = p.childrenOf(id);
+    for (let i = 1; i < kids.length; i++) decisions.set(`${id}:${i}`, i);
+  }
+  assert.deepEqual(p.checkInvariants(), []);
+  // the model's delay of a child at position i of a peer includes i slots of its parent's uplink
+  const parent = p.peers().find((id) => p.childrenOf(id).length >= 2)!;
+  const [first, second] = p.childrenOf(parent);
+  const slotMs = (93_750 * 8 * 1000) / 50e6;
+  const d1 = p.delayOf(first!) - oneWay(parent, first!);
+  const d2 = p.delayOf(second!) - oneWay(parent, second!);
+  assert.ok(Math.abs(d2 - d1 - slotMs) < 1e-6, `${d2} − ${d1} = one slot of ${slotMs} ms`);
 });

@@ -70,8 +70,14 @@ function checkCapacities(input: ReferenceInput, ref: ReferenceTree): void {
     );
   }
   let beyondBudget = 0;
-  for (const r of input.roots) beyondBudget += Math.max(0, (children.get(r.id) ?? 0) - r.slots);
+  let rootFed = 0;
+  for (const r of input.roots) {
+    beyondBudget += Math.max(0, (children.get(r.id) ?? 0) - r.slots);
+    rootFed += children.get(r.id) ?? 0;
+  }
   assert.ok(beyondBudget <= ref.overBudget, `roots serve ${beyondBudget} viewers beyond their slots`);
+  if (input.rootBudget !== undefined)
+    assert.ok(rootFed <= input.rootBudget + ref.overBudget, `roots serve ${rootFed} > budget ${input.rootBudget}`);
 }
 
 const arbitraryInstance = fc.record({
@@ -85,12 +91,14 @@ const arbitraryInstance = fc.record({
   ),
   originSlots: fc.integer({ min: 0, max: 4 }),
   edgeSlots: fc.integer({ min: 0, max: 2 }),
+  /** all roots together (the CDN-byte budget), or their slots only */
+  rootBudget: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
   segment: fc.boolean(),
 });
 
 test('the reference tree never has a higher mean delay than its greedy start, and never breaks a capacity', () => {
   fc.assert(
-    fc.property(arbitraryInstance, ({ viewers, originSlots, edgeSlots, segment }) => {
+    fc.property(arbitraryInstance, ({ viewers, originSlots, edgeSlots, rootBudget, segment }) => {
       const model: HopModel = segment
         ? { slotBytes: 93_750, fragmentBytes: 16_384 }
         : { slotBytes: 12_500, fragmentBytes: 12_500 };
@@ -102,6 +110,7 @@ test('the reference tree never has a higher mean delay than its greedy start, an
         viewers.map((v, i) => ({ id: `v${i}`, ...v })),
         model,
       );
+      if (rootBudget !== undefined) input.rootBudget = rootBudget;
       const greedy = referenceTree(input, { greedyOnly: true });
       const ref = referenceTree(input);
       assert.ok(ref.meanDelayMs <= greedy.meanDelayMs + 1e-9, `${ref.meanDelayMs} > greedy ${greedy.meanDelayMs}`);

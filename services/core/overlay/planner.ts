@@ -1,33 +1,44 @@
-// The overlay planner (sans-IO): a push tree rooted at the origin and the edges that keeps each
-// viewer's expected chunk delay low under every node's upload capacity.
+// The overlay planner (sans-IO): a push tree rooted at the origin and the edges that keeps the
+// viewers' chunk delays low under every node's upload capacity and the CDN's slot budget.
 //
-// Expected delay of viewer v under parent p at child position i:
-//     E(v | p) = delay(p) + oneWay(p, v) + i · chunkTime(p) + fragmentTime(p)
-// where delay(p) is what p measured and reported (else the planner's own estimate), oneWay is half
-// a measured RTT (else a Vivaldi estimate), and chunkTime(p) = chunk bytes / p's uplink, because p
-// serves a chunk to its children one after another (see SequentialUplink).
+// Delay model (model.ts, the formula the reference tree uses with true latencies): viewer v at
+// child position i of parent p has
+//     d(v) = d(p) + rtt(p, v)/2 + i · slotTime(p) + fragmentTime(p) + max(0, slotTime↓(v) − slotTime(p))
+// where d(root) is what the root reported, rtt is measured (a Vivaldi estimate when never probed),
+// slotTime is one child's turn on p's uplink for one release of the source (a whole chunk in segment
+// production, one release unit when frame-paced). The planner computes d from its own tree, never
+// from the delays peers report: those lag behind every move and made the tree drift (a move judged
+// on a parent's stale delay put viewers deeper each round: world's mean depth grew 3.7 → 5.9 hops
+// over a 30 s run). Children are kept in the order their relay serves them: higher priority first
+// (the subtree size sent with the assignment), earlier subscribers first among equals.
 //
-// Algorithm (greedy minimum-arrival-time attach + local improvement, after OMNI):
+// Objective: the sum of d over viewers. Every decision is scored by its exact change of that sum
+// in the model: a subtree of s viewers moving to a place δ ms better gains s · δ, the siblings it
+// jumps ahead of lose a slot each (times their subtree sizes), those behind it at its old parent
+// gain one.
+//
+// Algorithm (greedy attach + local improvement, after OMNI; reference.ts is the offline bound):
 // - join: the peer probes candidates the planner picks (roots, a sample, then the nearest by
-//   coordinates with room); it is attached to the candidate with the least E among those with a
-//   free slot. O(K) for K probed candidates.
-// - leave / parent lost: each orphan keeps its subtree and re-attaches the same way (largest
-//   subtree first), never below itself. O(K · depth) per orphan.
-// - improve (periodic): a peer moves to a probed candidate with room when E drops by more than
-//   max(hysteresisMs, hysteresisRatio · E) — the hysteresis keeps the tree from flapping on noise.
-//   O(N · K · depth) per round, bounded by maxMoves.
-// Capacity: children × bitrate × headroom ≤ uplink, and ≤ maxFanout; roots have slot budgets
-// (their uplink is large, but every viewer a root serves directly is bytes the CDN pays for).
-// When no slot is free anywhere, the viewer goes to the best root over its budget (CDN path).
+//   coordinates with room); it goes where the sum grows least. O(K · depth) for K candidates.
+// - leave / parent lost: each orphan re-attaches with its subtree the same way (largest first).
+// - improve (periodic): over-budget (CDN-served) viewers move under peers first; a viewer that gains
+//   more from a root's slot than the root's child who holds it loses by moving takes the slot
+//   (displacement); then subtree moves to probed parents with room, best gain first. A move is made
+//   only when the sum drops by more than max(hysteresisMs, hysteresisRatio × the moved subtree's
+//   delay), and a moved viewer cools down for a few rounds: no move the model calls worse is ever
+//   made, so in a run without churn the tree only improves. O(N · K · depth) per round.
+// Capacity: children ≤ min(maxFanout, ⌊uplink / (bitrate × headroom)⌋) for peers; roots have slots,
+// and with `rootShare` all roots together serve at most that share of the viewers (the CDN-byte
+// budget of the peer path). With no slot anywhere a viewer goes to the best root over budget.
 import type { Prng } from '../prng.js';
+import { childCapacity, queueingMs, transmitMs, type HopModel } from './model.js';
 import { newCoordinate, predictRttMs, updateCoordinate, type Coordinate } from './vivaldi.js';
 
 export type Reason = 'join' | 'parent-lost' | 'improve';
 
 export interface PlannerConfig {
-  chunkBytes: number;
+  model: HopModel;
   bitrateBps: number;
-  fragmentBytes: number;
   /** children × bitrate × headroom ≤ uplink */
   headroom: number;
   /** no peer gets more children than this, whatever its uplink */
@@ -38,6 +49,8 @@ export interface PlannerConfig {
   cooldownRounds: number;
   /** candidates probed per round of a join */
   candidatesPerRound: number;
+  /** all roots together serve at most this share of the viewers directly (undefined: slots only) */
+  rootShare?: number;
 }
 
 export interface Decision {
@@ -63,8 +76,14 @@ interface PNode {
   root: boolean;
   maxChildren: number;
   uplinkBps: number;
+  downlinkBps: number;
   parent: string | undefined;
+  /** in the order the parent's relay serves them */
   children: string[];
+  /** the priority this node subscribed to its parent with */
+  priority: number;
+  /** nodes in this node's subtree, itself included */
+  size: number;
   reportedDelayMs: number | undefined;
   rtt: Map<string, number>;
   coord: Coordinate;
@@ -76,31 +95,33 @@ interface PNode {
 
 export class PlannerError extends Error {}
 
+interface Placement {
+  node: PNode;
+  /** index in the parent's children where the relay would put it */
+  position: number;
+  /** the viewer's delay there */
+  expected: number;
+  /** change of the sum of delays over viewers (ms) */
+  cost: number;
+}
+
 export class OverlayPlanner {
   private readonly nodes = new Map<string, PNode>();
   private readonly rootIds: string[] = [];
   private round = 0;
+  private readonly delayCache = new Map<string, number>();
+  /** viewers directly below a root within its budget */
+  private rootFed = 0;
 
   constructor(
     readonly config: PlannerConfig,
     private readonly prng: Prng,
   ) {}
 
-  /** A root (origin or edge) that may serve `slots` viewers directly. */
+  /** A root (origin or edge) that may serve `slots` viewers directly, `delayMs` from the broadcaster. */
   addRoot(id: string, slots: number, uplinkBps: number, delayMs = 0): void {
-    this.nodes.set(id, {
-      id,
-      root: true,
-      maxChildren: slots,
-      uplinkBps,
-      parent: undefined,
-      children: [],
-      reportedDelayMs: delayMs,
-      rtt: new Map(),
-      coord: newCoordinate(),
-      overBudget: false,
-      movedAtRound: -Infinity,
-    });
+    this.nodes.set(id, this.newNode(id, true, slots, uplinkBps, Infinity));
+    this.nodes.get(id)!.reportedDelayMs = delayMs;
     this.rootIds.push(id);
   }
 
@@ -126,37 +147,32 @@ export class OverlayPlanner {
 
   /**
    * Registers a viewer before it is attached (so its probes can be recorded), or updates the
-   * upload capacity it declared.
+   * link capacities it declared (0 = not declared yet; the downlink may stay unknown).
    */
-  register(peerId: string, uplinkBps: number): void {
-    const slots = Math.max(
-      0,
-      Math.min(this.config.maxFanout, Math.floor(uplinkBps / (this.config.bitrateBps * this.config.headroom))),
-    );
+  register(peerId: string, uplinkBps: number, downlinkBps = 0): void {
     const known = this.nodes.get(peerId);
     if (known) {
       if (!known.root && uplinkBps > 0) {
         known.uplinkBps = uplinkBps;
-        known.maxChildren = slots;
+        known.maxChildren = childCapacity(uplinkBps, this.config);
       }
+      if (!known.root && downlinkBps > 0) known.downlinkBps = downlinkBps;
+      this.delayCache.clear();
       return;
     }
-    this.nodes.set(peerId, {
-      id: peerId,
-      root: false,
-      maxChildren: slots,
-      uplinkBps: Math.max(uplinkBps, 1),
-      parent: undefined,
-      children: [],
-      reportedDelayMs: undefined,
-      rtt: new Map(),
-      coord: newCoordinate(),
-      overBudget: false,
-      movedAtRound: -Infinity,
-    });
+    this.nodes.set(
+      peerId,
+      this.newNode(
+        peerId,
+        false,
+        childCapacity(uplinkBps, this.config),
+        Math.max(uplinkBps, 1),
+        downlinkBps > 0 ? downlinkBps : Infinity,
+      ),
+    );
   }
 
-  /** Records what a peer measured: RTTs (moving both coordinates) and the probed nodes' delays. */
+  /** Records what a peer measured: RTTs (moving both coordinates) and the probed roots' delays. */
   observe(peerId: string, samples: ProbeSample[]): void {
     const self = this.nodes.get(peerId);
     if (!self) throw new PlannerError(`unknown peer ${peerId}`);
@@ -177,12 +193,14 @@ export class OverlayPlanner {
       other.rtt.set(peerId, s.rttMs);
       if (s.delayMs > 0) other.reportedDelayMs = s.delayMs;
     }
+    this.delayCache.clear();
   }
 
-  /** A peer's own measured delay (ms). */
+  /** A peer's own measured delay (ms): kept for information; the model computes delays itself. */
   report(peerId: string, delayMs: number): void {
     const n = this.nodes.get(peerId);
     if (n && delayMs > 0) n.reportedDelayMs = delayMs;
+    if (n?.root) this.delayCache.clear();
   }
 
   /**
@@ -221,7 +239,7 @@ export class OverlayPlanner {
     for (const n of this.nodes.values()) n.rtt.delete(peerId);
     const orphans = v.children.map((id) => this.nodes.get(id)!).filter(Boolean);
     for (const o of orphans) o.parent = undefined;
-    orphans.sort((a, b) => this.subtreeSize(b) - this.subtreeSize(a) || (a.id < b.id ? -1 : 1));
+    orphans.sort((a, b) => b.size - a.size || (a.id < b.id ? -1 : 1));
     return orphans.map((o) => this.attach(o, 'parent-lost'));
   }
 
@@ -237,8 +255,9 @@ export class OverlayPlanner {
 
   /**
    * One round of local improvement; returns the moves made. Viewers the CDN serves over its
-   * budget move first, to any peer with room (offload beats a few ms); the others only when a
-   * probed candidate is clearly better (hysteresis).
+   * budget move first, to any peer with room (offload beats a few ms); then, in periodic rounds,
+   * root slots change hands and subtrees move, each only when the model's sum of delays drops
+   * clearly (hysteresis).
    */
   improve(maxMoves: number, periodic = true): Decision[] {
     // Cooldowns count periodic rounds only, not the extra ones new measurements trigger.
@@ -249,95 +268,73 @@ export class OverlayPlanner {
       if (moves.length >= maxMoves) break;
       const v = this.nodes.get(id)!;
       if (!v.overBudget || !v.parent) continue;
-      const best = this.bestParent(v, undefined, true);
-      if (best) {
-        this.detach(v);
-        moves.push(this.place(v, best.node, best.expected, 'improve', false));
-      }
+      const best = this.bestPlacement(v, { peersOnly: true });
+      if (best) moves.push(this.move(v, best));
     }
-    // Rounds triggered by fresh measurements only rescue CDN-served viewers; exchanges and
-    // improvements wait for the periodic round and its cooldowns (they made the tree flap).
+    // Rounds triggered by fresh measurements only rescue CDN-served viewers; the rest waits for
+    // the periodic round and its cooldowns.
     if (!periodic) return moves;
-    for (const rootId of this.rootIds) {
-      if (moves.length + 2 > maxMoves) break;
-      moves.push(...this.exchangeAtRoot(this.nodes.get(rootId)!));
-    }
+    if (moves.length + 2 <= maxMoves) moves.push(...this.displaceAtRoots());
+    const candidates: Array<{ v: PNode; gain: number }> = [];
     for (const id of ids) {
-      if (moves.length >= maxMoves) break;
       const v = this.nodes.get(id)!;
       if (v.root || !v.parent || v.overBudget || this.coolingDown(v)) continue;
-      const parent = this.nodes.get(v.parent)!;
-      const current = this.expectedVia(parent, v, parent.children.indexOf(v.id));
-      const best = this.bestParent(v, v.parent);
-      if (!best || best.node.id === v.parent) continue;
-      if (current - best.expected > Math.max(this.config.hysteresisMs, this.config.hysteresisRatio * current)) {
-        this.detach(v);
-        moves.push(this.place(v, best.node, best.expected, 'improve', false));
-      }
+      const best = this.bestPlacement(v, { current: true });
+      if (best && best.node.id !== v.parent && this.worthMoving(v, -best.cost))
+        candidates.push({ v, gain: -best.cost });
+    }
+    candidates.sort((a, b) => b.gain - a.gain || (a.v.id < b.v.id ? -1 : 1));
+    for (const { v } of candidates) {
+      if (moves.length >= maxMoves) break;
+      if (this.coolingDown(v) || !v.parent) continue;
+      // Earlier moves this round changed the tree: score again before moving.
+      const best = this.bestPlacement(v, { current: true });
+      if (best && best.node.id !== v.parent && this.worthMoving(v, -best.cost)) moves.push(this.move(v, best));
     }
     return moves;
   }
 
-  /**
-   * A root's slots are the most valuable: whoever joined first took them. When a viewer X would
-   * gain much more from a full root's slot than some child Y of it loses by moving to its best
-   * other parent, they exchange (an OMNI-style local transformation).
-   */
-  private exchangeAtRoot(root: PNode): Decision[] {
-    if (root.children.length < root.maxChildren || root.children.length === 0) return [];
-    const position = root.children.length - 1;
-    let bestX: { node: PNode; gain: number } | undefined;
-    for (const v of this.nodes.values()) {
-      if (v.root || !v.parent || v.parent === root.id || this.coolingDown(v)) continue;
-      const p = this.nodes.get(v.parent)!;
-      const gain = this.expectedVia(p, v, p.children.indexOf(v.id)) - this.expectedVia(root, v, position);
-      if (!bestX || gain > bestX.gain) bestX = { node: v, gain };
-    }
-    if (!bestX || bestX.gain <= this.config.hysteresisMs) return [];
-    const x = bestX.node;
-    let bestY: { node: PNode; regret: number; to: PNode; expected: number } | undefined;
-    for (const yId of root.children) {
-      const y = this.nodes.get(yId)!;
-      if (y.root || this.coolingDown(y) || this.isInSubtree(x, y)) continue;
-      const alt = this.bestParent(y, undefined, true, new Set([root.id]));
-      if (!alt || this.isInSubtree(alt.node, x)) continue;
-      const regret = alt.expected - this.expectedVia(root, y, root.children.indexOf(y.id));
-      if (!bestY || regret < bestY.regret) bestY = { node: y, regret, to: alt.node, expected: alt.expected };
-    }
-    if (
-      !bestY ||
-      bestX.gain - bestY.regret <= Math.max(this.config.hysteresisMs, this.config.hysteresisRatio * bestX.gain)
-    )
-      return [];
-    this.detach(bestY.node);
-    const moved = this.place(bestY.node, bestY.to, bestY.expected, 'improve', false);
-    this.detach(x);
-    return [moved, this.place(x, root, this.expectedVia(root, x, root.children.length), 'improve', false)];
-  }
-
-  private coolingDown(v: PNode): boolean {
-    return this.round - v.movedAtRound <= this.config.cooldownRounds;
-  }
-
-  /** Planner's estimate of a node's delay (ms): reported when known, else derived from its parent. */
-  delayOf(id: string, depth = 0): number {
+  /** The model's delay of a node (ms): its root's reported delay plus each hop on its path. */
+  delayOf(id: string): number {
+    const cached = this.delayCache.get(id);
+    if (cached !== undefined) return cached;
     const n = this.nodes.get(id);
-    if (!n) return Infinity;
-    if (n.reportedDelayMs !== undefined) return n.reportedDelayMs;
-    if (!n.parent || depth > 64) return n.root ? 0 : Infinity;
-    const p = this.nodes.get(n.parent)!;
-    return this.expectedVia(p, n, p.children.indexOf(n.id), depth + 1);
+    let d: number;
+    if (!n) d = Infinity;
+    else if (n.root) d = n.reportedDelayMs ?? 0;
+    else if (!n.parent) d = Infinity;
+    else {
+      const p = this.nodes.get(n.parent)!;
+      d = this.via(p, n, p.children.indexOf(n.id));
+    }
+    this.delayCache.set(id, d);
+    return d;
   }
 
-  /** Checks the invariants: every attached peer reachable from a root, capacities respected. */
+  /** The sum of the model's delays over attached viewers (ms). O(N). */
+  totalDelayMs(): number {
+    let total = 0;
+    for (const n of this.nodes.values()) if (!n.root && n.parent) total += this.delayOf(n.id);
+    return total;
+  }
+
+  /** Checks the invariants: every attached peer reachable from a root, capacities and order respected. */
   checkInvariants(): string[] {
     const problems: string[] = [];
+    let rootFed = 0;
     for (const n of this.nodes.values()) {
       if (!n.root && n.children.length > n.maxChildren)
         problems.push(`${n.id} has ${n.children.length} children > ${n.maxChildren}`);
+      if (n.root) rootFed += n.children.filter((c) => !this.nodes.get(c)?.overBudget).length;
       for (const c of n.children)
         if (this.nodes.get(c)?.parent !== n.id)
           problems.push(`${c} listed under ${n.id} but its parent is ${this.nodes.get(c)?.parent}`);
+      for (let i = 1; i < n.children.length; i++)
+        if (this.nodes.get(n.children[i - 1]!)!.priority < this.nodes.get(n.children[i]!)!.priority)
+          problems.push(`${n.id} serves ${n.children[i]} after a child of lower priority`);
+      let size = 1;
+      for (const c of n.children) size += this.nodes.get(c)?.size ?? 0;
+      if (size !== n.size) problems.push(`${n.id} counts a subtree of ${n.size}, has ${size}`);
       if (!n.root && n.parent) {
         const seen = new Set<string>();
         let cur: PNode | undefined = n;
@@ -352,7 +349,79 @@ export class OverlayPlanner {
         if (!cur) problems.push(`${n.id} is not connected to a root`);
       }
     }
+    if (rootFed !== this.rootFed) problems.push(`root-fed count ${this.rootFed}, counted ${rootFed}`);
     return problems;
+  }
+
+  // ---- placement ------------------------------------------------------------------------------
+
+  /**
+   * A root's slot is the most valuable: whoever joined first took it. When a viewer X would gain
+   * more from it than the root's child Y who holds it loses by moving to its best other parent
+   * (possibly below X), they exchange — OMNI's local transformation, scored on the sum of delays.
+   */
+  private displaceAtRoots(): Decision[] {
+    const out: Decision[] = [];
+    for (const rootId of this.rootIds) {
+      const root = this.nodes.get(rootId)!;
+      if (this.rootHasRoom(root) || root.children.length === 0) continue;
+      // The best taker: the viewer whose subtree gains most from the root's last slot.
+      let taker: { node: PNode; gain: number } | undefined;
+      for (const x of this.nodes.values()) {
+        if (x.root || !x.parent || x.parent === root.id || x.overBudget || this.coolingDown(x)) continue;
+        const gain = x.size * (this.delayOf(x.id) - this.placeAt(x, root).expected);
+        if (gain > 0 && (!taker || gain > taker.gain)) taker = { node: x, gain };
+      }
+      if (!taker) continue;
+      const x = taker.node;
+      const before = this.totalDelayMs();
+      // Try each holder in turn: X takes its slot, it goes to its best place with room.
+      let done: Decision[] | undefined;
+      for (const yId of [...root.children]) {
+        const y = this.nodes.get(yId)!;
+        if (y.overBudget || this.coolingDown(y)) continue;
+        // x may hang below y: it leaves y's subtree first, and y may then go below x.
+        const undo = { x: this.snapshot(x), y: this.snapshot(y) };
+        this.detach(x);
+        this.detach(y);
+        this.link(x, root, x.size, false);
+        const alt = this.bestPlacement(y, { peersOnly: true, exclude: root.id });
+        if (alt) {
+          this.link(y, alt.node, y.size, false);
+          const gain = before - this.totalDelayMs();
+          if (this.worthMoving(x, gain)) {
+            done = [this.decision(x, 'improve'), this.decision(y, 'improve')];
+            x.movedAtRound = this.round;
+            y.movedAtRound = this.round;
+            break;
+          }
+          this.detach(y);
+        }
+        this.detach(x);
+        this.restore(y, undo.y);
+        this.restore(x, undo.x);
+      }
+      if (done) out.push(...done);
+    }
+    return out;
+  }
+
+  private worthMoving(v: PNode, gainMs: number): boolean {
+    const threshold = Math.max(this.config.hysteresisMs, this.config.hysteresisRatio * v.size * this.delayOf(v.id));
+    return gainMs > threshold;
+  }
+
+  private coolingDown(v: PNode): boolean {
+    return this.round - v.movedAtRound <= this.config.cooldownRounds;
+  }
+
+  private rootFedLimit(): number {
+    const share = this.config.rootShare;
+    return share === undefined ? Infinity : Math.max(1, Math.floor(share * this.peerCount));
+  }
+
+  private rootHasRoom(root: PNode): boolean {
+    return root.children.length < root.maxChildren && this.rootFed < this.rootFedLimit();
   }
 
   private peersWithRoom(): string[] {
@@ -362,69 +431,147 @@ export class OverlayPlanner {
   }
 
   private attach(v: PNode, reason: Reason): Decision {
-    const best = this.bestParent(v, undefined);
-    if (best) return this.place(v, best.node, best.expected, reason, false);
+    const best = this.bestPlacement(v, {});
+    if (best) {
+      this.link(v, best.node, v.size, false);
+      return this.decision(v, reason);
+    }
     // No slot anywhere: the CDN serves it (the best root, over its budget).
-    const root = this.rootIds
-      .map((id) => this.nodes.get(id)!)
-      .map((r) => ({ node: r, expected: this.expectedVia(r, v, r.children.length) }))
-      .sort((a, b) => a.expected - b.expected)[0];
+    let root: Placement | undefined;
+    for (const id of this.rootIds) {
+      const at = this.placeAt(v, this.nodes.get(id)!);
+      if (!root || at.cost < root.cost) root = at;
+    }
     if (!root) throw new PlannerError('the overlay has no root: add the origin before peers join');
-    return this.place(v, root.node, root.expected, reason, true);
+    this.link(v, root.node, v.size, true);
+    return this.decision(v, reason);
   }
 
-  private place(v: PNode, p: PNode, expected: number, reason: Reason, overBudget: boolean): Decision {
-    v.parent = p.id;
-    v.overBudget = overBudget;
+  private move(v: PNode, to: Placement): Decision {
+    this.detach(v);
+    this.link(v, to.node, v.size, false);
+    return this.decision(v, 'improve');
+  }
+
+  private decision(v: PNode, reason: Reason): Decision {
     v.movedAtRound = this.round;
-    p.children.push(v.id);
     return {
       peerId: v.id,
-      parentId: p.id,
+      parentId: v.parent!,
       reason,
-      expectedDelayMs: expected,
-      priority: this.subtreeSize(v),
-      overBudget,
+      expectedDelayMs: this.delayOf(v.id),
+      priority: v.priority,
+      overBudget: v.overBudget,
     };
+  }
+
+  /**
+   * Where v (with its subtree) costs the sum least: the roots with room and the peers v probed
+   * with room, never in v's subtree. `current`: v's own parent competes too, at its position now.
+   */
+  private bestPlacement(
+    v: PNode,
+    o: { current?: boolean; peersOnly?: boolean; exclude?: string },
+  ): Placement | undefined {
+    let best: Placement | undefined;
+    const stay = o.current && v.parent ? this.nodes.get(v.parent) : undefined;
+    const consider = (p: PNode) => {
+      if (p.id === v.id || p.id === o.exclude || p === stay) return;
+      if (p.root ? !this.rootHasRoom(p) : p.children.length >= p.maxChildren || !p.parent) return;
+      if (!p.root && this.isInSubtree(p, v)) return;
+      const at = this.placeAt(v, p);
+      if (!best || at.cost < best.cost || (at.cost === best.cost && p.id < best.node.id)) best = at;
+    };
+    if (!o.peersOnly) for (const id of this.rootIds) consider(this.nodes.get(id)!);
+    for (const id of v.rtt.keys()) {
+      const p = this.nodes.get(id);
+      if (p && !p.root) consider(p);
+    }
+    if (!best || !stay) return best;
+    // Relative to staying: the cost of leaving (those behind v move up a slot) is subtracted.
+    const leaveGain = this.slotMs(stay) * this.sizesFrom(stay, stay.children.indexOf(v.id) + 1);
+    const found = best as Placement;
+    const cost = v.size * (found.expected - this.delayOf(v.id)) + (found.cost - v.size * found.expected) - leaveGain;
+    return cost < 0 ? { ...found, cost } : undefined;
+  }
+
+  /**
+   * v (with its subtree, not attached to p) placed under p where its relay would serve it: its
+   * delay there and the change of the sum — v's subtree at that delay plus one more slot of wait
+   * for every subtree served after it.
+   */
+  private placeAt(v: PNode, p: PNode): Placement {
+    let position = p.children.findIndex((c) => this.nodes.get(c)!.priority < v.size);
+    if (position < 0) position = p.children.length;
+    const expected = this.via(p, v, position);
+    const cost = v.size * expected + this.slotMs(p) * this.sizesFrom(p, position);
+    return { node: p, position, expected, cost };
+  }
+
+  private via(p: PNode, v: PNode, position: number): number {
+    const rtt = p.rtt.get(v.id) ?? v.rtt.get(p.id) ?? predictRttMs(p.coord, v.coord);
+    return this.delayOf(p.id) + rtt / 2 + queueingMs(this.config.model, p.uplinkBps, v.downlinkBps, position);
+  }
+
+  private slotMs(p: PNode): number {
+    return transmitMs(this.config.model.slotBytes, p.uplinkBps);
+  }
+
+  /** Viewers in the subtrees of p's children from index `from` on. */
+  private sizesFrom(p: PNode, from: number): number {
+    let n = 0;
+    for (let i = Math.max(0, from); i < p.children.length; i++) n += this.nodes.get(p.children[i]!)!.size;
+    return n;
+  }
+
+  // ---- the tree -------------------------------------------------------------------------------
+
+  /** Links v below p with the priority its relay will serve it at. */
+  private link(v: PNode, p: PNode, priority: number, overBudget: boolean): void {
+    v.parent = p.id;
+    v.priority = priority;
+    v.overBudget = overBudget;
+    let at = p.children.findIndex((c) => this.nodes.get(c)!.priority < priority);
+    if (at < 0) at = p.children.length;
+    p.children.splice(at, 0, v.id);
+    if (p.root && !overBudget) this.rootFed++;
+    this.resize(p, v.size);
+    this.delayCache.clear();
   }
 
   private detach(v: PNode): void {
     if (!v.parent) return;
     const p = this.nodes.get(v.parent);
-    if (p) p.children = p.children.filter((c) => c !== v.id);
-    v.parent = undefined;
-  }
-
-  /** Best parent with a free slot among the roots and the peers v probed, never in v's subtree. */
-  private bestParent(
-    v: PNode,
-    current: string | undefined,
-    peersOnly = false,
-    exclude?: Set<string>,
-  ): { node: PNode; expected: number } | undefined {
-    let best: { node: PNode; expected: number } | undefined;
-    const consider = (p: PNode) => {
-      if (p.id === v.id || exclude?.has(p.id)) return;
-      const position = p.id === current ? p.children.indexOf(v.id) : p.children.length;
-      if (p.id !== current && p.children.length >= p.maxChildren) return;
-      if (!p.root && !p.parent) return; // not attached itself
-      if (!p.root && this.isInSubtree(p, v)) return;
-      const e = this.expectedVia(p, v, position);
-      if (!best || e < best.expected || (e === best.expected && p.id < best.node.id)) best = { node: p, expected: e };
-    };
-    if (!peersOnly) for (const id of this.rootIds) consider(this.nodes.get(id)!);
-    for (const id of v.rtt.keys()) {
-      const p = this.nodes.get(id);
-      if (p && !p.root) consider(p);
+    if (p) {
+      p.children = p.children.filter((c) => c !== v.id);
+      if (p.root && !v.overBudget) this.rootFed--;
+      this.resize(p, -v.size);
     }
-    return best;
+    v.parent = undefined;
+    this.delayCache.clear();
   }
 
-  private expectedVia(p: PNode, v: PNode, position: number, depth = 0): number {
-    const rtt = p.rtt.get(v.id) ?? v.rtt.get(p.id) ?? predictRttMs(p.coord, v.coord);
-    const chunkMs = (this.config.chunkBytes * 8 * 1000) / p.uplinkBps;
-    const fragmentMs = (this.config.fragmentBytes * 8 * 1000) / p.uplinkBps;
-    return this.delayOf(p.id, depth) + rtt / 2 + Math.max(0, position) * chunkMs + fragmentMs;
+  private resize(from: PNode, delta: number): void {
+    for (let cur: PNode | undefined = from; cur; cur = cur.parent ? this.nodes.get(cur.parent) : undefined)
+      cur.size += delta;
+  }
+
+  private snapshot(v: PNode): { parent: string | undefined; priority: number; overBudget: boolean; index: number } {
+    const p = v.parent ? this.nodes.get(v.parent) : undefined;
+    return { parent: v.parent, priority: v.priority, overBudget: v.overBudget, index: p?.children.indexOf(v.id) ?? -1 };
+  }
+
+  /** Puts a detached v back exactly where `snapshot` saw it. */
+  private restore(v: PNode, s: ReturnType<OverlayPlanner['snapshot']>): void {
+    if (!s.parent) return;
+    const p = this.nodes.get(s.parent)!;
+    v.parent = p.id;
+    v.priority = s.priority;
+    v.overBudget = s.overBudget;
+    p.children.splice(Math.min(s.index, p.children.length), 0, v.id);
+    if (p.root && !s.overBudget) this.rootFed++;
+    this.resize(p, v.size);
+    this.delayCache.clear();
   }
 
   /** Is `node` inside the subtree rooted at `top` (or `top` itself)? */
@@ -437,12 +584,22 @@ export class OverlayPlanner {
     return false;
   }
 
-  private subtreeSize(v: PNode): number {
-    let n = 1;
-    for (const c of v.children) {
-      const child = this.nodes.get(c);
-      if (child) n += this.subtreeSize(child);
-    }
-    return n;
+  private newNode(id: string, root: boolean, maxChildren: number, uplinkBps: number, downlinkBps: number): PNode {
+    return {
+      id,
+      root,
+      maxChildren,
+      uplinkBps,
+      downlinkBps,
+      parent: undefined,
+      children: [],
+      priority: 0,
+      size: 1,
+      reportedDelayMs: undefined,
+      rtt: new Map(),
+      coord: newCoordinate(),
+      overBudget: false,
+      movedAtRound: -Infinity,
+    };
   }
 }

@@ -9,7 +9,7 @@
 // it minimises Σ position × subtree size), and d(root) given (broadcaster → origin → edge).
 // Objective: the mean of d(v) over viewers (OMNI's degree-constrained minimum average-latency
 // tree, NP-hard), within: children(p) ≤ min(maxFanout, ⌊uplink / (bitrate · headroom)⌋) for peers,
-// ≤ slots for roots.
+// ≤ slots for roots, and all roots together ≤ rootBudget.
 //
 // Algorithm (greedy, then local search after OMNI, Banerjee et al. 2003):
 // - greedy: viewers in the given order (join order) each take the free slot with the least d(v);
@@ -48,6 +48,8 @@ export interface ReferenceInput {
   latencyMs(a: string, b: string): number;
   model: HopModel;
   capacity: { bitrateBps: number; headroom: number; maxFanout: number };
+  /** viewers all roots together may serve directly (the CDN-byte budget); default: their slots only */
+  rootBudget?: number;
 }
 
 export interface TreeDelays {
@@ -165,6 +167,20 @@ class Tree {
     return this.n - this.r;
   }
 
+  /** Whether q can take v (v's current parent aside): a free slot, and for a root the shared budget. */
+  private hasRoom(q: number, v: number): boolean {
+    if (!this.attached[q] || this.kids[q]!.length >= this.cap[q]!) return false;
+    if (q >= this.r) return true;
+    const fromRoot = this.parent[v]! >= 0 && this.parent[v]! < this.r ? 1 : 0;
+    return this.rootFed() - fromRoot < (this.input.rootBudget ?? Infinity);
+  }
+
+  private rootFed(): number {
+    let n = 0;
+    for (let root = 0; root < this.r; root++) n += this.kids[root]!.length;
+    return n;
+  }
+
   /** Attaches every viewer where it is best now; returns how many went to a root over budget. */
   greedy(): number {
     let overBudget = 0;
@@ -173,7 +189,7 @@ class Tree {
       let best = -1;
       let bestDelay = Infinity;
       for (let q = 0; q < this.n; q++) {
-        if (!this.attached[q] || this.kids[q]!.length >= this.cap[q]!) continue;
+        if (!this.hasRoom(q, v)) continue;
         const d = this.via(q, v, this.kids[q]!.length);
         if (d < bestDelay) {
           bestDelay = d;
@@ -234,7 +250,7 @@ class Tree {
     const after = this.sizesAfter(p, v);
     const candidates: Array<[number, number]> = [];
     for (let q = 0; q < this.n; q++) {
-      if (q === p || inSub[q] || !this.attached[q] || this.kids[q]!.length >= this.cap[q]!) continue;
+      if (q === p || inSub[q] || !this.hasRoom(q, v)) continue;
       let pos = 0;
       let pushedBack = 0;
       for (const c of this.kids[q]!) {
@@ -353,7 +369,7 @@ class Tree {
     let best = -1;
     let bestDelay = Infinity;
     for (let q = 0; q < this.n; q++) {
-      if (inSub[q] || !this.attached[q] || this.kids[q]!.length >= this.cap[q]!) continue;
+      if (inSub[q] || !this.hasRoom(q, c)) continue;
       const d = this.via(q, c, this.kids[q]!.length);
       if (d < bestDelay) {
         bestDelay = d;

@@ -196,8 +196,13 @@ const OverlaySchema = z.strictObject({
   originSlots: z.number().int().min(0).optional(),
   /** viewers each edge may serve directly (deadline fallbacks aside) */
   edgeSlots: z.number().int().min(0).optional(),
-  /** children per peer at most */
+  /** children per peer at most (default: as many as its uplink carries) */
   maxFanout: z.number().int().min(1).optional(),
+  /**
+   * the CDN-byte budget of the peer path: the origin and the edges together serve at most this
+   * share of the viewers directly (each root still within its own slots)
+   */
+  cdnShare: z.number().min(0).max(1).optional(),
 });
 
 const ScenarioShape = z.strictObject({

@@ -45,6 +45,8 @@ export function referenceInputOf(plan: RunPlan): ReferenceInput {
     latencyMs: (a, b) => plan.latencyMs(a, b),
     model: s.model,
     capacity: { bitrateBps: s.bitrateBps, headroom: s.headroom, maxFanout: s.maxFanout },
+    // the tracker's budget: the share of the viewers present, at least one
+    ...(s.cdnShare !== undefined && { rootBudget: Math.max(1, Math.floor(s.cdnShare * plan.viewers.length)) }),
   };
 }
 
@@ -68,8 +70,17 @@ export function gradeOverlay(
     for (const [viewer, d] of delays) r.record(d, chunksPerViewer.get(viewer) ?? 0);
     return r.summary();
   };
+  const roots = new Set(input.roots.map((r) => r.id));
+  let fromPeers = 0;
+  let all = 0;
+  for (const [viewer, parent] of ref.parent) {
+    const n = chunksPerViewer.get(viewer) ?? 0;
+    all += n;
+    if (!roots.has(parent)) fromPeers += n;
+  }
   return {
     delayMs: weighted(ref.delayMs),
+    offload: all > 0 ? Math.round((fromPeers / all) * 10_000) / 10_000 : 0,
     meanDelayMs: round3(ref.meanDelayMs),
     greedyMeanDelayMs: round3(ref.greedyMeanDelayMs),
     ...(finalParents && { finalTreeDelayMs: weighted(evaluateTree(input, finalParents).delayMs) }),

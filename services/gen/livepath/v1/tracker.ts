@@ -70,9 +70,12 @@ export interface CandidatesResponse {
 export interface JoinRequest {
   peerId: string;
   address: string;
+  /** Upload capacity the peer offers (bit/s): its fan-out follows from it. */
   uplinkBps: number;
   rtts: RttSample[];
   region: string;
+  /** Download capacity (bit/s), 0 if unknown: a fast parent's bytes queue at a slow downlink. */
+  downlinkBps: number;
 }
 
 export interface Assignment {
@@ -651,7 +654,7 @@ export const CandidatesResponse: MessageFns<CandidatesResponse> = {
 };
 
 function createBaseJoinRequest(): JoinRequest {
-  return { peerId: "", address: "", uplinkBps: 0, rtts: [], region: "" };
+  return { peerId: "", address: "", uplinkBps: 0, rtts: [], region: "", downlinkBps: 0 };
 }
 
 export const JoinRequest: MessageFns<JoinRequest> = {
@@ -670,6 +673,9 @@ export const JoinRequest: MessageFns<JoinRequest> = {
     }
     if (message.region !== "") {
       writer.uint32(42).string(message.region);
+    }
+    if (message.downlinkBps !== 0) {
+      writer.uint32(49).double(message.downlinkBps);
     }
     return writer;
   },
@@ -727,6 +733,14 @@ export const JoinRequest: MessageFns<JoinRequest> = {
             message.region = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.downlinkBps = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -754,6 +768,11 @@ export const JoinRequest: MessageFns<JoinRequest> = {
         : 0,
       rtts: globalThis.Array.isArray(object?.rtts) ? object.rtts.map((e: any) => RttSample.fromJSON(e)) : [],
       region: isSet(object.region) ? globalThis.String(object.region) : "",
+      downlinkBps: isSet(object.downlinkBps)
+        ? globalThis.Number(object.downlinkBps)
+        : isSet(object.downlink_bps)
+        ? globalThis.Number(object.downlink_bps)
+        : 0,
     };
   },
 
@@ -774,6 +793,9 @@ export const JoinRequest: MessageFns<JoinRequest> = {
     if (message.region !== "") {
       obj.region = message.region;
     }
+    if (message.downlinkBps !== 0) {
+      obj.downlinkBps = floatToJson(message.downlinkBps);
+    }
     return obj;
   },
 
@@ -787,6 +809,7 @@ export const JoinRequest: MessageFns<JoinRequest> = {
     message.uplinkBps = object.uplinkBps ?? 0;
     message.rtts = object.rtts?.map((e) => RttSample.fromPartial(e)) || [];
     message.region = object.region ?? "";
+    message.downlinkBps = object.downlinkBps ?? 0;
     return message;
   },
 };
