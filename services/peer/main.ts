@@ -139,6 +139,8 @@ export async function runPeers(o: PeersOptions): Promise<void> {
       tracker: t,
       advertise: o.advertise ?? server.address,
       uplinkBps: plan.hosts.get(v.id)?.uplinkBps ?? 0,
+      downlinkBps: plan.hosts.get(v.id)?.downlinkBps ?? 0,
+      cdnEdge: { id: v.init.plan.edgeId, address: lookupAddress(o.directory, v.init.plan.edgeId) },
       // A deployment's broadcast has no last chunk.
       lastSeq: o.control === 'stdio' ? runChunks - 1 : undefined,
       event: (kind, detail) => {

@@ -1,12 +1,13 @@
-// A viewer on the peer path: it probes the candidates the tracker names (RTT through the same
-// emulated links as chunks), joins, follows the parent assignments the tracker streams, reports
-// its delay, and fetches from its CDN edge any chunk still missing near its playout deadline.
+// A viewer on the peer path: it starts playing from its CDN edge at once (fast start), probes the
+// candidates the tracker names (RTT through the same emulated links as chunks), joins, moves to
+// the peer parent the tracker assigns and follows its re-assignments, reports its delay, and
+// fetches from its CDN edge any chunk still missing near its playout deadline.
 import * as grpc from '@grpc/grpc-js';
 import type { Chunk } from '../gen/livepath/v1/chunk.js';
 import { TrackerClient, type Assignment, type NodeAddress, type RttSample } from '../gen/livepath/v1/tracker.js';
 import type { Clock } from '../core/clock.js';
 import type { LinkEmulator } from '../linkemu/emulator.js';
-import type { ClientPool } from '../relay/client.js';
+import type { ClientPool, ParentRef } from '../relay/client.js';
 import {
   FALLBACK_LEAD_MS,
   JOIN_RETRY_MAX_MS,
@@ -32,6 +33,13 @@ export interface PeerAgentComponents {
   /** where children reach this viewer's process */
   advertise: string;
   uplinkBps: number;
+  /** 0 if unknown */
+  downlinkBps?: number;
+  /**
+   * Fast start: the viewer's CDN edge (as the CDN path would pick it), streamed from the moment it
+   * joins until the tracker's first assignment, so it plays while it probes. Absent: it waits.
+   */
+  cdnEdge?: ParentRef;
   /** last seq of the broadcast when known (a synthetic source of known length) */
   lastSeq?: number;
   event: (kind: EventKind, detail: string) => void;
@@ -63,9 +71,17 @@ export class PeerAgent {
     viewer.onParentLost = () => this.reportParentLost();
   }
 
-  /** Probes candidates in two rounds, then joins and follows assignments. */
+  /**
+   * Plays from the CDN edge at once (fast start), probes candidates in two rounds, then joins and
+   * follows assignments: the first one moves the viewer from its edge to its peer parent, resuming
+   * from the next chunk it does not hold whole (nothing skipped, nothing counted twice).
+   */
   async join(): Promise<void> {
     const id = this.viewer.id;
+    if (this.c.cdnEdge && this.assignments === 0 && !this.viewer.parentLink.current) {
+      this.c.event('fast-start', this.c.cdnEdge.id);
+      this.viewer.join(this.c.cdnEdge);
+    }
     const samples = this.samples;
     for (let round = 0; round < 2 && !this.gone; round++) {
       const t0 = this.c.clock.nowUs();
@@ -85,6 +101,7 @@ export class PeerAgent {
       peerId: id,
       address: this.c.advertise,
       uplinkBps: this.c.uplinkBps,
+      downlinkBps: this.c.downlinkBps ?? 0,
       rtts: samples,
       region: '',
     });

@@ -1,6 +1,6 @@
 // events.csv: what happened to the viewers, in time order — joins, leaves, kills, re-parents, CDN
 // fallbacks, and the diagnostics a peer-path viewer logs (what it probed, its first assignment, a
-// lost parent). The columns, the kinds, and the `detail` formats that are read back live here.
+// lost parent, the CDN edge it played from until then). The columns, the kinds, and the `detail` formats that are read back live here.
 import { finiteField, readCsvRows, RowProblem, type CsvField } from './csv.js';
 
 export const EVENT_COLUMNS = ['atUs', 'kind', 'viewer', 'detail'] as const;
@@ -17,6 +17,7 @@ export const EVENT_KINDS = [
   'parent-lost',
   'round',
   'join-retry',
+  'fast-start',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 
