@@ -183,6 +183,69 @@ program
     },
   );
 
+program
+  .command('sweep')
+  .description(
+    'run a scenario once per value of one or more scenario keys and chart offload against delay for both paths (plus the reference tree)',
+  )
+  .argument('<scenario>', `scenario file, or name of a shipped one (${DEFAULT_SCENARIO}, small, metro, churn)`)
+  .requiredOption(
+    '--set <key=values>',
+    'a dotted scenario key and comma-separated values, e.g. overlay.originSlots=1,2,4,8,16 (repeat for a grid)',
+    (v: string, prev: string[] = []) => [...prev, v],
+  )
+  .option('--out <dir>', 'sweep directory (default results/<timestamp>-sweep-<scenario>)')
+  .option('--seed <n>', 'override the scenario seed', positiveInt('--seed'))
+  .option('--viewers-per-host <n>', 'virtual viewers per peers process', positiveInt('--viewers-per-host'))
+  .option('--quiet', 'no progress output')
+  .action(
+    async (
+      scenarioArg: string,
+      opts: { set: string[]; out?: string; seed?: number; viewersPerHost?: number; quiet?: boolean },
+    ) => {
+      const { parseSetting, runSweep } = await import('./commands/sweep.js');
+      const scenarioPath = resolveScenario(scenarioArg);
+      const settings = opts.set.map(parseSetting);
+      const plan = loadPlan(scenarioPath, opts.seed);
+      const { defaultOutDir } = await import('./experiment.js');
+      const out = opts.out ?? defaultOutDir(`sweep-${plan.scenarioName}`, new Date());
+      const abort = new AbortController();
+      process.on('SIGINT', () => {
+        process.stderr.write('\nlivepath: stopping the sweep after what was received…\n');
+        abort.abort();
+      });
+      const { createProgress } = await import('./progress.js');
+      let progress = createProgress(!opts.quiet);
+      const sweep = await runSweep({
+        scenarioPath,
+        settings,
+        out,
+        seed: opts.seed,
+        viewersPerHost: opts.viewersPerHost,
+        signal: abort.signal,
+        onVariant: (i, n, v, modes) => {
+          progress.stop();
+          progress = createProgress(!opts.quiet);
+          if (!opts.quiet) process.stderr.write(`livepath sweep [${i + 1}/${n}] ${v.name} (${modes.join(' + ')})\n`);
+        },
+        progress: (mode, p) => progress.update(mode, p),
+        onVariantDone: (r) => {
+          progress.stop();
+          const f = (v: number | null | undefined) => (v === null || v === undefined ? '–' : v.toFixed(1));
+          process.stdout.write(
+            `${r.name}: p2p offload ${r.p2p ? (r.p2p.offload * 100).toFixed(1) : '–'} %, delay p50/p95 ${f(r.p2p?.delayP50Ms)} / ${f(r.p2p?.delayP95Ms)} ms` +
+              ` (CDN ${f(r.cdn?.delayP50Ms)} / ${f(r.cdn?.delayP95Ms)}, reference ${f(r.reference?.delayP50Ms)} / ${f(r.reference?.delayP95Ms)})\n`,
+          );
+        },
+      });
+      progress.stop();
+      const dir = resolve(out);
+      process.stdout.write(`\nsweep:   ${join(dir, 'sweep.json')} (${sweep.variants.length} variants)\n`);
+      process.stdout.write(`report:  ${await (await import('./report/sweep.js')).renderSweepReport(dir)}\n`);
+      if (abort.signal.aborted) process.exitCode = 130;
+    },
+  );
+
 /** --prometheus-keep: the run is over, its Prometheus stays up for a user to look (Ctrl-C ends it). */
 async function keepPrometheus(prometheus: PrometheusRun, seconds: number, signal: AbortSignal): Promise<void> {
   if (seconds <= 0 || signal.aborted) return;
@@ -240,7 +303,10 @@ program
   .description('re-render report.html from the files of a finished run')
   .argument('[dir]', 'results directory', 'results/latest')
   .action(async (dir: string) => {
-    process.stdout.write(`${await (await import('./report/render.js')).renderReport(dir)}\n`);
+    const written = existsSync(join(dir, 'sweep.json'))
+      ? await (await import('./report/sweep.js')).renderSweepReport(dir)
+      : await (await import('./report/render.js')).renderReport(dir);
+    process.stdout.write(`${written}\n`);
   });
 
 program

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { renderReport } from '../../services/lab/report/render.js';
+import { renderSweepReport } from '../../services/lab/report/sweep.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'results');
@@ -88,5 +89,36 @@ describe('report.html in headless chromium', {
     assert.equal(bytes.readUInt32BE(20), WINDOW.height);
     // A blank or error page compresses to a few KB; six charts do not.
     assert.ok(bytes.length > 100_000, `${bytes.length} bytes`);
+  });
+});
+
+describe('a sweep report in headless chromium', {
+  skip: chromiumMissing ? `${CHROMIUM} is not installed (apt-get install -y chromium)` : false,
+}, () => {
+  before(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'livepath-sweep-chromium-'));
+    const dir = join(scratch, 'sweep');
+    await cp(join(FIXTURES, 'sweep'), dir, { recursive: true });
+    reportUrl = pathToFileURL(await renderSweepReport(dir)).href;
+  });
+  after(async () => {
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('parses the trade-off chart and the variants table into the DOM', async () => {
+    const dom = await chromium('--dump-dom');
+    assert.equal((dom.match(/<svg role="img"/g) ?? []).length, 1);
+    assert.ok(dom.includes('>Offload against chunk delay, one point per value of overlay.originSlots</text>'));
+    // one label per variant and series: the swept values are on the chart
+    for (const v of ['1', '2', '4', '8', '16']) assert.ok(dom.includes(`>${v}</text>`), `label ${v}`);
+    assert.equal((dom.match(/<tr><th scope="row"><a href=/g) ?? []).length, 5);
+  });
+
+  it('takes a screenshot with the chart drawn', async () => {
+    const png = join(scratch, 'sweep.png');
+    await chromium(`--screenshot=${png}`);
+    const bytes = await readFile(png);
+    assert.equal(bytes.subarray(1, 4).toString('ascii'), 'PNG');
+    assert.ok(bytes.length > 30_000, `${bytes.length} bytes`);
   });
 });

@@ -185,7 +185,7 @@ function verdict(results: Results): string {
 
 // ---------------------------------------------------------------------------------------------
 
-const CSS = `
+export const REPORT_CSS = `
 *{box-sizing:border-box}
 body{margin:0;background:#f6f7f9;color:#1d2330;font:15px/1.5 "DejaVu Sans",Helvetica,Arial,sans-serif}
 main{max-width:1200px;margin:0 auto;padding:24px 32px 48px;background:#fff;min-height:100vh}
@@ -247,7 +247,7 @@ ${s.notes.map((n) => `<p class="note">${escapeHtml(n)}</p>`).join('\n')}
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<style>${CSS}</style>
+<style>${REPORT_CSS}</style>
 </head>
 <body>
 <main>
