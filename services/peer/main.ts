@@ -140,7 +140,10 @@ export async function runPeers(o: PeersOptions): Promise<void> {
       advertise: o.advertise ?? server.address,
       uplinkBps: plan.hosts.get(v.id)?.uplinkBps ?? 0,
       downlinkBps: plan.hosts.get(v.id)?.downlinkBps ?? 0,
-      cdnEdge: { id: v.init.plan.edgeId, address: lookupAddress(o.directory, v.init.plan.edgeId) },
+      // Fast start needs the edge's address; a host given none waits for its peer parent instead.
+      cdnEdge: o.directory.has(v.init.plan.edgeId)
+        ? { id: v.init.plan.edgeId, address: lookupAddress(o.directory, v.init.plan.edgeId) }
+        : undefined,
       // A deployment's broadcast has no last chunk.
       lastSeq: o.control === 'stdio' ? runChunks - 1 : undefined,
       event: (kind, detail) => {
