@@ -2,7 +2,10 @@
 // this machine (ratios, not absolute promises): relay overhead per hop vs a bare grpc-js stream,
 // emulation error at ≥ 100 viewers, and the peer path against the CDN path on the shipped
 // scenarios in both production regimes (frame-paced and segment: delay, frame delay, stretch,
-// offload, the position cost of fan-out, metro median delay), loss under churn, re-parent latency.
+// offload, the position cost of fan-out, metro median delay, the planner gap against the reference
+// tree, drift, join time), loss under churn, re-parent latency, and the overlay planner's cost per
+// decision. Each issue's done-when figures are printed with their targets, met or not.
+// `npm run bench world metro` runs only those sections.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,11 +14,14 @@ import { parse, stringify } from 'yaml';
 import type { Production } from '../services/core/types.js';
 import { loadPlan } from '../services/runtime/plan.js';
 import { runExperiment } from '../services/lab/experiment.js';
+import { Recorder } from '../services/core/stats.js';
+import { chunkCount, streamChunksCsv } from '../services/results/chunks.js';
 import { readCsvRows } from '../services/results/csv.js';
 import { readEventsCsv } from '../services/results/events.js';
 import { RAW_DIR, RESULTS_FILE } from '../services/results/layout.js';
 import { DECISION_COLUMNS, parseDecisionRow, rawFile } from '../services/results/raw.js';
 import type { Summary } from '../services/results/summary.js';
+import { benchPlannerCost } from './planner-cost.js';
 import { benchRelayHop } from './relay-hop.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -141,17 +147,95 @@ function productionTable(name: string, runs: Record<Production, [Summary, Summar
   line();
 }
 
+/** p95 of the chunk delays of seqs in [from, to) of a mode's chunks.csv. */
+async function p95OfSeqs(dir: string, from: number, to: number): Promise<number | null> {
+  const r = new Recorder(0.001);
+  await streamChunksCsv(join(dir, RESULTS_FILE.chunks), (chunk) => {
+    if (chunk.seq >= from && chunk.seq < to) r.record(chunk.delayMs);
+  });
+  return r.percentile(95);
+}
+
+/** One done-when figure: its value, its target, and whether this run met it. */
+function target(label: string, value: string, goal: string, ok: boolean): void {
+  line(`  ${label.padEnd(44)}${value.padStart(22)}   ${goal.padEnd(12)} ${ok ? 'met' : 'NOT MET'}`);
+}
+
+function gapTargets(p: Summary): void {
+  const gap = p.plannerGap;
+  if (!gap) {
+    line('  planner gap: no reference tree in this run');
+    return;
+  }
+  target(
+    'planner gap p50 / p95 (delay ÷ reference)',
+    `${f(gap.p50, 3)} / ${f(gap.p95, 3)}`,
+    '≤ 1.10 / 1.25',
+    gap.p50 <= 1.1 && gap.p95 <= 1.25,
+  );
+}
+
 if (want('world')) {
   const runs = await bothProductions('world');
   productionTable('world', runs);
-  const [, p2p] = runs.progressive;
+  const [c, p] = runs.progressive;
   line(
-    `world progressive: proximity (RTT err p50, rank corr.) ${p2p.proximity ? `${f(p2p.proximity.medianRelativeError * 100)} %, ${f(p2p.proximity.rankCorrelation, 2)}` : '–'}`,
+    `world progressive: proximity (RTT err p50, rank corr.) ${p.proximity ? `${f(p.proximity.medianRelativeError * 100)} %, ${f(p.proximity.rankCorrelation, 2)}` : '–'}`,
+  );
+  line('Done when (issue 13), world, progressive, p2p against cdn in this run:');
+  const ratio50 = p.delayMs.all.p50! / c.delayMs.all.p50!;
+  const ratio95 = p.delayMs.all.p95! / c.delayMs.all.p95!;
+  target('delay p50 ÷ cdn p50', f(ratio50, 3), '≤ 1.00', ratio50 <= 1);
+  target('delay p95 ÷ cdn p95', f(ratio95, 3), '≤ 1.10', ratio95 <= 1.1);
+  target('offload', `${f(p.offload * 100)} %`, '≥ 90 %', p.offload >= 0.9);
+  target('lost chunks', String(p.lostChunks), '0', p.lostChunks === 0);
+  gapTargets(p);
+  // Drift: the p95 of the last third of the broadcast's chunks against the middle third's.
+  const seqs = chunkCount(loadPlan(scenario('world')));
+  const dir = join(out, 'world-progressive', 'p2p');
+  const middle = await p95OfSeqs(dir, Math.floor(seqs / 3), Math.floor((2 * seqs) / 3));
+  const last = await p95OfSeqs(dir, Math.floor((2 * seqs) / 3), seqs);
+  if (middle !== null && last !== null)
+    target(
+      'drift: p95 last third ÷ middle third',
+      `${f(last)} / ${f(middle)} = ${f(last / middle, 3)}`,
+      '≤ 1.05',
+      last <= 1.05 * middle,
+    );
+  const join50 = p.joinTimeMs.p50! / c.joinTimeMs.p50!;
+  target(
+    'join p50 ÷ cdn join p50',
+    `${f(p.joinTimeMs.p50, 0)} / ${f(c.joinTimeMs.p50, 0)} = ${f(join50, 2)}`,
+    '≤ 1.5',
+    join50 <= 1.5,
   );
   line();
 }
 
-if (want('metro')) productionTable('metro', await bothProductions('metro'));
+if (want('metro')) {
+  const runs = await bothProductions('metro');
+  productionTable('metro', runs);
+  const [c, p] = runs.progressive;
+  line('Done when (issue 13), metro, progressive, p2p against cdn in this run:');
+  const gain = 1 - p.delayMs.all.p50! / c.delayMs.all.p50!;
+  target('median delay below cdn median', `${f(gain * 100)} %`, '≥ 50 %', gain >= 0.5);
+  target('offload', `${f(p.offload * 100)} %`, '≥ 90 %', p.offload >= 0.9);
+  gapTargets(p);
+  line();
+}
+
+if (want('planner')) {
+  // The tracker's CPU per decision, at today's audience and at issue 18's.
+  benchPlannerCost(300, 9); // warms the JIT up
+  line('## overlay planner cost (synthetic world-shaped audiences, one process, no I/O)');
+  for (const n of [120, 1_000]) {
+    const r = benchPlannerCost(n);
+    line(
+      `${String(n).padStart(5)} viewers: join µs p50 ${f(r.joinUs.p50, 0)}  p95 ${f(r.joinUs.p95, 0)};  improvement round ${f(r.improveMs, 2)} ms`,
+    );
+  }
+  line();
+}
 
 if (want('churn')) {
   const [p2p] = await experiment('churn', ['p2p']);
