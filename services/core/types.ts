@@ -8,6 +8,14 @@ export type Mode = 'cdn' | 'p2p';
 /** How the broadcaster releases a chunk's bytes (see DESIGN.md, "production"). */
 export type Production = 'progressive' | 'segment';
 
+/**
+ * How a service shapes its links (--link-shaping, LIVEPATH_LINK_SHAPING, which the chart sets):
+ * linkemu does latency and bandwidth in user space; delay-only leaves bandwidth to the kernel
+ * (htb on Mininet); kernel leaves both to the network (netem).
+ */
+export const LINK_SHAPINGS = ['linkemu', 'delay-only', 'kernel'] as const;
+export type LinkShaping = (typeof LINK_SHAPINGS)[number];
+
 export interface StreamPlan {
   streamId: string;
   bitrateBps: number;

@@ -1,6 +1,6 @@
-// Real video in the lab: `livepath ingest` (nginx-rtmp on its own, until Ctrl-C), and what
-// `livepath run` adds for a scenario whose broadcaster is real video — an nginx-rtmp ingest for the
-// run, the origin's and viewers' recordings (--record), and the ingest lines after the table.
+// Real video in `livepath run`: for a scenario whose broadcaster is real video, an nginx-rtmp
+// ingest for the run, the origin's and viewers' recordings (--record), and the ingest lines after
+// the table. (`livepath ingest`, the ingest on its own, is commands/ingest.ts.)
 import { join } from 'node:path';
 import type { Mode, RunPlan } from '../core/types.js';
 import { systemClock } from '../runtime/clock.js';
@@ -10,44 +10,7 @@ import type { BackendRunOptions } from './backends/local.js';
 import type { Summary } from '../results/summary.js';
 import type { RawRunInfo } from './results/summarize.js';
 
-export interface IngestCommandOptions {
-  port?: number;
-  host?: string;
-  streamKey?: string;
-}
-
 const say = (line: string) => process.stderr.write(`livepath: ${line}\n`);
-
-/** `livepath ingest`: runs nginx-rtmp with the stream-key check until SIGINT/SIGTERM. */
-export async function runIngestCommand(o: IngestCommandOptions): Promise<void> {
-  const server = new IngestServer(
-    { port: o.port, host: o.host, streamKey: o.streamKey },
-    { nowUs: systemClock.nowUs, log: say },
-  );
-  await server.start();
-  const key = o.streamKey ?? DEFAULT_STREAM_KEY;
-  process.stdout.write(`${server.publishUrl(key)}\n`);
-  say(
-    `ingest ready — OBS: server ${server.serverUrl}, stream key ${o.streamKey ? key : `${key} (any key is accepted: --stream-key to require one)`}`,
-  );
-  say(`origin: livepath origin --ingest rtmp --rtmp-url ${server.publishUrl(key)} --ingest-gate ${server.gateUrl} …`);
-  let stopping = false;
-  const stop = async (why: string) => {
-    if (stopping) return;
-    stopping = true;
-    say(`${why}: stopping nginx…`);
-    await server.stop();
-    say('ingest stopped');
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop('interrupted'));
-  process.once('SIGTERM', () => void stop('terminated'));
-  await server.done;
-  if (!stopping) {
-    say(`nginx exited on its own; see ${server.errorLog}`);
-    process.exit(1);
-  }
-}
 
 export interface VideoRunOptions {
   modes: Mode[];

@@ -21,10 +21,3 @@ export const TIMER_LEAD_US = 250;
  * for a receiver that is busy or descheduled (scavenges of 10-30 ms were measured).
  */
 export const HANDOVER_LEAD_US = 25_000;
-
-/**
- * How a service shapes its links (--link-shaping, LIVEPATH_LINK_SHAPING, which the chart sets):
- * linkemu does latency and bandwidth in user space; delay-only leaves bandwidth to the kernel
- * (htb on Mininet); kernel leaves both to the network (netem).
- */
-export const LINK_SHAPINGS = ['linkemu', 'delay-only', 'kernel'] as const;

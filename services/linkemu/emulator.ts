@@ -11,20 +11,13 @@
 //
 // Model: each host has one access link (uplink, downlink); core links are never bottlenecks here
 // (their latency is in the path latency, their bandwidth is ignored). Mininet emulates every link.
-import type { RunPlan } from '../core/types.js';
+import type { LinkShaping, RunPlan } from '../core/types.js';
 import { DownlinkQueue, SequentialUplink, serializationUs } from '../core/linkmodel.js';
 import { Recorder } from '../core/stats.js';
 import type { Clock } from '../core/clock.js';
 import { DeliveryScheduler } from './scheduler.js';
-import { HANDOVER_LEAD_US, type LINK_SHAPINGS } from './constants.js';
+import { HANDOVER_LEAD_US } from './constants.js';
 import { FRAGMENT_OVERHEAD_BYTES } from '../core/constants.js';
-
-/**
- * How links are shaped: 'linkemu' emulates latency and access bandwidth here; 'delay-only'
- * emulates latency here while the kernel shapes bandwidth (Mininet without netem: htb only);
- * 'kernel' leaves both to the network (Mininet with netem, a real cluster).
- */
-export type LinkShaping = (typeof LINK_SHAPINGS)[number];
 
 /** What a message is, for which error its lateness counts in: a chunk fragment or a probe. */
 export type MessageKind = 'chunk' | 'probe';

@@ -7,6 +7,7 @@ import type { ViewerPlan } from '../core/types.js';
 import { ClientPool } from '../relay/client.js';
 import { addRelayService } from '../relay/server.js';
 import { startServer } from '../runtime/grpc.js';
+import { selectViewers, ViewerSelectionError } from '../core/viewer-hosts.js';
 import { createShell, type ShellOptions } from '../runtime/shell.js';
 import { lookupAddress, type Directory } from '../runtime/directory.js';
 import { chunkCount, chunkRow } from '../results/chunks.js';
@@ -38,33 +39,6 @@ export interface PeersOptions extends ShellOptions {
   advertise?: string;
   /** write each viewer's received chunks to DIR/<viewer>.ts */
   record?: string;
-}
-
-export class ViewerSelectionError extends Error {}
-
-export function selectViewers(
-  all: ViewerPlan[],
-  o: Pick<PeersOptions, 'viewers' | 'viewerIndex' | 'viewersPerHost'>,
-): ViewerPlan[] {
-  if (o.viewers && o.viewers.length > 0) {
-    const byId = new Map(all.map((v) => [v.id, v]));
-    return o.viewers.map((id) => {
-      const v = byId.get(id);
-      if (!v)
-        throw new ViewerSelectionError(
-          `--viewers: "${id}" is not a viewer of this scenario (e.g. ${all[0]?.id ?? 'none'})`,
-        );
-      return v;
-    });
-  }
-  const per = o.viewersPerHost ?? all.length;
-  const index = o.viewerIndex ?? 0;
-  const slice = all.slice(index * per, (index + 1) * per);
-  if (slice.length === 0)
-    throw new ViewerSelectionError(
-      `--viewer-index ${index} × --viewers-per-host ${per} is past the scenario's ${all.length} viewers`,
-    );
-  return slice;
 }
 
 export async function runPeers(o: PeersOptions): Promise<void> {

@@ -4,11 +4,11 @@
 // one metrics registry and serves it on --metrics-port once the service is ready.
 import { mkdirSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
-import type { RunPlan } from '../core/types.js';
+import type { LinkShaping, RunPlan } from '../core/types.js';
 import { loadPlan } from './plan.js';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from './clock.js';
-import { LinkEmulator, type LinkShaping } from '../linkemu/emulator.js';
+import { LinkEmulator } from '../linkemu/emulator.js';
 import { standaloneControl, stdioControl, type Control, type ControlCommand } from './control.js';
 import { writeLinkemuFile } from '../results/raw.js';
 import { createMetrics, startMetricsServer, type LivepathMetrics, type MetricsRole } from '../metrics/index.js';

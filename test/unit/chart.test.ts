@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { runHelm } from '../../scripts/helm.mjs';
 import { parseScenario } from '../../services/core/scenario/index.js';
-import { LINK_SHAPINGS } from '../../services/linkemu/constants.js';
+import { LINK_SHAPINGS } from '../../services/core/types.js';
 import { LIVENESS_SERVICES, READINESS_SERVICE } from '../../services/runtime/grpc.js';
 import { containerEnv, expandCommand, type EnvContainer } from '../../services/lab/up/env.js';
 import { loadPlan } from '../../services/runtime/plan.js';

@@ -3,9 +3,9 @@
 // stops when the last chunk has drained. The local backend places every process on 127.0.0.1
 // with many virtual viewers each and linkemu for delays; Mininet places them on its hosts.
 import { mkdirSync } from 'node:fs';
-import type { Mode, RunPlan } from '../../core/types.js';
+import type { LinkShaping, Mode, RunPlan } from '../../core/types.js';
+import { sliceViewers } from '../../core/viewer-hosts.js';
 import { formatDirectory, type Directory } from '../../runtime/directory.js';
-import type { LinkShaping } from '../../linkemu/emulator.js';
 import type { ControlEvent } from '../../runtime/control.js';
 import { DEFAULT_VIEWERS_PER_HOST, DRAIN_GRACE_MS, START_LEAD_MS } from '../constants.js';
 import { spawnService, stopAll, type ServiceProcess } from './procs.js';
@@ -152,7 +152,12 @@ export async function runOnPlacement(o: BackendRunOptions, placement: Placement)
       ]);
       peerArgs.push('--tracker', tracker.address!);
     }
-    const groups = placement.viewerGroups?.(plan) ?? sliceViewers(plan, o.viewersPerHost ?? DEFAULT_VIEWERS_PER_HOST);
+    const groups =
+      placement.viewerGroups?.(plan) ??
+      sliceViewers(
+        plan.viewers.map((v) => v.id),
+        o.viewersPerHost ?? DEFAULT_VIEWERS_PER_HOST,
+      );
     await Promise.all(
       groups.map((ids, i) =>
         start({ proc: `peers-${i}`, role: 'peers', nodeIds: ids }, [
@@ -181,11 +186,4 @@ export async function runOnPlacement(o: BackendRunOptions, placement: Placement)
     await stopAll(procs);
   }
   return { plan, mode: o.mode, backend: placement.name, chunksProduced: produced, startUs };
-}
-
-export function sliceViewers(plan: RunPlan, perHost: number): string[][] {
-  const ids = plan.viewers.map((v) => v.id);
-  const groups: string[][] = [];
-  for (let i = 0; i < ids.length; i += perHost) groups.push(ids.slice(i, i + perHost));
-  return groups;
 }

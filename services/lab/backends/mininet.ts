@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { packageFile } from '../../runtime/package.js';
 import { loadScenarioFile } from '../../runtime/plan.js';
-import type { LinkShaping } from '../../linkemu/emulator.js';
+import type { LinkShaping } from '../../core/types.js';
 import { exportTopology, type Topology } from './topology.js';
 import { runOnPlacement, type BackendRunOptions, type Placement, type ProcSpec } from './local.js';
 import type { RawRunInfo } from '../results/summarize.js';

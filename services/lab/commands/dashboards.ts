@@ -4,12 +4,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 
-import {
-  listPanelQueries,
-  livepathPanelQueries,
-  type DashboardLike,
-  type PanelQuery,
-} from '../../../grafana/queries.js';
+import type { Command } from 'commander';
+// The dashboards' code (grafana-foundation-sdk) is loaded only when a check runs.
+import type { DashboardLike, PanelQuery } from '../../../grafana/queries.js';
 
 /** One query's run time limit; Prometheus' own default is 2 min, far too long for a check. */
 const QUERY_TIMEOUT_MS = 10_000;
@@ -79,8 +76,8 @@ export async function checkDashboards(options: CheckDashboardsOptions): Promise<
   const baseUrl = options.prometheusUrl.replace(/\/+$/, '');
   const queries =
     options.dashboardsDir === undefined
-      ? livepathPanelQueries()
-      : listPanelQueries(await readDashboards(options.dashboardsDir));
+      ? (await import('../../../grafana/queries.js')).livepathPanelQueries()
+      : (await import('../../../grafana/queries.js')).listPanelQueries(await readDashboards(options.dashboardsDir));
   const results: CheckResult[] = [];
   // One at a time: a few dozen cheap queries, and the host may be running the experiment too.
   for (const query of queries) results.push(await runInstantQuery(baseUrl, query));
@@ -176,4 +173,19 @@ export function formatCheckResults(results: readonly CheckResult[]): string {
     summary,
     ...(failed.length > 0 ? ['queries not ok:', ...detail] : []),
   ].join('\n');
+}
+
+export function register(program: Command): void {
+  program
+    .command('dashboards')
+    .description('the Grafana dashboards in grafana/')
+    .command('check')
+    .description("run every dashboard panel's query against a Prometheus; exit 1 when one errors or returns no series")
+    .requiredOption('--prometheus <url>', 'Prometheus base URL, e.g. the one `livepath run --prometheus` prints')
+    .option('--dashboards <dir>', 'folder of dashboard JSON files (default: the dashboards livepath ships)')
+    .action(async (o: { prometheus: string; dashboards?: string }) => {
+      const results = await checkDashboards({ prometheusUrl: o.prometheus, dashboardsDir: o.dashboards });
+      process.stdout.write(`${formatCheckResults(results)}\n`);
+      if (!allQueriesOk(results)) process.exitCode = 1;
+    });
 }

@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { type Command, Option } from 'commander';
 
 /** --follow stops when the recording has not grown for this long (the run ended). */
 export const FOLLOW_IDLE_MS = 5_000;
@@ -120,4 +121,18 @@ async function pipeFile(
   } finally {
     closeSync(fd);
   }
+}
+
+export function register(program: Command): void {
+  program
+    .command('play')
+    .description('play what a viewer received (recorded with --record) in ffplay or mpv')
+    .argument('<dir>', 'the --record directory, or a results directory holding it')
+    .argument('<viewer>', 'viewer id (or "origin")')
+    .addOption(new Option('--player <player>', 'which player').choices(['ffplay', 'mpv']))
+    .option('--follow', 'keep playing while a running experiment writes the recording (a live viewer)')
+    .option('--probe', 'print the streams and duration (ffprobe) instead of playing')
+    .action((dir: string, viewer: string, o: { player?: 'ffplay' | 'mpv'; follow?: boolean; probe?: boolean }) =>
+      runPlay(dir, viewer, o),
+    );
 }

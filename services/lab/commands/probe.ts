@@ -2,10 +2,12 @@
 // nodes of a Relay server and answers as soon as a chunk fragment arrives. The chart's `helm test`
 // pod runs it against peer host 0; it is also a quick check by hand against any origin or edge.
 import * as grpc from '@grpc/grpc-js';
+import { type Command, Option } from 'commander';
 import type { Chunk } from '../../gen/livepath/v1/chunk.js';
 import { ClientPool } from '../../relay/client.js';
 import { loadPlan } from '../../runtime/plan.js';
-import { selectViewers } from '../../peer/main.js';
+import { positiveInt, resolveScenario } from './common.js';
+import { selectViewers } from '../../core/viewer-hosts.js';
 
 export interface ProbeOptions {
   address: string;
@@ -104,4 +106,50 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
     }
     pool.close();
   }
+}
+
+export function register(program: Command): void {
+  program
+    .command('probe')
+    .description(
+      "check a node relays the stream: exit 0 once a chunk fragment arrives, 1 after --seconds (the chart's helm test)",
+    )
+    .requiredOption('--address <host:port>', 'Relay (gRPC) address of an origin, edge or peers host')
+    .option('--node <ids>', 'node id(s) to subscribe to, comma-separated (default: the only node of an origin or edge)')
+    .addOption(
+      new Option('--scenario <file>', 'peers host: probe the viewers of slice --viewer-index of this scenario').env(
+        'LIVEPATH_SCENARIO',
+      ),
+    )
+    .option('--viewer-index <n>', 'with --scenario: the slice the host serves', positiveInt('--viewer-index'), 0)
+    .addOption(
+      new Option('--viewers-per-host <n>', 'with --scenario: size of a slice')
+        .argParser(positiveInt('--viewers-per-host'))
+        .env('LIVEPATH_VIEWERS_PER_HOST'),
+    )
+    .addOption(
+      new Option('--seconds <n>', 'how long to wait for a fragment')
+        .argParser(positiveInt('--seconds'))
+        .default(10)
+        .env('LIVEPATH_PROBE_SECONDS'),
+    )
+    .action(
+      async (o: {
+        address: string;
+        node?: string;
+        scenario?: string;
+        viewerIndex: number;
+        viewersPerHost?: number;
+        seconds: number;
+      }) => {
+        const nodes = o.node
+          ? o.node.split(',').filter(Boolean)
+          : o.scenario
+            ? probeNodesFromScenario(resolveScenario(o.scenario), o.viewerIndex, o.viewersPerHost)
+            : [];
+        const r = await runProbe({ address: o.address, nodes, seconds: o.seconds });
+        (r.ok ? process.stdout : process.stderr).write(`livepath probe: ${r.message}\n`);
+        process.exit(r.ok ? 0 : 1);
+      },
+    );
 }

@@ -5,6 +5,7 @@
 // scenario, so a bad key or value fails before anything runs, naming the --set it came from.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import type { Command } from 'commander';
 import { parseDocument } from 'yaml';
 import { ScenarioError } from '../../core/scenario/errors.js';
 import { parseScenario } from '../../core/scenario/load.js';
@@ -12,6 +13,8 @@ import { buildPlan } from '../../core/scenario/plan.js';
 import type { Mode, RunPlan } from '../../core/types.js';
 import type { Backend } from '../experiment.js';
 import type { Summary } from '../../results/summary.js';
+import { loadPlan } from '../../runtime/plan.js';
+import { DEFAULT_SCENARIO, positiveInt, resolveScenario } from './common.js';
 
 /** One `--set KEY=V1,V2,…`: a dotted scenario key and the values it takes in turn. */
 export interface SweepSetting {
@@ -201,4 +204,68 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
 
 function point(s: Summary): SweepPoint {
   return { offload: s.offload, delayP50Ms: s.delayMs.all.p50, delayP95Ms: s.delayMs.all.p95, lostChunks: s.lostChunks };
+}
+
+export function register(program: Command): void {
+  program
+    .command('sweep')
+    .description(
+      'run a scenario once per value of one or more scenario keys and chart offload against delay for both paths (plus the reference tree)',
+    )
+    .argument('<scenario>', `scenario file, or name of a shipped one (${DEFAULT_SCENARIO}, small, metro, churn)`)
+    .requiredOption(
+      '--set <key=values>',
+      'a dotted scenario key and comma-separated values, e.g. overlay.originSlots=1,2,4,8,16 (repeat for a grid)',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option('--out <dir>', 'sweep directory (default results/<timestamp>-sweep-<scenario>)')
+    .option('--seed <n>', 'override the scenario seed', positiveInt('--seed'))
+    .option('--viewers-per-host <n>', 'virtual viewers per peers process', positiveInt('--viewers-per-host'))
+    .option('--quiet', 'no progress output')
+    .action(
+      async (
+        scenarioArg: string,
+        opts: { set: string[]; out?: string; seed?: number; viewersPerHost?: number; quiet?: boolean },
+      ) => {
+        const scenarioPath = resolveScenario(scenarioArg);
+        const settings = opts.set.map(parseSetting);
+        const plan = loadPlan(scenarioPath, opts.seed);
+        const { defaultOutDir } = await import('../experiment.js');
+        const out = opts.out ?? defaultOutDir(`sweep-${plan.scenarioName}`, new Date());
+        const abort = new AbortController();
+        process.on('SIGINT', () => {
+          process.stderr.write('\nlivepath: stopping the sweep after what was received…\n');
+          abort.abort();
+        });
+        const { createProgress } = await import('../progress.js');
+        let progress = createProgress(!opts.quiet);
+        const sweep = await runSweep({
+          scenarioPath,
+          settings,
+          out,
+          seed: opts.seed,
+          viewersPerHost: opts.viewersPerHost,
+          signal: abort.signal,
+          onVariant: (i, n, v, modes) => {
+            progress.stop();
+            progress = createProgress(!opts.quiet);
+            if (!opts.quiet) process.stderr.write(`livepath sweep [${i + 1}/${n}] ${v.name} (${modes.join(' + ')})\n`);
+          },
+          progress: (mode, p) => progress.update(mode, p),
+          onVariantDone: (r) => {
+            progress.stop();
+            const f = (v: number | null | undefined) => (v === null || v === undefined ? '–' : v.toFixed(1));
+            process.stdout.write(
+              `${r.name}: p2p offload ${r.p2p ? (r.p2p.offload * 100).toFixed(1) : '–'} %, delay p50/p95 ${f(r.p2p?.delayP50Ms)} / ${f(r.p2p?.delayP95Ms)} ms` +
+                ` (CDN ${f(r.cdn?.delayP50Ms)} / ${f(r.cdn?.delayP95Ms)}, reference ${f(r.reference?.delayP50Ms)} / ${f(r.reference?.delayP95Ms)})\n`,
+            );
+          },
+        });
+        progress.stop();
+        const dir = resolve(out);
+        process.stdout.write(`\nsweep:   ${join(dir, 'sweep.json')} (${sweep.variants.length} variants)\n`);
+        process.stdout.write(`report:  ${await (await import('../report/sweep.js')).renderSweepReport(dir)}\n`);
+        if (abort.signal.aborted) process.exitCode = 130;
+      },
+    );
 }
