@@ -3,7 +3,7 @@
 import { existsSync, lstatSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { Mode, RunPlan } from '../core/types.js';
-import { runLocal, type BackendRunOptions, type ProcSpec } from './backends/local.js';
+import { runLocal, type BackendRunOptions, type ProcSpec } from './backends/placement.js';
 import { writeJsonFile } from '../results/json.js';
 import { LOGS_DIR, modeDir, RAW_DIR, RESULTS_FILE } from '../results/layout.js';
 import { writePlanFile } from '../results/plan.js';

@@ -6,7 +6,7 @@ import type { Mode, RunPlan } from '../core/types.js';
 import { systemClock } from '../runtime/clock.js';
 import { DEFAULT_STREAM_KEY } from '../origin/ingest/constants.js';
 import { IngestServer } from '../origin/ingest/nginx.js';
-import type { BackendRunOptions } from './backends/local.js';
+import type { BackendRunOptions } from './backends/placement.js';
 import type { Summary } from '../results/summary.js';
 import type { RawRunInfo } from './results/summarize.js';
 

@@ -9,7 +9,7 @@ import { packageFile } from '../../runtime/package.js';
 import { loadScenarioFile } from '../../runtime/plan.js';
 import type { LinkShaping } from '../../core/types.js';
 import { exportTopology, type Topology } from './topology.js';
-import { runOnPlacement, type BackendRunOptions, type Placement, type ProcSpec } from './local.js';
+import { runOnPlacement, type BackendRunOptions, type Placement, type ProcSpec } from './placement.js';
 import type { RawRunInfo } from '../results/summarize.js';
 
 export const RUN_SCENARIO_PY = packageFile('containernet', 'run_scenario.py');

@@ -3,7 +3,7 @@
 // Owns the mapping scenario → hosts, bridges, links, addresses and the services to start.
 import type { Scenario } from '../../core/scenario/schema.js';
 import type { Role, RunPlan } from '../../core/types.js';
-import { orderEdges } from './local.js';
+import { orderEdges } from './placement.js';
 
 export const TOPOLOGY_FORMAT = 'livepath-topology/1';
 /** Namespace-internal addresses: every host sits in one L2 segment of bridges. */

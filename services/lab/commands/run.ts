@@ -105,7 +105,7 @@ export function register(program: Command): void {
               ? (await import('../backends/mininet.js')).runMininet
               : opts.backend === 'kubernetes'
                 ? (await import('../backends/kubernetes/index.js')).kubernetesBackend(opts as KubernetesBackendOptions)
-                : (await import('../backends/local.js')).runLocal,
+                : (await import('../backends/placement.js')).runLocal,
           ),
           scenarioPath,
           modes,

@@ -20,7 +20,7 @@ import {
   type V1StatefulSet,
 } from '@kubernetes/client-node';
 import type { RunPlan } from '../../../core/types.js';
-import type { BackendRunOptions } from '../local.js';
+import type { BackendRunOptions } from '../placement.js';
 import type { RawRunInfo } from '../../results/summarize.js';
 import { chunkCount } from '../../../results/chunks.js';
 import { PACKAGE_ROOT } from '../../../runtime/package.js';
