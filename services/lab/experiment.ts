@@ -3,16 +3,15 @@
 import { existsSync, lstatSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import type { Mode, RunPlan } from '../core/types.js';
-import { runLocal, type BackendRunOptions, type ProcSpec } from './backends/placement.js';
+import type { Backend, BackendRunOptions, ProcSpec } from './backends/index.js';
+import { runLocal } from './backends/local.js';
 import { writeJsonFile } from '../results/json.js';
 import { LOGS_DIR, modeDir, RAW_DIR, RESULTS_FILE } from '../results/layout.js';
 import { writePlanFile } from '../results/plan.js';
 import { comparisonSchema, type Comparison } from '../results/summary.js';
 import type { Summary } from '../results/summary.js';
-import { summarize, type RawRunInfo } from './results/summarize.js';
+import { summarize } from './results/summarize.js';
 import type { PrometheusRun, ScrapeJob } from './prometheus.js';
-
-export type Backend = (o: BackendRunOptions) => Promise<RawRunInfo>;
 
 export interface ExperimentOptions {
   plan: RunPlan;

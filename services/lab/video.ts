@@ -6,9 +6,8 @@ import type { Mode, RunPlan } from '../core/types.js';
 import { systemClock } from '../runtime/clock.js';
 import { DEFAULT_STREAM_KEY } from '../origin/ingest/constants.js';
 import { IngestServer } from '../origin/ingest/nginx.js';
-import type { BackendRunOptions } from './backends/placement.js';
+import type { Backend } from './backends/index.js';
 import type { Summary } from '../results/summary.js';
-import type { RawRunInfo } from './results/summarize.js';
 
 const say = (line: string) => process.stderr.write(`livepath: ${line}\n`);
 
@@ -22,7 +21,7 @@ export interface VideoRunOptions {
 
 export interface VideoRun {
   /** adds the ingest and recording options to a backend's processes */
-  wrap(backend: (o: BackendRunOptions) => Promise<RawRunInfo>): (o: BackendRunOptions) => Promise<RawRunInfo>;
+  wrap(backend: Backend): Backend;
   /** prints the ingest results; false when the broadcast broke */
   report(summaries: Summary[]): boolean;
   stop(): Promise<void>;

@@ -13,7 +13,7 @@ import {
   runKubernetes,
   type KubernetesBackendOptions,
 } from '../../services/lab/backends/kubernetes/index.js';
-import type { BackendRunOptions } from '../../services/lab/backends/placement.js';
+import type { BackendRunOptions } from '../../services/lab/backends/index.js';
 import { loadPlan } from '../../services/runtime/plan.js';
 import { CHUNK_COLUMNS } from '../../services/results/chunks.js';
 import { EVENT_COLUMNS } from '../../services/results/events.js';

@@ -9,8 +9,8 @@ import { packageFile } from '../../runtime/package.js';
 import { loadScenarioFile } from '../../runtime/plan.js';
 import type { LinkShaping } from '../../core/types.js';
 import { exportTopology, type Topology } from './topology.js';
-import { runOnPlacement, type BackendRunOptions, type Placement, type ProcSpec } from './placement.js';
-import type { RawRunInfo } from '../results/summarize.js';
+import type { BackendRunOptions, ProcSpec, RawRunInfo } from './index.js';
+import { runOnPlacement, type Placement } from './placement.js';
 
 export const RUN_SCENARIO_PY = packageFile('containernet', 'run_scenario.py');
 /** Debian's mininet is importable from the system Python only (another python3 may be first on PATH). */

@@ -1,43 +1,16 @@
 // Running one mode of an experiment on a placement of processes: origin, then edges (parents
 // before children), then the viewer hosts; the broadcast starts once all are ready and everything
 // stops when the last chunk has drained. The local backend places every process on 127.0.0.1
-// with many virtual viewers each and linkemu for delays; Mininet places them on its hosts.
+// (local.ts); Mininet places them on its hosts (mininet.ts).
 import { mkdirSync } from 'node:fs';
-import type { LinkShaping, Mode, RunPlan } from '../../core/types.js';
+import type { LinkShaping, RunPlan } from '../../core/types.js';
 import { sliceViewers } from '../../core/viewer-hosts.js';
 import { formatDirectory, type Directory } from '../../runtime/directory.js';
 import type { ControlEvent } from '../../runtime/control.js';
 import { DEFAULT_VIEWERS_PER_HOST, DRAIN_GRACE_MS, START_LEAD_MS } from '../constants.js';
 import { spawnService, stopAll, type ServiceProcess } from './procs.js';
-import type { RawRunInfo } from '../results/summarize.js';
+import type { BackendRunOptions, ProcSpec, RawRunInfo } from './index.js';
 import { chunkCount } from '../../results/chunks.js';
-
-export interface BackendRunOptions {
-  plan: RunPlan;
-  scenarioPath: string;
-  mode: Mode;
-  /** raw per-process files go here */
-  rawDir: string;
-  logDir: string;
-  viewersPerHost?: number;
-  /** progress callback: chunks produced so far of total, chunk records received so far */
-  onProgress?: (p: { produced: number; total: number; received: number }) => void;
-  /** aborts the run early (Ctrl-C): resolves the run with what was received */
-  signal?: AbortSignal;
-  /** more options for the origin (the ingest: --rtmp-url, --record, …) and for every peers process (--record) */
-  extraOriginArgs?: string[];
-  extraPeerArgs?: string[];
-  /** told about each process once it is ready (e.g. to register its metrics with Prometheus) */
-  onServiceReady?: (spec: ProcSpec, p: ServiceProcess) => void | Promise<void>;
-}
-
-/** One service process of a run. */
-export interface ProcSpec {
-  proc: string;
-  role: 'origin' | 'edge' | 'peers' | 'tracker';
-  /** scenario node ids this process hosts */
-  nodeIds: string[];
-}
 
 /** Where and how each process of a run runs. */
 export interface Placement {
@@ -50,8 +23,6 @@ export interface Placement {
   /** how viewers are grouped into peers processes (default: slices of viewersPerHost) */
   viewerGroups?(plan: RunPlan): string[][];
 }
-
-export const localPlacement: Placement = { name: 'local', linkShaping: 'linkemu', listenHost: () => '127.0.0.1' };
 
 export function orderEdges(plan: RunPlan): RunPlan['edges'] {
   const done = new Set([plan.originId]);
@@ -70,10 +41,6 @@ export function orderEdges(plan: RunPlan): RunPlan['edges'] {
     rest = rest.filter((e) => !done.has(e.id));
   }
   return out;
-}
-
-export function runLocal(o: BackendRunOptions): Promise<RawRunInfo> {
-  return runOnPlacement(o, localPlacement);
 }
 
 export async function runOnPlacement(o: BackendRunOptions, placement: Placement): Promise<RawRunInfo> {

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import type { Mode } from '../../core/types.js';
 import { loadPlan } from '../../runtime/plan.js';
+import type { BackendName } from '../backends/index.js';
 import type { KubernetesBackendOptions } from '../backends/kubernetes/index.js';
 import type { PrometheusRun } from '../prometheus.js';
 import { DEFAULT_SCENARIO, positiveInt, resolveScenario } from './common.js';
@@ -101,11 +102,10 @@ export function register(program: Command): void {
         const result = await runExperiment({
           plan,
           backend: video.wrap(
-            opts.backend === 'mininet'
-              ? (await import('../backends/mininet.js')).runMininet
-              : opts.backend === 'kubernetes'
-                ? (await import('../backends/kubernetes/index.js')).kubernetesBackend(opts as KubernetesBackendOptions)
-                : (await import('../backends/placement.js')).runLocal,
+            await (await import('../backends/index.js')).loadBackend(
+              opts.backend as BackendName,
+              opts as KubernetesBackendOptions,
+            ),
           ),
           scenarioPath,
           modes,

@@ -11,7 +11,7 @@ import { ScenarioError } from '../../core/scenario/errors.js';
 import { parseScenario } from '../../core/scenario/load.js';
 import { buildPlan } from '../../core/scenario/plan.js';
 import type { Mode, RunPlan } from '../../core/types.js';
-import type { Backend } from '../experiment.js';
+import type { Backend } from '../backends/index.js';
 import type { Summary } from '../../results/summary.js';
 import { loadPlan } from '../../runtime/plan.js';
 import { DEFAULT_SCENARIO, positiveInt, resolveScenario } from './common.js';

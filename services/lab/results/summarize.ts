@@ -30,18 +30,8 @@ import {
   RAW_SUFFIX,
 } from '../../results/raw.js';
 import { ingestEndSchema, summarySchema, type Summary } from '../../results/summary.js';
+import type { RawRunInfo } from '../backends/index.js';
 import { gradeOverlay, plannerGap } from './reference.js';
-
-export interface RawRunInfo {
-  plan: RunPlan;
-  mode: Mode;
-  backend: string;
-  /** chunks the origin produced */
-  chunksProduced: number;
-  /** when chunk 0 began (µs), to map seq ↔ time */
-  startUs: number;
-  extra?: Partial<Summary>;
-}
 
 const Q = (resolution: number) => new Recorder(resolution);
 

@@ -20,8 +20,7 @@ import {
   type V1StatefulSet,
 } from '@kubernetes/client-node';
 import type { RunPlan } from '../../../core/types.js';
-import type { BackendRunOptions } from '../placement.js';
-import type { RawRunInfo } from '../../results/summarize.js';
+import type { Backend, BackendRunOptions, RawRunInfo } from '../index.js';
 import { chunkCount } from '../../../results/chunks.js';
 import { PACKAGE_ROOT } from '../../../runtime/package.js';
 import { DRAIN_GRACE_MS, START_LEAD_MS } from '../../constants.js';
@@ -298,8 +297,8 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** The Backend for `runExperiment`, bound to the cluster options of the command line. */
-export function kubernetesBackend(k: KubernetesBackendOptions = {}) {
-  return (o: BackendRunOptions) => runKubernetes(o, k);
+export function kubernetesBackend(k: KubernetesBackendOptions = {}): Backend {
+  return (o) => runKubernetes(o, k);
 }
 
 export async function runKubernetes(o: BackendRunOptions, k: KubernetesBackendOptions = {}): Promise<RawRunInfo> {
