@@ -13,6 +13,7 @@
 // (their latency is in the path latency, their bandwidth is ignored). Mininet emulates every link.
 import type { LinkShaping, RunPlan } from '../core/types.js';
 import { DownlinkQueue, SequentialUplink, serializationUs } from '../core/linkmodel.js';
+import { UnknownHostError } from '../core/scenario/plan.js';
 import { Recorder } from '../core/stats.js';
 import type { Clock } from '../core/clock.js';
 import { DeliveryScheduler } from './scheduler.js';
@@ -31,12 +32,6 @@ export interface LinkEmulatorComponents {
   clock: Clock;
   /** Called with each hop's emulation error in seconds, e.g. for a metric. */
   onError?: (errorS: number) => void;
-}
-
-export class UnknownHostError extends Error {
-  constructor(readonly hostId: string) {
-    super(`host "${hostId}" is not in the scenario: check the node id passed with --node/--viewers`);
-  }
 }
 
 export class LinkEmulator {
@@ -206,7 +201,7 @@ export class LinkEmulator {
 
   private host(id: string) {
     const h = this.init.plan.hosts.get(id);
-    if (!h) throw new UnknownHostError(id);
+    if (!h) throw new UnknownHostError(id, this.init.plan.scenarioName);
     return h;
   }
 
