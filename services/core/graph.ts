@@ -3,6 +3,7 @@
 // Used by the scenario planner for `graph:` scenarios; pure data structure, no I/O.
 
 import { LATENCY_TIE_RELATIVE_EPSILON } from './constants.js';
+import { MinHeap } from './heap.js';
 
 /** Thrown when a caller names a node the graph does not have. */
 export class UnknownNodeError extends Error {
@@ -135,8 +136,8 @@ export class Graph {
     const done = new Uint8Array(n);
     distanceMs[s] = 0;
     widthBps[s] = Number.POSITIVE_INFINITY;
-    const heap = new MinHeap();
-    heap.push(0, Number.POSITIVE_INFINITY, s);
+    const heap = new MinHeap(less);
+    heap.push({ d: 0, w: Number.POSITIVE_INFINITY, node: s });
     for (let top = heap.pop(); top !== undefined; top = heap.pop()) {
       const u = top.node;
       if (done[u]) continue;
@@ -155,7 +156,7 @@ export class Graph {
           distanceMs[e.to] = d;
           widthBps[e.to] = w;
           previous[e.to] = u;
-          heap.push(d, w, e.to);
+          heap.push({ d, w, node: e.to });
         }
       }
     }
@@ -186,43 +187,7 @@ export class Graph {
   }
 }
 
-/** Binary min-heap on (distance, −width, node): smallest latency first, widest among equals. */
-class MinHeap {
-  readonly #items: { d: number; w: number; node: number }[] = [];
-
-  push(d: number, w: number, node: number): void {
-    const items = this.#items;
-    items.push({ d, w, node });
-    let i = items.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!less(items[i]!, items[parent]!)) break;
-      [items[i], items[parent]] = [items[parent]!, items[i]!];
-      i = parent;
-    }
-  }
-
-  pop(): { d: number; w: number; node: number } | undefined {
-    const items = this.#items;
-    const top = items[0];
-    const last = items.pop();
-    if (top === undefined || last === undefined || items.length === 0) return top;
-    items[0] = last;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < items.length && less(items[l]!, items[m]!)) m = l;
-      if (r < items.length && less(items[r]!, items[m]!)) m = r;
-      if (m === i) break;
-      [items[i], items[m]] = [items[m]!, items[i]!];
-      i = m;
-    }
-    return top;
-  }
-}
-
+/** The frontier's order: smallest latency first, widest among equals. */
 function less(a: { d: number; w: number; node: number }, b: { d: number; w: number; node: number }) {
   if (a.d !== b.d) return a.d < b.d;
   if (a.w !== b.w) return a.w > b.w;

@@ -1,6 +1,7 @@
 // One timer per process for every held message: a min-heap of release times. Emulated links of
 // hundreds of virtual nodes share it, so a process arms one setTimeout, not one per message.
 import type { Clock } from '../core/clock.js';
+import { MinHeap } from '../core/heap.js';
 import { EARLY_RELEASE_US, TIMER_LEAD_US } from './constants.js';
 
 interface Entry {
@@ -10,7 +11,7 @@ interface Entry {
 }
 
 export class DeliveryScheduler {
-  private readonly heap: Entry[] = [];
+  private readonly heap = new MinHeap<Entry>(less);
   private order = 0;
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
@@ -20,13 +21,13 @@ export class DeliveryScheduler {
   constructor(private readonly clock: Clock) {}
 
   get pending(): number {
-    return this.heap.length;
+    return this.heap.size;
   }
 
   /** Calls `release(actualUs)` at `atUs` (or right away when that time has passed). */
   schedule(atUs: number, release: (actualUs: number) => void): void {
     if (this.stopped) return;
-    push(this.heap, { atUs, order: this.order++, release });
+    this.heap.push({ atUs, order: this.order++, release });
     if (atUs < this.armedForUs) this.arm();
   }
 
@@ -34,14 +35,14 @@ export class DeliveryScheduler {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
-    this.heap.length = 0;
+    this.heap.clear();
   }
 
   private arm(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.immediate) return; // a release pass is already queued and will re-arm
-    const next = this.heap[0];
+    const next = this.heap.peek();
     if (!next) {
       this.armedForUs = Infinity;
       return;
@@ -64,8 +65,8 @@ export class DeliveryScheduler {
     // the next message in the same burst look late. What became due meanwhile goes in a next pass.
     let nowUs = this.clock.nowUs();
     const due: Entry[] = [];
-    while (this.heap.length > 0 && this.heap[0]!.atUs <= nowUs + EARLY_RELEASE_US) {
-      while (this.heap.length > 0 && this.heap[0]!.atUs <= nowUs + EARLY_RELEASE_US) due.push(pop(this.heap)!);
+    while ((this.heap.peek()?.atUs ?? Infinity) <= nowUs + EARLY_RELEASE_US) {
+      while ((this.heap.peek()?.atUs ?? Infinity) <= nowUs + EARLY_RELEASE_US) due.push(this.heap.pop()!);
       for (const e of due) {
         e.release(nowUs);
         if (this.stopped) return;
@@ -79,35 +80,4 @@ export class DeliveryScheduler {
 
 function less(a: Entry, b: Entry): boolean {
   return a.atUs < b.atUs || (a.atUs === b.atUs && a.order < b.order);
-}
-
-function push(h: Entry[], e: Entry): void {
-  h.push(e);
-  let i = h.length - 1;
-  while (i > 0) {
-    const p = (i - 1) >> 1;
-    if (!less(h[i]!, h[p]!)) break;
-    [h[i], h[p]] = [h[p]!, h[i]!];
-    i = p;
-  }
-}
-
-function pop(h: Entry[]): Entry | undefined {
-  const top = h[0];
-  const last = h.pop();
-  if (h.length > 0 && last) {
-    h[0] = last;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < h.length && less(h[l]!, h[m]!)) m = l;
-      if (r < h.length && less(h[r]!, h[m]!)) m = r;
-      if (m === i) break;
-      [h[i], h[m]] = [h[m]!, h[i]!];
-      i = m;
-    }
-  }
-  return top;
 }
