@@ -1,7 +1,7 @@
 // The control channel between the lab and a service process: the service reports events as JSON
 // lines on stdout and takes commands as JSON lines on stdin. Without a lab (Kubernetes, by hand)
 // a service runs standalone: it starts once it is ready and runs until SIGTERM/SIGINT.
-import { createInterface } from 'node:readline';
+import { createInterface, type Interface } from 'node:readline';
 
 export type ControlEvent =
   | { event: 'ready'; address: string; metricsUrl?: string; proc: string }
@@ -19,16 +19,29 @@ export interface Control {
   onCommand(handler: (c: ControlCommand) => void): void;
 }
 
-export function stdioControl(): Control {
-  const handlers: Array<(c: ControlCommand) => void> = [];
-  const rl = createInterface({ input: process.stdin });
-  rl.on('line', (line) => {
-    let c: ControlCommand;
+/** One JSON value per line: how the lab talks with its child processes (services, Mininet's script). */
+export function jsonLine(value: unknown): string {
+  return `${JSON.stringify(value)}\n`;
+}
+
+/** Calls `onValue` with each line of `input` that is JSON; other lines (a stray print) are skipped. */
+export function onJsonLines<T>(input: NodeJS.ReadableStream, onValue: (value: T) => void): Interface {
+  const lines = createInterface({ input });
+  lines.on('line', (line) => {
+    let value: T;
     try {
-      c = JSON.parse(line) as ControlCommand;
+      value = JSON.parse(line) as T;
     } catch {
       return;
     }
+    onValue(value);
+  });
+  return lines;
+}
+
+export function stdioControl(): Control {
+  const handlers: Array<(c: ControlCommand) => void> = [];
+  const rl = onJsonLines<ControlCommand>(process.stdin, (c) => {
     for (const h of handlers) h(c);
   });
   // The lab went away: stop rather than run orphaned.
@@ -36,7 +49,7 @@ export function stdioControl(): Control {
     for (const h of handlers) h({ cmd: 'stop' });
   });
   return {
-    emit: (e) => process.stdout.write(`${JSON.stringify(e)}\n`),
+    emit: (e) => process.stdout.write(jsonLine(e)),
     onCommand: (h) => handlers.push(h),
   };
 }

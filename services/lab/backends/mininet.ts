@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { jsonLine, onJsonLines } from '../../runtime/control.js';
 import { packageFile } from '../../runtime/package.js';
 import { loadScenarioFile } from '../../runtime/plan.js';
 import type { LinkShaping } from '../../core/types.js';
@@ -63,13 +63,7 @@ class MininetNetwork {
 
   private constructor(private readonly child: ChildProcess) {
     this.exited = new Promise((r) => child.on('exit', (code) => r(code)));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      let e: PyEvent;
-      try {
-        e = JSON.parse(line) as PyEvent;
-      } catch {
-        return;
-      }
+    onJsonLines<PyEvent>(child.stdout!, (e) => {
       for (let i = 0; i < this.waiters.length; i++) if (this.waiters[i]!(e)) this.waiters.splice(i--, 1);
     });
   }
@@ -115,7 +109,7 @@ class MininetNetwork {
   }
 
   send(cmd: object): void {
-    if (this.child.stdin!.writable) this.child.stdin!.write(`${JSON.stringify(cmd)}\n`);
+    if (this.child.stdin!.writable) this.child.stdin!.write(jsonLine(cmd));
   }
 
   get running(): boolean {

@@ -3,8 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import type { ControlCommand, ControlEvent } from '../../runtime/control.js';
+import { type ControlCommand, type ControlEvent, jsonLine, onJsonLines } from '../../runtime/control.js';
 import { packageFile } from '../../runtime/package.js';
 
 /** bin/livepath.js of this checkout, whether this module runs from dist/ or from source (tsx). */
@@ -44,19 +43,13 @@ export function spawnService(o: SpawnOptions): Promise<ServiceProcess> {
     child,
     exited,
     send: (c) => {
-      if (child.stdin!.writable) child.stdin!.write(`${JSON.stringify(c)}\n`);
+      if (child.stdin!.writable) child.stdin!.write(jsonLine(c));
     },
   };
   child.stdin!.on('error', () => undefined);
   return new Promise((resolve, reject) => {
     let ready = false;
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      let e: ControlEvent;
-      try {
-        e = JSON.parse(line) as ControlEvent;
-      } catch {
-        return;
-      }
+    onJsonLines<ControlEvent>(child.stdout!, (e) => {
       if (e.event === 'ready' && !ready) {
         ready = true;
         sp.address = e.address;
