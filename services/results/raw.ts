@@ -153,13 +153,18 @@ export const INGEST_COLUMNS = [
 /** One chunk's ingest timing: when its first byte reached the origin versus its capture. */
 export interface IngestRow {
   seq: number;
+  /** the chunk's first byte reached the origin (µs) */
   firstByteAtUs: number;
+  /** the chunk was complete at the origin */
   producedAtUs: number;
+  /** media time of the chunk's first frame since the stream's first frame (µs) */
   mediaOffsetUs: number;
   durationUs: number;
   bytes: number;
   keyframe: boolean;
+  /** when the broadcaster captured the stream's first frame (µs), by the method in origin.ingest.json */
   anchorUs: number;
+  /** firstByteAtUs − (anchorUs + mediaOffsetUs) */
   ingestDelayMs: number;
 }
 

@@ -169,32 +169,18 @@ function geoNetwork(scenario: Scenario, geo: GeoSection, seed: number): Network 
     },
     geo.accessLatencyMs.broadcaster,
   );
-  add(
-    {
-      id: origin.id,
-      role: 'origin',
-      region: origin.region ?? origin.id,
-      lat: origin.lat,
-      lon: origin.lon,
-      uplinkBps: origin.uplinkBps,
-      downlinkBps: origin.downlinkBps ?? origin.uplinkBps,
-    },
-    geo.accessLatencyMs.origin,
-  );
-  for (const edge of geo.edges) {
-    add(
-      {
-        id: edge.id,
-        role: 'edge',
-        region: edge.region ?? edge.id,
-        lat: edge.lat,
-        lon: edge.lon,
-        uplinkBps: edge.uplinkBps,
-        downlinkBps: edge.downlinkBps ?? edge.uplinkBps,
-      },
-      geo.accessLatencyMs.edge,
-    );
-  }
+  // A server (origin, edge) is its own region unless named, and its downlink is its uplink unless given.
+  const server = (node: GeoSection['origin'] | GeoSection['edges'][number], role: 'origin' | 'edge') => ({
+    id: node.id,
+    role,
+    region: node.region ?? node.id,
+    lat: node.lat,
+    lon: node.lon,
+    uplinkBps: node.uplinkBps,
+    downlinkBps: node.downlinkBps ?? node.uplinkBps,
+  });
+  add(server(origin, 'origin'), geo.accessLatencyMs.origin);
+  for (const edge of geo.edges) add(server(edge, 'edge'), geo.accessLatencyMs.edge);
 
   // Viewers: the initial ones of every cluster, then those created by join events in time order;
   // each cluster draws its places from its own stream so clusters do not shift each other.

@@ -103,28 +103,25 @@ export function exportTopology(scenario: Scenario, plan: RunPlan, o: ExportOptio
   };
 
   const hosts: TopologyHost[] = [];
+  /** Host i with its one access link to `accessSwitch`, `latencyMs` long. */
+  const addHost = (id: string, i: number, accessSwitch: string, latencyMs: number) => {
+    const h = plan.hosts.get(id)!;
+    hosts.push({
+      id,
+      name: hostName(i),
+      role: h.role,
+      region: h.region,
+      ip: ipAt(i),
+      access: { switch: accessSwitch, uplinkBps: h.uplinkBps, downlinkBps: h.downlinkBps, latencyMs },
+    });
+  };
   const links: TopologyLink[] = [];
   let latencyModel: Topology['latencyModel'] = 'per-link';
   let approximation: Topology['approximation'];
   if (scenario.graph) {
     for (const n of scenario.graph.nodes) if (n.role === 'switch') addSwitch(n.id, 'scenario');
     const bridgeOf = (id: string) => (plan.hosts.has(id) ? `access:${id}` : id);
-    hostIds.forEach((id, i) => {
-      const h = plan.hosts.get(id)!;
-      hosts.push({
-        id,
-        name: hostName(i),
-        role: h.role,
-        region: h.region,
-        ip: ipAt(i),
-        access: {
-          switch: addSwitch(`access:${id}`, 'access'),
-          uplinkBps: h.uplinkBps,
-          downlinkBps: h.downlinkBps,
-          latencyMs: 0,
-        },
-      });
-    });
+    for (const [i, id] of hostIds.entries()) addHost(id, i, addSwitch(`access:${id}`, 'access'), 0);
     for (const l of scenario.graph.links)
       links.push({ a: bridgeOf(l.a), b: bridgeOf(l.b), latencyMs: l.latencyMs, bandwidthBps: l.bandwidthBps });
     assertTree(
@@ -136,22 +133,7 @@ export function exportTopology(scenario: Scenario, plan: RunPlan, o: ExportOptio
     latencyModel = 'star';
     const core = addSwitch('core', 'core');
     const star = geoStar(plan, scenario.geo!.accessLatencyMs.origin);
-    hostIds.forEach((id, i) => {
-      const h = plan.hosts.get(id)!;
-      hosts.push({
-        id,
-        name: hostName(i),
-        role: h.role,
-        region: h.region,
-        ip: ipAt(i),
-        access: {
-          switch: core,
-          uplinkBps: h.uplinkBps,
-          downlinkBps: h.downlinkBps,
-          latencyMs: round3(star.accessMs.get(id)!),
-        },
-      });
-    });
+    for (const [i, id] of hostIds.entries()) addHost(id, i, core, round3(star.accessMs.get(id)!));
     approximation = {
       note:
         "star: each host reaches one core bridge with latency(host, origin) − the origin's access, so every pair with the origin is exact and " +

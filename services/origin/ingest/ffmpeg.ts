@@ -33,20 +33,6 @@ export class NoBroadcastError extends Error {}
 export class BroadcastEndedEarlyError extends Error {}
 export class FfmpegFailedError extends Error {}
 
-/** One chunk's ingest timing, for origin.ingest.csv. */
-export interface IngestSample {
-  seq: number;
-  /** the chunk's first byte reached the origin (µs) */
-  firstByteAtUs: number;
-  /** the chunk was complete at the origin (= producedAtUs) */
-  producedAtUs: number;
-  /** media time of the chunk's first frame since the stream's first frame (µs) */
-  mediaOffsetUs: number;
-  durationUs: number;
-  bytes: number;
-  keyframe: boolean;
-}
-
 export interface FfmpegSourceInit {
   kind: IngestKind;
   stream: StreamPlan;
