@@ -1,6 +1,7 @@
 // Chunk bookkeeping shared by every relay and viewer: cutting a chunk into fragments and
 // reassembling fragments (possibly from several parents, possibly duplicated) into complete chunks.
 // A chunk's production time is its last byte's: the latest production time among its fragments.
+import { FRAGMENT_OVERHEAD_BYTES } from './constants.js';
 
 export interface FragmentRef {
   seq: number;
@@ -20,6 +21,16 @@ export interface CompletedChunk {
   producedAtUs: number;
   /** bytes released at that last instant: the last release unit (the whole chunk in segment mode) */
   lastReleaseBytes: number;
+}
+
+/** Bytes of the chunk a fragment carries (real or virtual). */
+export function fragmentLength(f: { payload: Uint8Array; virtualLength: number }): number {
+  return f.virtualLength > 0 ? f.virtualLength : f.payload.length;
+}
+
+/** Bytes a fragment occupies on an emulated link: payload plus framing (FRAGMENT_OVERHEAD_BYTES). */
+export function wireBytes(payloadBytes: number): number {
+  return payloadBytes + FRAGMENT_OVERHEAD_BYTES;
 }
 
 /** Offsets and lengths of the fragments of a chunk of `totalBytes`. */

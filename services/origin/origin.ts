@@ -10,7 +10,7 @@ import { chunkReleases } from '../core/production.js';
 import type { Clock } from '../core/clock.js';
 import type { LinkEmulator } from '../linkemu/emulator.js';
 import { RelayNode } from '../relay/node.js';
-import { wireBytes } from '../relay/constants.js';
+import { wireBytes } from '../core/chunks.js';
 import { chunkCount } from '../results/chunks.js';
 import { ChunkSigner } from './signer.js';
 import { fragmentRanges, isKeyframe, virtualChunkDigest } from './synthetic.js';

@@ -30,17 +30,3 @@ export const HOLD_MIN_CHILDREN = 8;
 /** Reconnect back-off after a parent stream fails: first try fast, then back off to 1 s. */
 export const RECONNECT_MIN_MS = 50;
 export const RECONNECT_MAX_MS = 1_000;
-
-/** Protobuf + HTTP/2 framing per fragment, counted in emulated serialization (one home: core). */
-export { FRAGMENT_OVERHEAD_BYTES } from '../core/constants.js';
-import { FRAGMENT_OVERHEAD_BYTES } from '../core/constants.js';
-
-/** Bytes of the chunk a fragment carries (real or virtual). */
-export function fragmentLength(f: { payload: Uint8Array; virtualLength: number }): number {
-  return f.virtualLength > 0 ? f.virtualLength : f.payload.length;
-}
-
-/** Bytes a fragment occupies on an emulated link: payload plus framing. */
-export function wireBytes(payloadBytes: number): number {
-  return payloadBytes + FRAGMENT_OVERHEAD_BYTES;
-}

@@ -3,17 +3,10 @@
 // the emulated arrival: see `arrive`), each child through a bounded queue, in priority order,
 // stamped by the emulated uplink it shares with its siblings.
 import type { Chunk } from '../gen/livepath/v1/chunk.js';
-import { ChunkAssembler, type CompletedChunk, type FragmentRef } from '../core/chunks.js';
+import { ChunkAssembler, type CompletedChunk, type FragmentRef, fragmentLength, wireBytes } from '../core/chunks.js';
 import type { LinkEmulator } from '../linkemu/emulator.js';
 import { ChildTooSlowError, NodeGoneError, type RelayError } from './errors.js';
-import {
-  DELAY_EWMA_WEIGHT,
-  HOLD_MIN_CHILDREN,
-  KEEP_CHUNKS,
-  MAX_CHILD_QUEUE_FRAGMENTS,
-  fragmentLength,
-  wireBytes,
-} from './constants.js';
+import { DELAY_EWMA_WEIGHT, HOLD_MIN_CHILDREN, KEEP_CHUNKS, MAX_CHILD_QUEUE_FRAGMENTS } from './constants.js';
 
 /** Where a child's fragments go: a gRPC server stream, or an in-memory sink in tests. */
 export interface ChildSink {

@@ -4,7 +4,7 @@
 // written once at the end (<proc>.fragments.json, raw.ts), which the lab merges into the summary.
 import { Recorder } from '../core/stats.js';
 import type { ViewerPlan } from '../core/types.js';
-import { fragmentLength } from '../relay/constants.js';
+import { fragmentLength } from '../core/chunks.js';
 import { writeFragmentsFile } from './raw.js';
 
 export interface FragmentDelays {

@@ -16,7 +16,7 @@ import {
   type SourcePart,
   type Timers,
 } from '../../services/origin/origin.js';
-import { wireBytes } from '../../services/relay/constants.js';
+import { wireBytes } from '../../services/core/chunks.js';
 import { RelayNode, type ChildSink } from '../../services/relay/node.js';
 import { fakePlan, ManualClock } from '../helpers/fake-plan.js';
 
