@@ -7,6 +7,22 @@ import type { Distribution } from '../../core/stats.js';
 import type { ModeResults, Results } from '../../results/read.js';
 import type { ModeSummary, PathDistributions } from '../../results/summary.js';
 
+/** A report page's opening, down to its title: one page frame for the run report and the sweep's. */
+export function pageStart(title: string): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>${REPORT_CSS}</style>
+</head>
+<body>
+<main>
+<header>
+<h1>${escapeHtml(title)}</h1>`;
+}
+
 export function escapeHtml(text: string): string {
   return text
     .replace(/&/g, '&amp;')
@@ -241,18 +257,7 @@ ${s.notes.map((n) => `<p class="note">${escapeHtml(n)}</p>`).join('\n')}
 </section>`,
     )
     .join('\n');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${REPORT_CSS}</style>
-</head>
-<body>
-<main>
-<header>
-<h1>${escapeHtml(title)}</h1>
+  return `${pageStart(title)}
 <p class="meta">Scenario <b>${escapeHtml(results.scenario)}</b> (${kind}), seed ${escapeHtml(String(results.seed))} ·
 ${escapeHtml(modes)} mode${results.modes.length > 1 ? 's' : ''} · ${integer(viewers)} viewers · ${integer(chunks)} chunks · ${escapeHtml(streamText)}</p>
 </header>

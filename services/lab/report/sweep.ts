@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { SweepResult } from '../commands/sweep.js';
 import { CHART_HEIGHT_PX, CHART_WIDTH_PX, PATH_COLOURS } from './constants.js';
-import { escapeHtml, REPORT_CSS } from './html.js';
+import { escapeHtml, pageStart } from './html.js';
 import { renderSvg } from './svg.js';
 
 export const SWEEP_SERIES = {
@@ -150,18 +150,7 @@ export async function buildSweepHtml(sweep: SweepResult, generatedAt = new Date(
     .join('\n');
   const cdnShared = sweep.variants.some((v) => v.cdn && v.cdn.from !== v.name);
   const title = `livepath sweep — ${sweep.scenario}: ${keys}`;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${REPORT_CSS}</style>
-</head>
-<body>
-<main>
-<header>
-<h1>${escapeHtml(title)}</h1>
+  return `${pageStart(title)}
 <p class="meta">Scenario <b>${escapeHtml(sweep.scenario)}</b>, seed ${escapeHtml(String(sweep.seed))} · ${sweep.variants.length} variants of ${escapeHtml(sweep.sets.map((s) => `${s.key} = ${s.values.map(String).join(', ')}`).join('; '))}</p>
 </header>
 <section id="sweep">
