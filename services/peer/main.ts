@@ -17,7 +17,6 @@ import { Viewer } from './viewer.js';
 import { TsRecorder } from '../results/recording.js';
 import { mkdirSync } from 'node:fs';
 import { createTrackerClient, PeerAgent } from './p2p.js';
-import { DEADLINE_CHECK_MS, REPORT_INTERVAL_MS } from './constants.js';
 import { presenceAt } from './schedule.js';
 import { watchReadiness } from '../runtime/readiness.js';
 import { STREAM_CLOCK_POLL_MS } from '../runtime/constants.js';
@@ -92,17 +91,6 @@ export async function runPeers(o: PeersOptions): Promise<void> {
     if (!o.tracker)
       throw new ViewerSelectionError('--mode p2p needs --tracker HOST:PORT (the tracker assigns parents)');
     tracker = createTrackerClient(o.tracker);
-    const deadlines = setInterval(() => {
-      const now = clock.nowUs();
-      for (const a of agents.values()) a.checkDeadlines(now);
-    }, DEADLINE_CHECK_MS);
-    const reports = setInterval(() => {
-      for (const a of agents.values()) a.report();
-    }, REPORT_INTERVAL_MS);
-    shell.onStop(() => {
-      clearInterval(deadlines);
-      clearInterval(reports);
-    });
   } else if (o.tracker && o.control === 'standalone') tracker = createTrackerClient(o.tracker); // for the clock
   if (tracker) shell.onStop(() => tracker.close());
   const makeAgent = (v: Viewer, t: TrackerClient) =>
@@ -151,7 +139,7 @@ export async function runPeers(o: PeersOptions): Promise<void> {
       const agent = makeAgent(v, tracker!);
       agents.set(v.id, agent);
       event(v.id, 'join', 'tracker');
-      void agent.join();
+      agent.join();
       return;
     }
     const edgeId = vp.edgeId;

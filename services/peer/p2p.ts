@@ -1,24 +1,15 @@
-// A viewer on the peer path: it starts playing from its CDN edge at once (fast start), probes the
-// candidates the tracker names (RTT through the same emulated links as chunks), joins, moves to
-// the peer parent the tracker assigns and follows its re-assignments, reports its delay, and
-// fetches from its CDN edge any chunk still missing near its playout deadline.
+// A viewer on the peer path, the I/O shell of its policy (core/viewer/policy.ts): it carries out
+// what the policy decides — streams from the fast-start edge or the assigned parent, asks the
+// tracker for candidates, probes them (RTT through the same emulated links as chunks), joins,
+// reports, fetches late chunks from the CDN edge — and feeds back what happened, on one timer.
 import * as grpc from '@grpc/grpc-js';
 import type { Chunk } from '../gen/livepath/v1/chunk.js';
 import { TrackerClient, type Assignment, type NodeAddress, type RttSample } from '../gen/livepath/v1/tracker.js';
 import type { Clock } from '../core/clock.js';
+import { ViewerPolicy, type ViewerAction, type ViewerInput } from '../core/viewer/policy.js';
 import type { LinkEmulator } from '../linkemu/emulator.js';
 import type { ClientPool, ParentRef } from '../relay/client.js';
-import {
-  FALLBACK_LEAD_MS,
-  JOIN_RETRY_MAX_MS,
-  JOIN_RETRY_MIN_MS,
-  MAX_FALLBACKS_IN_FLIGHT,
-  PROBES_PER_TARGET,
-  PROBE_TIMEOUT_MS,
-  REPROBE_FIRST_MS,
-  REPROBE_INTERVAL_MS,
-} from './constants.js';
-import { PLAYOUT_DELAY_MS } from '../results/constants.js';
+import { PROBES_PER_TARGET, PROBE_TIMEOUT_MS } from './constants.js';
 import { assignedDetail, reparentDetail, type EventKind } from '../results/events.js';
 import { createClient } from '../runtime/grpc.js';
 import type { Viewer } from './viewer.js';
@@ -50,55 +41,127 @@ export function createTrackerClient(address: string): TrackerClient {
 }
 
 export class PeerAgent {
+  private readonly policy: ViewerPolicy<NodeAddress>;
   private join$: grpc.ClientReadableStream<Assignment> | undefined;
-  private fallback: NodeAddress | undefined;
-  private readonly fetching = new Set<number>();
-  private nextDeadlineSeq: number | undefined;
-  private assignments = 0;
-  private gone = false;
-  private readonly samples: RttSample[] = [];
-  private reprobeTimer: NodeJS.Timeout | undefined;
-  private lastLostReportUs = 0;
-  private joinRetryMs = JOIN_RETRY_MIN_MS;
-  private joinRetry: NodeJS.Timeout | undefined;
-  reparents = 0;
-  fallbacks = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAtUs: number | undefined;
 
   constructor(
     readonly viewer: Viewer,
     private readonly c: PeerAgentComponents,
   ) {
-    viewer.onParentLost = () => this.reportParentLost();
+    const edge = c.cdnEdge;
+    this.policy = new ViewerPolicy<NodeAddress>({
+      viewerId: viewer.id,
+      cdnEdge: edge ? { nodeId: edge.id, address: edge.address, role: 'edge' } : undefined,
+      lastSeq: c.lastSeq,
+    });
+    viewer.onParentLost = () => this.feed({ kind: 'parent-lost' });
+    viewer.onChunk = (seq, producedAtUs, durationUs) => this.feed({ kind: 'chunk', seq, producedAtUs, durationUs });
   }
 
-  /**
-   * Plays from the CDN edge at once (fast start), probes candidates in two rounds, then joins and
-   * follows assignments: the first one moves the viewer from its edge to its peer parent, resuming
-   * from the next chunk it does not hold whole (nothing skipped, nothing counted twice).
-   */
-  async join(): Promise<void> {
-    const id = this.viewer.id;
-    if (this.c.cdnEdge && this.assignments === 0 && !this.viewer.parentLink.current) {
-      this.c.event('fast-start', this.c.cdnEdge.id);
-      this.viewer.join(this.c.cdnEdge);
+  get reparents(): number {
+    return this.policy.reparents;
+  }
+
+  get fallbacks(): number {
+    return this.policy.fallbacks;
+  }
+
+  /** The viewer is present: it plays from its CDN edge at once (fast start), probes, then joins. */
+  join(): void {
+    this.feed({ kind: 'start' });
+  }
+
+  leave(kind: 'graceful' | 'kill'): void {
+    this.feed({ kind: 'leave', how: kind });
+  }
+
+  /** Tells the policy what happened, does what it decides, and re-arms its timer. */
+  private feed(input: ViewerInput<NodeAddress>): void {
+    for (const a of this.policy.handle(this.c.clock.nowUs(), input)) this.act(a);
+    this.arm();
+  }
+
+  private arm(): void {
+    const at = this.policy.nextTimeoutUs();
+    if (at === this.timerAtUs) return;
+    clearTimeout(this.timer);
+    this.timerAtUs = at;
+    this.timer =
+      at === undefined
+        ? undefined
+        : setTimeout(
+            () => {
+              this.timerAtUs = undefined;
+              this.feed({ kind: 'timeout' });
+            },
+            Math.max(0, (at - this.c.clock.nowUs()) / 1000),
+          );
+  }
+
+  private act(a: ViewerAction<NodeAddress>): void {
+    switch (a.type) {
+      case 'attach': {
+        const parent = { id: a.parent.nodeId, address: a.parent.address };
+        if (a.fastStart) this.viewer.join(parent);
+        else this.viewer.attach(parent, a.priority);
+        return;
+      }
+      case 'candidates':
+        void this.candidates(a.samples).then((targets) =>
+          this.feed({ kind: 'candidates', requestId: a.requestId, targets }),
+        );
+        return;
+      case 'probe':
+        void Promise.all(a.targets.map((t) => this.probe(t))).then((samples) =>
+          this.feed({ kind: 'probed', requestId: a.requestId, samples }),
+        );
+        return;
+      case 'join':
+        this.openJoin(a.samples);
+        return;
+      case 'report':
+        this.c.tracker.report(
+          {
+            peerId: this.viewer.id,
+            lastSeq: a.kind === 'periodic' ? Math.max(0, this.viewer.node.newest) : 0,
+            delayMs: a.kind === 'parent-lost' ? 0 : this.viewer.node.delayMs,
+            lateChunks: a.lateChunks,
+            parentLost: a.kind === 'parent-lost',
+            rtts: a.rtts,
+          },
+          () => undefined,
+        );
+        return;
+      case 'fetch':
+        this.fetchFromEdge(a.seq, a.edge);
+        return;
+      case 'leave':
+        clearTimeout(this.timer);
+        if (a.how === 'graceful') {
+          this.c.tracker.leave({ peerId: this.viewer.id }, () => undefined);
+          this.viewer.leave();
+        } else {
+          this.viewer.kill();
+        }
+        this.join$?.cancel();
+        return;
+      case 'event':
+        this.c.event(a.kind, a.detail);
+        return;
+      case 'assigned':
+        this.c.event('assigned', assignedDetail(a.parentId, a.expectedDelayMs));
+        return;
+      case 'reparented':
+        this.c.event('reparent', reparentDetail({ from: a.from, to: a.to, reason: a.reason }));
+        return;
     }
-    const samples = this.samples;
-    for (let round = 0; round < 2 && !this.gone; round++) {
-      const t0 = this.c.clock.nowUs();
-      const candidates = await this.candidates(samples);
-      const t1 = this.c.clock.nowUs();
-      const fresh = candidates.filter((cand) => !samples.some((s) => s.nodeId === cand.nodeId));
-      const results = await Promise.all(fresh.map((cand) => this.probe(cand)));
-      for (const r of results) if (r) samples.push(r);
-      this.c.event(
-        'round',
-        `candidates ${((t1 - t0) / 1000).toFixed(1)} ms, ${fresh.length} probes ${((this.c.clock.nowUs() - t1) / 1000).toFixed(1)} ms, ${results.filter((r) => !r).length} failed`,
-      );
-    }
-    if (this.gone) return;
-    this.c.event('probed', samples.map((s) => `${s.nodeId}:${s.rttMs.toFixed(1)}`).join(' '));
+  }
+
+  private openJoin(samples: RttSample[]): void {
     const call = this.c.tracker.join({
-      peerId: id,
+      peerId: this.viewer.id,
       address: this.c.advertise,
       uplinkBps: this.c.uplinkBps,
       downlinkBps: this.c.downlinkBps ?? 0,
@@ -107,78 +170,28 @@ export class PeerAgent {
     });
     this.join$ = call;
     call.on('data', (a: Assignment) => {
-      this.joinRetryMs = JOIN_RETRY_MIN_MS;
-      this.assigned(a);
+      if (!a.parent) return;
+      this.feed({
+        kind: 'assignment',
+        parent: a.parent,
+        fallback: a.fallback,
+        reason: a.reason,
+        expectedDelayMs: a.expectedDelayMs,
+        priority: a.priority,
+      });
     });
-    // The tracker is not up yet (pods start in any order) or went away: join again, with backoff.
-    // A viewer that has a parent keeps streaming from it meanwhile.
-    const rejoin = (why: string) => {
-      if (this.gone || this.join$ !== call) return;
+    // The tracker is not up yet (pods start in any order) or went away: the policy joins again,
+    // with backoff. A viewer that has a parent keeps streaming from it meanwhile.
+    const ended = (why: string) => {
+      if (this.join$ !== call) return;
       this.join$ = undefined;
-      this.c.event('join-retry', `${why}; again in ${this.joinRetryMs} ms`);
-      this.joinRetry = setTimeout(() => void this.join(), this.joinRetryMs);
-      this.joinRetryMs = Math.min(JOIN_RETRY_MAX_MS, this.joinRetryMs * 2);
+      this.feed({ kind: 'join-ended', why });
     };
-    call.on('error', (e: grpc.ServiceError) => rejoin(e.details || e.message));
-    call.on('end', () => rejoin('the tracker ended the join'));
+    call.on('error', (e: grpc.ServiceError) => ended(e.details || e.message));
+    call.on('end', () => ended('the tracker ended the join'));
   }
 
-  /** Graceful: tell the tracker, end the children's streams. Kill: vanish without a word. */
-  leave(kind: 'graceful' | 'kill'): void {
-    this.gone = true;
-    clearTimeout(this.joinRetry);
-    clearTimeout(this.reprobeTimer);
-    clearInterval(this.reprobeTimer);
-    if (kind === 'graceful') {
-      this.c.tracker.leave({ peerId: this.viewer.id }, () => undefined);
-      this.viewer.leave();
-    } else {
-      this.viewer.kill();
-    }
-    this.join$?.cancel();
-  }
-
-  report(): void {
-    if (this.gone || this.assignments === 0) return;
-    this.c.tracker.report(
-      {
-        peerId: this.viewer.id,
-        lastSeq: Math.max(0, this.viewer.node.newest),
-        delayMs: this.viewer.node.delayMs,
-        lateChunks: this.fallbacks,
-        parentLost: false,
-        rtts: [],
-      },
-      () => undefined,
-    );
-  }
-
-  /** Fetches from the CDN edge each chunk still missing FALLBACK_LEAD_MS before its deadline. */
-  checkDeadlines(nowUs: number): void {
-    const t = this.viewer.timeline;
-    if (this.gone || !t || !this.fallback) return;
-    const chunkUs = t.durationUs;
-    this.nextDeadlineSeq ??= t.firstSeq + 1;
-    for (;;) {
-      const k: number = this.nextDeadlineSeq;
-      if (this.c.lastSeq !== undefined && k > this.c.lastSeq) break; // the broadcast is over
-      const fetchAtUs = t.firstProducedUs + (k - t.firstSeq) * chunkUs + (PLAYOUT_DELAY_MS - FALLBACK_LEAD_MS) * 1000;
-      if (fetchAtUs > nowUs) break;
-      if (!this.viewer.node.hasDelivered(k) && !this.fetching.has(k)) {
-        // Bounded: a viewer whose whole stream is late (an overloaded machine) must not turn
-        // into a storm of edge fetches that makes everyone later still.
-        if (this.fetching.size >= MAX_FALLBACKS_IN_FLIGHT) break;
-        this.fetchFromEdge(k);
-      }
-      this.nextDeadlineSeq = k + 1;
-    }
-  }
-
-  private fetchFromEdge(seq: number): void {
-    const edge = this.fallback!;
-    this.fetching.add(seq);
-    this.fallbacks++;
-    this.c.event('fallback', `${seq}@${edge.nodeId}`);
+  private fetchFromEdge(seq: number, edge: NodeAddress): void {
     const call = this.c.pool.get(edge.address).subscribe({
       streamId: '',
       subscriberId: this.viewer.id,
@@ -191,65 +204,14 @@ export class PeerAgent {
     call.on('data', (f: Chunk) => {
       this.viewer.node.arrive(f);
     });
-    const done = () => this.fetching.delete(seq);
-    call.on('end', done);
-    call.on('error', done);
-  }
-
-  /**
-   * Probes nodes the tracker now suggests (nearest by its coordinates, with room) and reports
-   * the RTTs: viewers that joined together could not probe each other, and the overlay changes.
-   */
-  private async reprobe(): Promise<void> {
-    if (this.gone) return;
-    const fresh = (await this.candidates(this.samples)).filter(
-      (cand) => !this.samples.some((s) => s.nodeId === cand.nodeId),
-    );
-    const results = (await Promise.all(fresh.map((cand) => this.probe(cand)))).filter((r): r is RttSample => !!r);
-    if (this.gone || results.length === 0) return;
-    this.samples.push(...results);
-    this.c.tracker.report(
-      {
-        peerId: this.viewer.id,
-        lastSeq: 0,
-        delayMs: this.viewer.node.delayMs,
-        lateChunks: this.fallbacks,
-        parentLost: false,
-        rtts: results,
-      },
-      () => undefined,
-    );
-  }
-
-  private assigned(a: Assignment): void {
-    if (this.gone || !a.parent) return;
-    const from = this.viewer.parentLink.current?.id;
-    this.assignments++;
-    if (this.assignments === 1) {
-      this.reprobeTimer = setTimeout(() => {
-        void this.reprobe();
-        this.reprobeTimer = setInterval(() => void this.reprobe(), REPROBE_INTERVAL_MS);
-      }, REPROBE_FIRST_MS);
-    }
-    if (a.fallback) this.fallback = a.fallback;
-    if (this.assignments > 1) {
-      this.reparents++;
-      this.c.event('reparent', reparentDetail({ from: from ?? '', to: a.parent.nodeId, reason: a.reason }));
-    } else {
-      this.c.event('assigned', assignedDetail(a.parent.nodeId, a.expectedDelayMs));
-    }
-    this.viewer.attach({ id: a.parent.nodeId, address: a.parent.address }, a.priority);
-  }
-
-  private reportParentLost(): void {
-    const now = this.c.clock.nowUs();
-    // One report per loss burst: the stream retries every few ms until the tracker reassigns.
-    if (this.gone || now - this.lastLostReportUs < 500_000) return;
-    this.lastLostReportUs = now;
-    this.c.tracker.report(
-      { peerId: this.viewer.id, lastSeq: 0, delayMs: 0, lateChunks: 0, parentLost: true, rtts: [] },
-      () => undefined,
-    );
+    let done = false;
+    const ended = () => {
+      if (done) return;
+      done = true;
+      this.feed({ kind: 'fetched', seq });
+    };
+    call.on('end', ended);
+    call.on('error', ended);
   }
 
   private candidates(rtts: RttSample[]): Promise<NodeAddress[]> {

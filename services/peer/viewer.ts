@@ -38,6 +38,8 @@ export class Viewer {
   timeline: { firstSeq: number; firstProducedUs: number; durationUs: number } | undefined;
   /** told when the stream from the current parent fails */
   onParentLost: (() => void) | undefined;
+  /** told of each chunk completed (the peer-path policy's deadline check) */
+  onChunk: ((seq: number, producedAtUs: number, durationUs: number) => void) | undefined;
 
   constructor(
     readonly init: ViewerInit,
@@ -94,6 +96,7 @@ export class Viewer {
       this.firstChunkAtUs = actualUs;
     }
     this.received++;
+    this.onChunk?.(last.seq, chunk.producedAtUs, last.durationUs);
     if (this.c.recorder) {
       const payload = this.node.chunkPayload(last.seq);
       if (payload) this.c.recorder.chunk({ seq: last.seq, keyframe: last.keyframe, payload });

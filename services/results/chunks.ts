@@ -3,7 +3,8 @@
 // and the report read one back, the typed-column table the report keeps them in, and the rules
 // read off a row (how many chunks a broadcast has, when a chunk is a stall).
 import type { DeliveryPath, RunPlan } from '../core/types.js';
-import { CHUNK_TABLE_INITIAL_ROWS, PLAYOUT_DELAY_MS } from './constants.js';
+import { CHUNK_TABLE_INITIAL_ROWS } from './constants.js';
+import { isStall } from '../core/viewer/policy.js';
 import { finiteField, integerField, RowProblem, streamCsv, type CsvField, type StreamCsvOptions } from './csv.js';
 
 export const CHUNK_COLUMNS = [
@@ -97,10 +98,8 @@ export function chunkCount(plan: Pick<RunPlan, 'durationS' | 'stream'>): number 
   return Math.floor((plan.durationS * 1e6) / plan.stream.chunkDurationUs);
 }
 
-/** A chunk completed after its playout deadline stalls the viewer. */
-export function isStall(delayMs: number): boolean {
-  return delayMs > PLAYOUT_DELAY_MS;
-}
+/** A chunk completed after its playout deadline stalls the viewer (the rule is the viewer policy's). */
+export { isStall };
 
 // ---- the report's table --------------------------------------------------------------------
 
