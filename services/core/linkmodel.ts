@@ -7,6 +7,11 @@ export function serializationUs(bytes: number, bps: number): number {
   return (bytes * 8 * 1_000_000) / bps;
 }
 
+/** Bits per second → milliseconds to serialize `bytes` (the bound's and the overlay's unit). */
+export function serializationMs(bytes: number, bps: number): number {
+  return ((bytes * 8) / bps) * 1000;
+}
+
 /**
  * A sender's uplink. `depart` returns when the last bit of a message handed over at `nowUs`
  * leaves the sender, after every message queued before it (store-and-forward of one fragment).

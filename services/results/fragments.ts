@@ -5,6 +5,7 @@
 import { Recorder } from '../core/stats.js';
 import type { ViewerPlan } from '../core/types.js';
 import { fragmentLength } from '../core/chunks.js';
+import { chunkBoundMs } from '../core/scenario/plan.js';
 import { writeFragmentsFile } from './raw.js';
 
 export interface FragmentDelays {
@@ -27,7 +28,7 @@ export class FragmentStats {
     this.delayMs[f.viaPeer ? 'peer' : 'cdn'].record(d);
     this.delayMs.all.record(d);
     // A fragment's own bytes, made at once, must cross the bottleneck after they were made.
-    const boundMs = viewer.boundPropagationMs + ((fragmentLength(f) * 8) / viewer.bottleneckBps) * 1000;
+    const boundMs = chunkBoundMs(viewer, fragmentLength(f));
     if (d < boundMs - BOUND_SLACK_MS) this.belowBound++;
   }
 

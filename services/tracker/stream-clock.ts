@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
+import { fragmentLength } from '../core/chunks.js';
 import type { Chunk } from '../gen/livepath/v1/chunk.js';
 import type { StreamClockResponse } from '../gen/livepath/v1/tracker.js';
 import type { ClientPool } from '../relay/client.js';
@@ -63,8 +64,7 @@ export class StreamClock {
     });
     this.call = call;
     call.on('data', (f: Chunk) => {
-      const length = f.virtualLength || f.payload.length;
-      if (f.offset + length < f.totalBytes) return; // not the chunk's last fragment yet
+      if (f.offset + fragmentLength(f) < f.totalBytes) return; // not the chunk's last fragment yet
       const startUs = clockFromChunk(f.seq, f.producedAtUs, f.durationUs || this.chunkDurationUs);
       const before = this.clock;
       if (!before || Math.abs(before.startUs - startUs) > (f.durationUs || this.chunkDurationUs) / 2) {

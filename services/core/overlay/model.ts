@@ -14,6 +14,8 @@
 // arrives (capacity keeps it mostly idle); for whole-chunk releases it assumes the parent received
 // the chunk at the pace its own parent's uplink sent it.
 
+import { serializationMs } from '../linkmodel.js';
+
 export interface HopModel {
   /** bytes of one child's turn on a parent's uplink: a chunk (segment) or one release unit (progressive) */
   slotBytes: number;
@@ -35,9 +37,9 @@ export function hopModelOf(stream: StreamReleaseFacts): HopModel {
   return { slotBytes, fragmentBytes: Math.max(1, Math.min(stream.fragmentBytes, slotBytes)) };
 }
 
-/** Serialization of `bytes` at `bps`, in ms. */
+/** Serialization of `bytes` at `bps`, in ms: the link model's (the bound charges the same). */
 export function transmitMs(bytes: number, bps: number): number {
-  return (bytes * 8 * 1000) / bps;
+  return serializationMs(bytes, bps);
 }
 
 /** Time (ms) from p holding a chunk's last byte to the child at `position` holding it, without propagation. */

@@ -11,6 +11,7 @@ import {
 } from '../constants.js';
 import { greatCircleKm, randomPointInDisc, type LatLon } from '../geo.js';
 import { Graph, type ShortestPathTree } from '../graph.js';
+import { serializationMs } from '../linkmodel.js';
 import { Prng } from '../prng.js';
 import type { ChurnEvent, EdgePlan, HostPlan, RunPlan, StreamPlan, ViewerPlan } from '../types.js';
 import { orderedJoins, type GeoSection, type GraphSection, type Scenario } from './schema.js';
@@ -97,10 +98,6 @@ export function buildPlan(scenario: Scenario, opts: BuildPlanOptions = {}): RunP
  */
 export function chunkBoundMs(viewer: Pick<ViewerPlan, 'boundPropagationMs' | 'bottleneckBps'>, releaseBytes: number) {
   return viewer.boundPropagationMs + serializationMs(releaseBytes, viewer.bottleneckBps);
-}
-
-function serializationMs(bytes: number, bps: number): number {
-  return ((bytes * 8) / bps) * 1000;
 }
 
 function streamPlan(scenario: Scenario): StreamPlan {
