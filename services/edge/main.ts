@@ -2,7 +2,7 @@
 // fans chunks out to viewers.
 import { ClientPool, ParentLink } from '../relay/client.js';
 import { RelayNode } from '../relay/node.js';
-import { addRelayService } from '../relay/server.js';
+import { addRelayService, onlyNode } from '../relay/server.js';
 import { startServer } from '../runtime/grpc.js';
 import { createShell, type ShellOptions } from '../runtime/shell.js';
 import { movedWithin, stallMs, watchReadiness } from '../runtime/readiness.js';
@@ -35,9 +35,7 @@ export async function runEdge(o: EdgeOptions): Promise<void> {
       onParentLost: (p, e) => log.warn({ parent: p.id, err: e.message }, 'parent stream lost; resuming'),
     },
   );
-  const server = await startServer(o.listen, (s) =>
-    addRelayService(s, { link, clock, node: (id) => (id === '' || id === node.id ? node : undefined) }),
-  );
+  const server = await startServer(o.listen, (s) => addRelayService(s, { link, clock, node: onlyNode(node) }));
   shell.onStop(() => server.stop());
   shell.onStop(() => pool.close());
   shell.onStop(() => parent.stop());

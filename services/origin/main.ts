@@ -1,5 +1,5 @@
 // `livepath origin`: runs the origin (with its synthetic broadcaster) as a service process.
-import { addRelayService } from '../relay/server.js';
+import { addRelayService, onlyNode } from '../relay/server.js';
 import { startServer } from '../runtime/grpc.js';
 import { createShell, type ShellOptions } from '../runtime/shell.js';
 import { movedWithin, stallMs, watchReadiness } from '../runtime/readiness.js';
@@ -20,9 +20,7 @@ export async function runOrigin(o: OriginOptions): Promise<void> {
   const ingest = await createIngest(plan, o.scenario, o, { clock, log, outDir: shell.outDir });
   if (ingest) shell.onStop(() => ingest.stop());
   const origin = new Origin({ plan }, { clock, link, source: ingest?.source });
-  const server = await startServer(o.listen, (s) =>
-    addRelayService(s, { link, clock, node: (id) => (id === '' || id === origin.node.id ? origin.node : undefined) }),
-  );
+  const server = await startServer(o.listen, (s) => addRelayService(s, { link, clock, node: onlyNode(origin.node) }));
   shell.onStop(() => server.stop());
   shell.onStop(() => origin.stop());
   origin.onProduced = (seq) => {

@@ -13,8 +13,13 @@ import type { RelayNode } from './node.js';
 export interface RelayServerComponents {
   link: LinkEmulator;
   clock: Clock;
-  /** Looks up a hosted node; `undefined` id means "the only node here". */
+  /** Looks up a hosted node by publisher_id; where a process hosts one node, see `onlyNode`. */
   node(id: string): RelayNode | undefined;
+}
+
+/** The lookup of a process that hosts one node: it answers to its id and to "" (no publisher named). */
+export function onlyNode(node: RelayNode): (id: string) => RelayNode | undefined {
+  return (id) => (id === '' || id === node.id ? node : undefined);
 }
 
 /** Adds the Relay service to `server`. Exposed separately so the tracker can share a server. */

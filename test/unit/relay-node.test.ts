@@ -5,6 +5,7 @@ import { LinkEmulator } from '../../services/linkemu/emulator.js';
 import { HANDOVER_LEAD_US } from '../../services/linkemu/constants.js';
 import { RelayNode, type ChildSink } from '../../services/relay/node.js';
 import type { RelayError } from '../../services/relay/errors.js';
+import { onlyNode } from '../../services/relay/server.js';
 import { fakePlan, ManualClock } from '../helpers/fake-plan.js';
 
 function fragment(seq: number, offset: number, len: number, total: number): Chunk {
@@ -249,4 +250,12 @@ test('a relay with few children hands every copy over at once, keeping its child
   node.subscribe({ childId: 'v1', fromLive: true }, child);
   node.accept({ ...fragment(0, 0, 500, 1000), senderId: 'origin', sentAtUs: clock.us }, clock.us);
   assert.equal(child.got.length, 1);
+});
+
+test('a process hosting one node answers to its id and to a subscriber that names no publisher', () => {
+  const { node } = setup('edge');
+  const lookup = onlyNode(node);
+  assert.equal(lookup('edge'), node);
+  assert.equal(lookup(''), node);
+  assert.equal(lookup('edge2'), undefined);
 });
