@@ -1,7 +1,8 @@
 // The architecture as docs/architecture.md draws it: every import in services/ that crosses from
 // one part to another must be an arrow of its Mermaid diagram (and, where the arrow is labelled,
-// go to one of the files it names); no role imports another role; core does no I/O. The diagram
-// is the rule: change the code and the page together.
+// go to one of the files it names); no role imports another role; core does no I/O; every folder
+// of services/ is a part the page's table describes. The diagram is the rule: change the code and
+// the page together.
 
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -115,4 +116,23 @@ test('services/core does no I/O: it imports no node: module and nothing outside 
     .filter((i) => i.specifier.startsWith('node:') || (target(i) !== undefined && target(i)!.part !== 'core'))
     .map((i) => `services/${i.file}:${i.line} imports ${i.specifier}`);
   assert.deepEqual(problems, []);
+});
+
+test('every folder of services/ is a part the page describes, and the page describes no other', () => {
+  const folders = readdirSync(SERVICES, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
+  const page = readFileSync(join(ROOT, 'docs', 'architecture.md'), 'utf8');
+  const described = [...page.matchAll(/^\| `([\w-]+)\/` \|/gm)].map((m) => m[1]!).sort();
+  assert.deepEqual(
+    folders.filter((f) => !described.includes(f)),
+    [],
+    'services/ folders missing from the table of parts in docs/architecture.md: add a row (what it owns) and its arrows',
+  );
+  assert.deepEqual(
+    described.filter((p) => !folders.includes(p)),
+    [],
+    'parts in docs/architecture.md with no folder in services/',
+  );
 });
