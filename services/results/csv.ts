@@ -1,7 +1,7 @@
 // CSV as the results files use it: a batched appender for the services (a crash loses at most the
 // last 200 ms), RFC 4180 quoting, and a streaming reader that finds columns by header name and
 // names the file and line of any bad row. Which columns a file has is said by its own module.
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, statSync, type WriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { MalformedResultsFileError, MissingResultsFileError, ResultsError } from './errors.js';
@@ -17,9 +17,14 @@ export class CsvAppender {
   private pending = '';
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(path: string, columns: readonly string[]) {
-    this.out = createWriteStream(path, { flags: 'w' });
-    this.out.write(`${columns.join(',')}\n`);
+  /**
+   * `append`: rows go after those already in the file (its header written only when it is new) —
+   * a service restarted in place (a pod's container) keeps what it recorded before.
+   */
+  constructor(path: string, columns: readonly string[], o: { append?: boolean } = {}) {
+    const fresh = !o.append || !existsSync(path) || statSync(path).size === 0;
+    this.out = createWriteStream(path, { flags: o.append ? 'a' : 'w' });
+    if (fresh) this.out.write(`${columns.join(',')}\n`);
   }
 
   row(fields: readonly CsvField[]): void {

@@ -30,9 +30,12 @@ export function rawFile(dir: string, proc: string, kind: RawKind): string {
   return join(dir, `${proc}${RAW_SUFFIX[kind]}`);
 }
 
-/** The CSV a process appends its rows of `kind` to. */
+/**
+ * The CSV a process appends its rows of `kind` to — after any rows an earlier run of the same
+ * process left (a container restarted in its pod; the lab starts every run in an empty directory).
+ */
 export function rawAppender(dir: string, proc: string, kind: Exclude<RawKind, 'linkemu' | 'fragments'>): CsvAppender {
-  return new CsvAppender(rawFile(dir, proc, kind), RAW_COLUMNS[kind]);
+  return new CsvAppender(rawFile(dir, proc, kind), RAW_COLUMNS[kind], { append: true });
 }
 
 // ---- the tracker's proximity samples and decisions -----------------------------------------

@@ -178,13 +178,23 @@ for (const c of cases) {
 
       // One peers pod's container is killed; the kubelet (up) restarts it.
       const victim = peerPods().at(-1)!;
+      const beforeKill = chunksOf(victim.dir);
+      const newestBefore = Math.max(...beforeKill.map((r) => r.seq));
       const pid = victim.containers[0]!.pid!;
       process.kill(pid, 'SIGKILL');
       await up.until('the killed pod restarted and ready', 60_000, () => {
         const p = up.read()!.pods.find((x) => x.name === victim.name)!;
         return p.containers[0]!.restarts >= 1 && p.ready;
       });
-      await up.until('its viewers streaming again', 60_000, () => chunksOf(victim.dir).length > 0);
+      await up.until('its viewers streaming again', 60_000, () =>
+        chunksOf(victim.dir).some((r) => r.seq > newestBefore),
+      );
+      // The restarted container appends to its records in the pod's emptyDir: nothing received is lost.
+      assert.ok(chunksOf(victim.dir).length > beforeKill.length);
+      assert.ok(
+        chunksOf(victim.dir).some((r) => r.seq === newestBefore),
+        'the records from before the kill are kept',
+      );
       await sleep(4_000);
 
       // `helm test`: the chart's probe pod, against this release.

@@ -307,3 +307,21 @@ describe('the lab merges what the services wrote', () => {
     assert.equal(back.events.length, 1);
   });
 });
+
+describe('raw records of a restarted process', () => {
+  it('a service restarted in its pod appends to the records it left, one header', async () => {
+    const dir = file('restart');
+    mkdirSync(dir);
+    for (const viewer of ['first-run', 'second-run']) {
+      const out = rawAppender(dir, 'peers', 'events');
+      out.row(eventRow({ atUs: 1, kind: 'join', viewer, detail: 'edge1' }));
+      await out.close();
+    }
+    const text = readFileSync(rawFile(dir, 'peers', 'events'), 'utf8');
+    assert.equal(text.split('\n').filter((l) => l === EVENT_COLUMNS.join(',')).length, 1);
+    assert.deepEqual(
+      (await readEventsCsv(rawFile(dir, 'peers', 'events'))).map((e) => e.viewer),
+      ['first-run', 'second-run'],
+    );
+  });
+});
