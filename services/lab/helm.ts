@@ -5,18 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-/** The package root, from the sources (tsx) or from dist/. */
-export const PACKAGE_ROOT = (() => {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) || dir.endsWith(`${'/'}dist`)) {
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return dir;
-})();
+import { pathToFileURL } from 'node:url';
+import { PACKAGE_ROOT } from '../runtime/package.js';
 
 export const CHART_DIR = join(PACKAGE_ROOT, 'charts', 'livepath');
 

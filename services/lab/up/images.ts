@@ -6,19 +6,16 @@
 // addresses, cluster names); what cannot run here is skipped, and says why.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { packageFile } from '../../runtime/package.js';
 import { parse, stringify } from 'yaml';
 import { CLI_PATH } from '../backends/procs.js';
 import { findRtmpModule } from '../../origin/ingest/nginx.js';
 import type { ContainerSpec } from './manifests.js';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-/** The hook's module: dist/…/hook.js beside this file when built, else the compiled one. */
-export const HOOK_PATH =
-  [join(HERE, 'hook.js'), join(HERE, '..', '..', '..', 'dist', 'services', 'lab', 'up', 'hook.js')].find((p) =>
-    existsSync(p),
-  ) ?? join(HERE, 'hook.js');
+/** The hook's compiled module (it runs in plain node, from dist/ also when this runs from source). */
+export const HOOK_PATH = packageFile('dist', 'services', 'lab', 'up', 'hook.js');
 
 export interface Launch {
   command: string;

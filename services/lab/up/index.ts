@@ -68,14 +68,29 @@ export class Up {
   ) {}
 
   static async start(o: UpOptions): Promise<Up> {
+    const up = await Up.cluster(o, await renderRelease(o));
+    try {
+      await up.startWorkloads();
+    } catch (e) {
+      await up.stop();
+      throw e;
+    }
+    return up;
+  }
+
+  /**
+   * The cluster of a rendered release — its network, Services and DNS — with no pods yet: a caller
+   * playing the controllers (the contract API server of the Kubernetes backend's tests) adds and
+   * removes them with addPod / removePod.
+   */
+  static async cluster(o: UpOptions, release: Release): Promise<Up> {
     const log = o.log ?? ((l: string) => process.stdout.write(`${l}\n`));
-    const release = await renderRelease(o);
     const stateDir = resolve(o.stateDir);
     rmSync(join(stateDir, 'pods'), { recursive: true, force: true });
     mkdirSync(stateDir, { recursive: true });
     const block = claimAddressBlock();
     let up: Up | undefined;
-    const network = new Network(block.block, o.namespace, stateDir, () =>
+    const network = new Network(block.block, release.namespace, stateDir, () =>
       (up?.pods ?? []).map((p) => ({
         ip: p.init.ip,
         ready: p.ready,
@@ -89,7 +104,7 @@ export class Up {
     const seed = o.orderSeed ?? randomBytes(4).readUInt32BE(0);
     up = new Up({ ...o, log, stateDir }, release, network, block.release, seed);
     try {
-      await up.begin();
+      await up.setUp();
     } catch (e) {
       await up.stop();
       throw e;
@@ -101,7 +116,15 @@ export class Up {
     return this.o.log!;
   }
 
-  private async begin(): Promise<void> {
+  private kubelet!: KubeletContext;
+  private readonly listeners: Array<() => void> = [];
+
+  /** Told whenever a pod changes (started, ready or not, restarted, stopped). */
+  onChange(fn: () => void): void {
+    this.listeners.push(fn);
+  }
+
+  private async setUp(): Promise<void> {
     const { release, network } = this;
     network.assignServiceIPs(release.services);
     const serviceEnv = serviceLinkEnv(
@@ -111,7 +134,7 @@ export class Up {
         ports: s.spec.ports ?? [],
       })),
     );
-    const kubelet: KubeletContext = {
+    this.kubelet = {
       release,
       serviceEnv,
       tablePath: network.tablePath,
@@ -121,7 +144,6 @@ export class Up {
       log: (l) => this.log(`up: ${l}`),
       changed: () => this.changed(),
     };
-    for (const w of release.workloads) for (const init of this.podsOf(w)) this.pods.push(new Pod(init, kubelet));
     this.publishTable();
     await network.startProxies(release.services);
     writeFileSync(
@@ -136,6 +158,12 @@ export class Up {
         livepathImage: this.o.livepathImage,
       }),
     );
+  }
+
+  /** Every replica of every workload, started in a shuffled order. */
+  private async startWorkloads(): Promise<void> {
+    const { release } = this;
+    for (const w of release.workloads) for (const init of this.podsOf(w)) this.pods.push(new Pod(init, this.kubelet));
     for (const [kind, n] of release.skipped) this.log(`up: ${n} × ${kind} not emulated (no controller for it here)`);
     const order = Prng.derive(this.orderSeed, 'up-start-order').shuffle(this.pods);
     this.startOrder = order.map((p) => p.name);
@@ -151,37 +179,62 @@ export class Up {
     this.changed();
   }
 
+  /**
+   * Creates and starts a pod of workload `w` (its template as it is now: a caller may have changed
+   * the args, and release.configMaps): replica `ordinal` of a StatefulSet, a new one of a Deployment.
+   */
+  addPod(w: Workload, ordinal = 0): Pod {
+    const init = this.podInit(w, ordinal);
+    const pod = new Pod(init, this.kubelet);
+    this.pods.push(pod);
+    this.log(`up: pod ${pod.name} (${init.ip}) starting`);
+    void pod.start().catch((e: Error) => this.log(`up: pod ${pod.name} could not start: ${e.message}`));
+    this.changed();
+    return pod;
+  }
+
+  /** Stops a pod (SIGTERM, `graceS`, SIGKILL) and forgets it, with its volumes. */
+  async removePod(pod: Pod, graceS?: number): Promise<void> {
+    this.log(`up: pod ${pod.name} deleted${graceS === undefined ? '' : ` (grace period ${graceS} s)`}`);
+    await pod.stop(graceS);
+    this.log(`up: pod ${pod.name} stopped`);
+    const i = this.pods.indexOf(pod);
+    if (i >= 0) this.pods.splice(i, 1);
+    rmSync(pod.init.dir, { recursive: true, force: true });
+    this.changed();
+  }
+
   /** The pods a Deployment's or a StatefulSet's controller would create. */
   private podsOf(w: Workload): Array<ConstructorParameters<typeof Pod>[0]> {
-    const replicas = w.spec.replicas ?? 1;
+    return Array.from({ length: w.spec.replicas ?? 1 }, (_, i) => this.podInit(w, i));
+  }
+
+  /** Replica `i` of `w`: named, labelled and addressed as its controller and the kubelet do. */
+  private podInit(w: Workload, i: number): ConstructorParameters<typeof Pod>[0] {
     const tpl = w.spec.template;
-    const out: Array<ConstructorParameters<typeof Pod>[0]> = [];
     const hash = k8sRandom(10, createHash('sha256').update(JSON.stringify(tpl)).digest());
-    for (let i = 0; i < replicas; i++) {
-      const sts = w.kind === 'StatefulSet';
-      const name = sts ? `${w.metadata.name}-${i}` : `${w.metadata.name}-${hash}-${k8sRandom(5)}`;
-      const labels = {
-        ...(tpl.metadata?.labels ?? {}),
-        ...(sts
-          ? {
-              'apps.kubernetes.io/pod-index': String(i),
-              'statefulset.kubernetes.io/pod-name': name,
-              'controller-revision-hash': `${w.metadata.name}-${hash}`,
-            }
-          : { 'pod-template-hash': hash }),
-      };
-      out.push({
-        name,
-        namespace: this.release.namespace,
-        ip: this.network.allocPodIP(),
-        labels,
-        annotations: tpl.metadata?.annotations ?? {},
-        spec: tpl.spec,
-        ...(sts && { hostname: name, subdomain: w.spec.serviceName }),
-        dir: join(this.o.stateDir, 'pods', name),
-      });
-    }
-    return out;
+    const sts = w.kind === 'StatefulSet';
+    const name = sts ? `${w.metadata.name}-${i}` : `${w.metadata.name}-${hash}-${k8sRandom(5)}`;
+    const labels = {
+      ...(tpl.metadata?.labels ?? {}),
+      ...(sts
+        ? {
+            'apps.kubernetes.io/pod-index': String(i),
+            'statefulset.kubernetes.io/pod-name': name,
+            'controller-revision-hash': `${w.metadata.name}-${hash}`,
+          }
+        : { 'pod-template-hash': hash }),
+    };
+    return {
+      name,
+      namespace: this.release.namespace,
+      ip: this.network.allocPodIP(),
+      labels,
+      annotations: tpl.metadata?.annotations ?? {},
+      spec: tpl.spec,
+      ...(sts && { hostname: name, subdomain: w.spec.serviceName }),
+      dir: join(this.o.stateDir, 'pods', name),
+    };
   }
 
   resolve(host: string): string[] | undefined {
@@ -204,6 +257,7 @@ export class Up {
 
   private changed(): void {
     this.publishTable();
+    for (const fn of this.listeners) fn();
     for (const p of this.pods) {
       const was = this.readyBefore.get(p.name) ?? false;
       if (p.ready !== was) {
