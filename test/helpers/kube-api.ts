@@ -2,9 +2,13 @@
 // API calls services/lab/backends/kubernetes/ makes, with the paths, verbs, content types and bodies of
 // the Kubernetes API reference (apps/v1 StatefulSet, Scale, Deployment; v1 ConfigMap, Pod, Status;
 // list-then-watch with resourceVersion; pods/exec over the v4.channel.k8s.io WebSocket protocol).
-// It plays the controllers too: deleted pods come back (new uid), scaling adds/removes peer pods,
-// pods turn Ready shortly after they are created. Errors are injected per call: 401, 403, 404,
-// 409, and watches that disconnect.
+// It plays the controllers too: deleted pods come back (new uid), scaling adds/removes peer pods.
+// Given a `cluster` (a `livepath up` cluster of the chart rendered for the release), every pod is
+// real: its containers run as processes with the chart's exact args and env (the StatefulSet's
+// args and the scenario ConfigMap as the backend patched them), it is Ready when its readiness
+// probe says so, and exec runs in its results directory. Without one (tests of API errors only),
+// pods are bare records that turn Ready `readyAfterMs` after creation. Errors are injected per
+// call: 401, 403, 404, 409, and watches that disconnect.
 import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +16,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Pod } from '../../services/lab/up/kubelet.js';
+import type { Release } from '../../services/lab/up/manifests.js';
+import type { Up } from '../../services/lab/up/index.js';
 
 export interface FakeRelease {
   release: string;
@@ -49,8 +56,15 @@ export interface KubeApiOptions {
   fail?: FailRule[];
   /** the first N pod watches end right after they start (a dropped connection) */
   watchDisconnects?: number;
-  /** the pod becomes Ready this long after it is created */
+  /** without a cluster: the pod becomes Ready this long after it is created, whatever it would do */
   readyAfterMs?: number;
+  /**
+   * without a cluster: no pod becomes Ready before a watch has stayed open (after the dropped
+   * ones), so a client sees readiness only by resuming its watch, however slow the machine is
+   */
+  readyOnceWatched?: boolean;
+  /** run the pods for real, in this `livepath up` cluster (see the module comment) */
+  cluster?: Up;
   /** called when a pod of the release starts: write its results (dir is its /app/results) */
   onPodStarted?: (pod: FakePod, dir: string) => void;
 }
@@ -65,6 +79,8 @@ export interface FakePod {
   deleting: boolean;
   startedAt?: string;
   dir: string;
+  /** the real pod, with a cluster */
+  real?: Pod;
 }
 
 export interface KubeApi {
@@ -128,6 +144,9 @@ export async function startKubeApi(o: KubeApiOptions = {}): Promise<KubeApi> {
   const fail = (o.fail ?? []).map((r) => ({ ...r, left: r.times ?? Infinity }));
   let rv = 100;
   let watchDisconnects = o.watchDisconnects ?? 0;
+  // Readiness held back until a watch stays open (readyOnceWatched).
+  let watched = !o.readyOnceWatched;
+  const heldReady: (() => void)[] = [];
   const watchers = new Set<{ res: ServerResponse; selector: string | null }>();
   const sts = rel && { replicas: rel.replicas, args: [...rel.peersArgs], resourceVersion: String(rv) };
   let cmText = rel?.scenarioText ?? '';
@@ -161,7 +180,7 @@ export async function startKubeApi(o: KubeApiOptions = {}): Promise<KubeApi> {
     },
     spec: { containers: [{ name: p.role === 'peer' ? 'peers' : p.role, image: 'livepath:test' }] },
     status: {
-      phase: p.ready || p.deleting ? 'Running' : 'Pending',
+      phase: (p.real ? p.real.phase === 'Running' : p.ready) || p.deleting ? 'Running' : 'Pending',
       conditions: [{ type: 'Ready', status: p.ready && !p.deleting ? 'True' : 'False' }],
       containerStatuses: [
         {
@@ -183,21 +202,70 @@ export async function startKubeApi(o: KubeApiOptions = {}): Promise<KubeApi> {
   };
 
   // The controllers: a pod per Deployment, `replicas` pods of the StatefulSet, each Ready soon.
+  const cluster = o.cluster;
   const createPod = (name: string, role: FakePod['role'], extra: Partial<FakePod> = {}) => {
+    if (cluster) return createRealPod(name, role, extra);
     const dir = join(root, `${name}-${randomUUID().slice(0, 8)}`);
     mkdirSync(dir, { recursive: true });
     const p: FakePod = { name, uid: randomUUID(), role, ready: false, deleting: false, dir, ...extra };
     pods.set(name, p);
     emit('ADDED', p);
-    later(o.readyAfterMs ?? 30, () => {
+    const becomeReady = () => {
       if (pods.get(name) !== p || p.deleting) return;
       p.startedAt = new Date().toISOString();
       p.ready = true;
       o.onPodStarted?.(p, dir);
       emit('MODIFIED', p);
-    });
+    };
+    later(o.readyAfterMs ?? 30, () => (watched ? becomeReady() : heldReady.push(becomeReady)));
     return p;
   };
+  // A real pod of the chart's workload for this role (args and scenario as the backend patched them).
+  const createRealPod = (name: string, role: FakePod['role'], extra: Partial<FakePod>) => {
+    const w = cluster!.release.workloads.find(
+      (x) =>
+        x.spec.template.metadata?.labels?.['livepath.io/role'] === role &&
+        (role !== 'edge' || x.spec.template.metadata?.labels?.['livepath.io/node'] === extra.node),
+    );
+    if (!w) throw new Error(`the rendered release has no workload for ${role} ${extra.node ?? ''}`);
+    const scenarioCm = cluster!.release.configMaps.get(`${rel!.fullname}-scenario`);
+    if (scenarioCm) scenarioCm['scenario.yaml'] = cmText;
+    const spec =
+      role === 'peer'
+        ? {
+            ...w.spec.template.spec,
+            containers: w.spec.template.spec.containers.map((c) =>
+              c.name === 'peers' ? { ...c, args: sts!.args } : c,
+            ),
+          }
+        : w.spec.template.spec;
+    const real = cluster!.addPod(
+      { ...w, spec: { ...w.spec, template: { ...w.spec.template, spec } } },
+      extra.ordinal ?? 0,
+    );
+    const p: FakePod = {
+      name,
+      uid: real.uid,
+      role,
+      ready: false,
+      deleting: false,
+      dir: join(real.init.dir, 'volumes', 'results'),
+      startedAt: new Date().toISOString(),
+      real,
+      ...extra,
+    };
+    pods.set(name, p);
+    emit('ADDED', p);
+    return p;
+  };
+  cluster?.onChange(() => {
+    for (const p of pods.values()) {
+      if (!p.real || p.deleting || p.real.ready === p.ready) continue;
+      p.ready = p.real.ready;
+      emit('MODIFIED', p);
+    }
+  });
+
   const reconcile = () => {
     if (!rel || !sts) return;
     const want: Array<[string, FakePod['role'], Partial<FakePod>]> = [[`${rel.fullname}-origin`, 'origin', {}]];
@@ -207,15 +275,17 @@ export async function startKubeApi(o: KubeApiOptions = {}): Promise<KubeApi> {
     for (const [name, role, extra] of want) if (!pods.has(name)) createPod(name, role, extra);
     for (const p of pods.values()) if (p.role === 'peer' && p.ordinal! >= sts.replicas && !p.deleting) deletePod(p);
   };
-  const deletePod = (p: FakePod) => {
+  const deletePod = (p: FakePod, graceS = 30) => {
     p.deleting = true;
     emit('MODIFIED', p);
-    later(20, () => {
+    const gone = () => {
       pods.delete(p.name);
       emit('DELETED', p);
-      rmSync(p.dir, { recursive: true, force: true });
+      if (!p.real) rmSync(p.dir, { recursive: true, force: true });
       reconcile();
-    });
+    };
+    if (p.real) void cluster!.removePod(p.real, graceS).then(gone);
+    else later(20, gone);
   };
   reconcile();
 
@@ -383,6 +453,12 @@ export async function startKubeApi(o: KubeApiOptions = {}): Promise<KubeApi> {
         watchers.add(w);
         res.flushHeaders();
         res.on('close', () => watchers.delete(w));
+        if (!watched) {
+          watched = true;
+          later(10, () => {
+            for (const ready of heldReady.splice(0)) ready();
+          });
+        }
         return;
       }
       const items = [...pods.values()].map(podJson).filter((p) => matchesSelector(p.metadata.labels, selector));
@@ -404,7 +480,8 @@ export async function startKubeApi(o: KubeApiOptions = {}): Promise<KubeApi> {
           409,
           status(409, 'Conflict', `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${p.uid}`),
         );
-      if (!p.deleting) deletePod(p);
+      const grace = url.searchParams.get('gracePeriodSeconds') ?? body?.gracePeriodSeconds;
+      if (!p.deleting) deletePod(p, grace === undefined || grace === null ? 30 : Number(grace));
       return send(res, 200, podJson(p));
     }
     return send(
@@ -503,10 +580,32 @@ export async function startKubeApi(o: KubeApiOptions = {}): Promise<KubeApi> {
     },
     async close() {
       for (const t of timers) clearTimeout(t);
+      for (const p of pods.values()) if (p.real) await cluster!.removePod(p.real, 5);
       for (const w of watchers) w.res.end();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       rmSync(root, { recursive: true, force: true });
     },
+  };
+}
+
+/** The FakeRelease of a rendered chart (what its controllers and API objects hold). */
+export function releaseOf(r: Release, fullname: string, scenarioText: string): FakeRelease {
+  const role = (w: Release['workloads'][number]) => w.spec.template.metadata?.labels?.['livepath.io/role'];
+  const origin = r.workloads.find((w) => role(w) === 'origin')!;
+  const originArgs = origin.spec.template.spec.containers[0]!.args ?? [];
+  const peers = r.workloads.find((w) => role(w) === 'peer')!;
+  return {
+    release: r.release,
+    namespace: r.namespace,
+    fullname,
+    originId: originArgs[originArgs.indexOf('--node') + 1]!,
+    edgeIds: r.workloads
+      .filter((w) => role(w) === 'edge')
+      .map((w) => w.spec.template.metadata!.labels!['livepath.io/node']!),
+    tracker: r.workloads.some((w) => role(w) === 'tracker'),
+    peersArgs: peers.spec.template.spec.containers.find((c) => c.name === 'peers')!.args ?? [],
+    replicas: peers.spec.replicas ?? 1,
+    scenarioText,
   };
 }

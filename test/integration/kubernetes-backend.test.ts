@@ -1,6 +1,9 @@
 // The Kubernetes backend against the contract server of test/helpers/kube-api.ts, through a
-// generated kubeconfig: the happy path (scale, restart, readiness through a dropped watch, churn,
-// collection, restore) feeds the summary; each failure gives its one-line message.
+// generated kubeconfig. A run on real pods (the chart rendered for the release, every pod's
+// containers run by `livepath up`'s kubelet: Ready when its readiness probe says so, the run's
+// clock read from the tracker, a churned pod's replacement joining only the viewers present);
+// the API sequence (scale, restart through a dropped watch, churn, collection, restore) on bare
+// pod records; and each failure's one-line message.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,9 +18,12 @@ import {
 } from '../../services/lab/backends/kubernetes/index.js';
 import type { BackendRunOptions } from '../../services/lab/backends/index.js';
 import { loadPlan } from '../../services/runtime/plan.js';
-import { CHUNK_COLUMNS } from '../../services/results/chunks.js';
+import { CHUNK_COLUMNS, chunkCount } from '../../services/results/chunks.js';
 import { EVENT_COLUMNS } from '../../services/results/events.js';
-import { startKubeApi, type FakeRelease, type KubeApiOptions } from '../helpers/kube-api.js';
+import { releaseOf, startKubeApi, type FakePod, type FakeRelease, type KubeApiOptions } from '../helpers/kube-api.js';
+import { Up } from '../../services/lab/up/index.js';
+import { renderRelease } from '../../services/lab/up/manifests.js';
+import { STREAM_CLOCK_FILE } from '../../services/results/stream-clock.js';
 import { assertNoChunkBelowBound, runCli, smallScenario, tempDir } from '../helpers/cli.js';
 
 const SCENARIO = smallScenario('kube-small', { durationS: 2, churn: [{ atS: 1, kind: 'kill', viewers: ['v3'] }] });
@@ -52,8 +58,19 @@ function release(o: Partial<FakeRelease> = {}): FakeRelease {
   };
 }
 
-/** What a peers pod writes: one row per chunk for each viewer of its slice (like services/peer). */
+/** What a pod writes: the tracker its stream clock, a peers pod a row per chunk for each viewer of its slice. */
 function writePeerResults(pod: { role: string; ordinal?: number }, podDir: string): void {
+  if (pod.role === 'tracker')
+    writeFileSync(
+      join(podDir, STREAM_CLOCK_FILE),
+      JSON.stringify({
+        startUs: Date.now() * 1000,
+        chunkDurationUs: 250_000,
+        source: 'origin',
+        seq: 0,
+        learntAtUs: Date.now() * 1000,
+      }),
+    );
   if (pod.role !== 'peer') return;
   const mine = plan.viewers.slice(pod.ordinal! * 2, pod.ordinal! * 2 + 2);
   const rows = mine.flatMap((v) =>
@@ -108,8 +125,118 @@ test('a kill event deletes the peer pods hosting most of its viewers', () => {
   assert.deepEqual(churnPodKills(plan, 4), [{ atS: 1, hosts: [0] }]);
 });
 
-test('happy path: scale, fresh pods through a dropped watch, churn, collect, restore; the summary reads it', async () => {
-  await withApi({ release: release(), watchDisconnects: 2, onPodStarted: writePeerResults }, async (api) => {
+test("a run on the chart's real pods: ready by their probes, one clock from the tracker, churn without replayed joins", {
+  timeout: 180_000,
+}, async () => {
+  // The release was installed with another scenario (same nodes, another length) and in p2p mode.
+  const installed = join(dir, 'kube-installed.yaml');
+  writeFileSync(installed, smallScenario('kube-installed', { durationS: 60 }));
+  const rendered = await renderRelease({
+    release: 'lp',
+    namespace: 'lab',
+    setFile: [`scenarioFile=${installed}`],
+    // Probed every second: readiness runs down origin → edge → tracker → peers in a few seconds.
+    set: ['peers.viewersPerHost=2', 'mode=p2p', 'probes.periodSeconds=1'],
+  });
+  // Long enough for the pods to be seen ready before the kill at 16 s.
+  const durationS = 24;
+  const killAtS = 16;
+  const run = smallScenario('kube-real', { durationS, churn: [{ atS: killAtS, kind: 'kill', viewers: ['v3'] }] });
+  const runPath = join(dir, 'kube-real.yaml');
+  writeFileSync(runPath, run);
+  const runPlan = loadPlan(runPath);
+  const upLog: string[] = [];
+  const cluster = await Up.cluster(
+    {
+      release: 'lp',
+      namespace: 'lab',
+      stateDir: tempDir('kube-up'),
+      restartBackoffMs: 1_000,
+      log: (l) => upLog.push(l),
+    },
+    rendered,
+  );
+  try {
+    const fake = releaseOf(rendered, 'lp-livepath', readFileSync(installed, 'utf8'));
+    await withApi({ release: fake, cluster, watchDisconnects: 1 }, async (api) => {
+      const lines: string[] = [];
+      const out = join(tempDir('kube-run'), 'run');
+      const result = await runExperiment({
+        plan: runPlan,
+        scenarioPath: runPath,
+        modes: ['cdn'],
+        out,
+        viewersPerHost: 2,
+        backend: kubernetesBackend({
+          release: 'lp',
+          readyTimeoutMs: 90_000,
+          log: (l) => lines.push(`${new Date().toISOString().slice(14, 23)} ${l}`),
+        }),
+      });
+      const s = result.summaries[0]!;
+      assert.equal(s.backend, 'kubernetes');
+      assert.equal(s.viewers, 4);
+      // The run's clock is the tracker's (learnt from the origin), not a pod's start.
+      assert.ok(
+        lines.some((l) => /the run's clock: chunk 0 began .* \(tracker lp-livepath-tracker\)/.test(l)),
+        lines.join('\n'),
+      );
+      // The viewers of the pod that stayed lost nothing; every record is of the run's chunks.
+      const chunks = chunkCount(runPlan);
+      const rows = readFileSync(join(out, 'chunks.csv'), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(','));
+      assert.deepEqual(
+        rows.filter((r) => Number(r[1]) >= chunks).slice(0, 3),
+        [],
+        'records cover the run, not the stream after it',
+      );
+      for (const v of ['v1', 'v2']) {
+        const seqs = new Set(rows.filter((r) => r[0] === v).map((r) => Number(r[1])));
+        const from = Math.min(...seqs);
+        const lost = Array.from({ length: chunks - from }, (_, i) => from + i).filter((k) => !seqs.has(k));
+        assert.deepEqual(lost, [], `${v} lost chunks`);
+      }
+      // Host 1 (v3, v4) was deleted at 16 s; its replacement joined v4 only: v3 left the run at 16 s.
+      const raw = readdirSync(join(out, 'raw'));
+      assert.ok(
+        raw.includes('lp-livepath-peers-1.events.csv') && raw.includes('lp-livepath-peers-1-r1.events.csv'),
+        `${raw.join()}\n${lines.join('\n')}\n${upLog.join('\n')}`,
+      );
+      // Joins within the run (the schedule repeats after durationS: v3 comes back then).
+      const clock = JSON.parse(readFileSync(join(out, 'raw', STREAM_CLOCK_FILE), 'utf8')) as { startUs: number };
+      const joins = (f: string) =>
+        readFileSync(join(out, 'raw', f), 'utf8')
+          .split('\n')
+          .map((l) => l.split(','))
+          .filter((e) => e[1] === 'join' && Number(e[0]) < clock.startUs + durationS * 1e6)
+          .map((e) => e[2]);
+      assert.deepEqual(joins('lp-livepath-peers-1.events.csv').sort(), ['v3', 'v4']);
+      assert.deepEqual(joins('lp-livepath-peers-1-r1.events.csv'), ['v4']);
+      assert.ok(
+        rows.some((r) => r[0] === 'v4' && Number(r[1]) * runPlan.stream.chunkDurationUs > killAtS * 1e6),
+        'v4 streams again after the replacement',
+      );
+      // What the run changed is put back: the installed scenario and p2p mode.
+      assert.equal(api.configMapText(), readFileSync(installed, 'utf8'));
+      assert.deepEqual(api.statefulSet().args, fake.peersArgs);
+    });
+  } finally {
+    await cluster.stop();
+  }
+});
+
+test('API sequence on bare pod records: scale, fresh pods through a dropped watch, churn, collect, restore', async () => {
+  // No pod is Ready before a watch stays open: the backend sees them only by resuming its watch.
+  const apiOptions = {
+    release: release(),
+    watchDisconnects: 2,
+    readyOnceWatched: true,
+    onPodStarted: writePeerResults,
+  };
+  await withApi(apiOptions, async (api) => {
     const lines: string[] = [];
     const out = join(tempDir('kube-run'), 'run');
     const result = await runExperiment({
@@ -158,11 +285,13 @@ test('happy path: scale, fresh pods through a dropped watch, churn, collect, res
       (r) => r.method === 'PATCH' && r.path.endsWith('/configmaps/lp-livepath-scenario'),
     );
     assert.equal((cmPatch!.body as { data: Record<string, string> }).data['scenario.yaml'], SCENARIO);
-    // Watches: two dropped, resumed by listing again.
+    // Watches: two dropped, each resumed from a fresh list, the third saw the pods become Ready.
     const podGets = api.requests.filter((r) => r.method === 'GET' && r.path === '/api/v1/namespaces/lab/pods');
-    assert.ok(podGets.filter((r) => r.query.get('watch') === 'true').length >= 2);
+    const watchAt = podGets.flatMap((r, i) => (r.query.get('watch') === 'true' ? [i] : []));
+    assert.equal(watchAt.length, 3, 'two dropped watches and the one that saw readiness');
+    for (const i of watchAt) assert.notEqual(podGets[i - 1]?.query.get('watch'), 'true', 'a list before each watch');
     assert.ok(
-      podGets.filter((r) => r.query.get('watch') !== 'true').length >= 4,
+      podGets.filter((r) => r.query.get('watch') !== 'true').length >= 5,
       'old pods, then a list per (re)watch, then collection',
     );
     // Pod deletes carry the uid precondition; exec runs the image's node.
@@ -276,6 +405,24 @@ test('pods that never become ready: a timeout naming what they wait for', async 
       await failure({ ...quick, readyTimeoutMs: 500 }),
       /^pods not ready after 1 s: 0\/5 pods ready \(peers 0\/2\) · waiting: .*ContainerCreating/,
     );
+  });
+});
+
+test("pods ready only after the run's durationS: said so, not an empty run", async () => {
+  // The stream began 5 s before the pods were ready; the scenario lasts 2 s.
+  const lateClock = (pod: FakePod, podDir: string) => {
+    writePeerResults(pod, podDir);
+    if (pod.role === 'tracker') {
+      const c = JSON.parse(readFileSync(join(podDir, STREAM_CLOCK_FILE), 'utf8')) as { startUs: number };
+      writeFileSync(join(podDir, STREAM_CLOCK_FILE), JSON.stringify({ ...c, startUs: c.startUs - 5e6 }));
+    }
+  };
+  await withApi({ release: release({ replicas: 2 }), onPodStarted: lateClock }, async (api) => {
+    assert.match(
+      await failure(),
+      /^the pods were ready \d+\.\d s into the stream, after the run's 2 s: give the scenario a longer durationS/,
+    );
+    assert.deepEqual(api.statefulSet().args, release().peersArgs, 'the release is put back');
   });
 });
 

@@ -13,6 +13,21 @@ import { LINK_SHAPINGS } from '../../services/core/types.js';
 import { LIVENESS_SERVICES, READINESS_SERVICE } from '../../services/runtime/grpc.js';
 import { containerEnv, expandCommand, type EnvContainer } from '../../services/lab/up/env.js';
 import { loadPlan } from '../../services/runtime/plan.js';
+import {
+  CHART_DIR,
+  CONTAINER,
+  FLAG,
+  LABEL,
+  LINK_SHAPING_ENV,
+  PARENT_ANNOTATION,
+  POD_NODE,
+  POD_RESULTS_DIR,
+  ROLES,
+  releaseNames,
+  SCENARIO_KEY,
+  SCENARIO_PATH,
+  type Role,
+} from '../../services/lab/backends/kubernetes/chart.js';
 
 const chartDir = 'charts/livepath';
 const ciFiles = readdirSync(join(chartDir, 'ci'))
@@ -516,3 +531,61 @@ test('the scenario every values file ships parses and names the same origin, edg
     assert.deepEqual(chartEdges, scenarioEdges);
   }
 });
+
+test("the names the Kubernetes backend drives a release by (backends/kubernetes/chart.ts) are the rendered chart's", () => {
+  assert.ok(CHART_DIR.endsWith(join('charts', 'livepath')));
+  for (const release of ['lp', 'livepath-ci']) {
+    const rendered = renderAs(release);
+    const names = releaseNames(release);
+    const workloads = rendered.filter((m) => (m.kind === 'Deployment' || m.kind === 'StatefulSet') && m.spec?.template);
+    const byRole = new Map<Role, Manifest[]>();
+    for (const w of workloads) {
+      const labels = (w.spec!.template as unknown as { metadata: { labels: Record<string, string> } }).metadata.labels;
+      const role = labels[LABEL.role] as Role | undefined;
+      if (role === undefined) continue; // Prometheus, Grafana: no role, not the backend's
+      assert.ok(ROLES.includes(role), `${w.metadata.name}: role ${role}`);
+      assert.equal(labels[LABEL.instance], release);
+      assert.ok(labels[LABEL.component], `${w.metadata.name}: ${LABEL.component}`);
+      byRole.set(role, [...(byRole.get(role) ?? []), w]);
+      const c = w.spec!.template!.spec.containers.find((x) => x.name === CONTAINER[role]);
+      assert.ok(c, `${w.metadata.name}: no container ${CONTAINER[role]}`);
+      const args = c.args ?? [];
+      assert.equal(args[args.indexOf('--scenario') + 1], SCENARIO_PATH, `${w.metadata.name} reads the scenario`);
+      const env = new Map((c.env ?? []).map((e) => [e.name, e.value]));
+      assert.equal(env.get('LIVEPATH_RESULTS_DIR'), POD_RESULTS_DIR, `${w.metadata.name} results`);
+      assert.equal(env.get(LINK_SHAPING_ENV), 'kernel', `${w.metadata.name}: netem values shape in the kernel`);
+      if (role === 'edge') {
+        assert.equal(args[args.indexOf(FLAG.node) + 1], labels[LABEL.node]);
+        assert.equal(w.metadata.name, names.edge(labels[LABEL.node]!));
+        assert.ok(w.metadata.annotations?.[PARENT_ANNOTATION], `${w.metadata.name}: ${PARENT_ANNOTATION}`);
+      }
+      if (role === 'tracker') assert.ok(args.includes(FLAG.directory));
+      if (role === 'peer') {
+        assert.equal(w.kind, 'StatefulSet');
+        assert.equal(w.metadata.name, names.peers);
+        for (const f of [FLAG.mode, FLAG.viewersPerHost, FLAG.viewerIndex, FLAG.tracker])
+          assert.ok(args.includes(f), `peers args have ${f}`);
+        const index = c.env?.find((e) => e.name === args[args.indexOf(FLAG.viewerIndex) + 1]!.slice(2, -1));
+        assert.equal(index?.valueFrom?.fieldRef?.fieldPath, `metadata.labels['${LABEL.podIndex}']`);
+      }
+    }
+    assert.deepEqual([...byRole.keys()].sort(), [...ROLES].sort(), 'a workload per role');
+    assert.ok(find(rendered, 'Deployment', names.origin));
+    assert.ok(find(rendered, 'Deployment', names.tracker));
+    assert.ok(find(rendered, 'ConfigMap', names.scenario).data![SCENARIO_KEY]);
+    // The selector the backend lists pods by picks every livepath pod and nothing else.
+    const [instance, role] = names.selector.split(',');
+    assert.equal(instance, `${LABEL.instance}=${release}`);
+    assert.equal(role, LABEL.role);
+  }
+  // The image's node, which the backend execs in a pod to copy records out.
+  assert.match(readFileSync('Dockerfile', 'utf8'), new RegExp(`ENTRYPOINT \\["${POD_NODE}"`));
+});
+
+function renderAs(release: string): Manifest[] {
+  const r = runHelm(['template', release, chartDir, '--namespace', 't', '-f', join(chartDir, 'ci/netem-values.yaml')]);
+  assert.equal(r.status, 0, r.stderr);
+  return parseAllDocuments(r.stdout)
+    .map((d) => d.toJS() as Manifest | null)
+    .filter((m): m is Manifest => m !== null);
+}

@@ -29,7 +29,11 @@ export function register(program: Command): void {
     .option('--context <name>', 'kubernetes: kubeconfig context (default: the current one)')
     .option('--namespace <ns>', "kubernetes: namespace of the release (default: the context's)")
     .option('--release <name>', 'kubernetes: Helm release name', 'livepath')
-    .option('--install', 'kubernetes: helm install the release when it is missing')
+    .option('--install', 'kubernetes: helm install the release when it is missing (with this scenario)')
+    .option(
+      '--image <repository:tag>',
+      "kubernetes, with --install: the livepath image the release runs (default: the chart's, livepath:<version>)",
+    )
     .option('--viewers-per-host <n>', 'virtual viewers per peers process', positiveInt('--viewers-per-host'))
     .option('--quiet', 'no progress output')
     .option(

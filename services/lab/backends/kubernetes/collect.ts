@@ -1,14 +1,13 @@
-// Reads a pod's raw result files through the Kubernetes exec API. The image is distroless (no
+// Collection: reads a pod's raw result files through the Kubernetes exec API. The image is distroless (no
 // shell, no cat, no tar, so `kubectl cp` cannot work): the command run in the container is the
 // image's own node, with a one-line script that lists or streams a file to stdout.
 import { createWriteStream } from 'node:fs';
 import { PassThrough, Writable } from 'node:stream';
-import type { Exec, V1Status } from '@kubernetes/client-node';
-
-/** node inside the livepath image (Dockerfile: gcr.io/distroless/nodejs20, ENTRYPOINT). */
-export const POD_NODE = '/nodejs/bin/node';
-/** where every role writes raw records (chart: LIVEPATH_RESULTS_DIR, the results emptyDir) */
-export const POD_RESULTS_DIR = '/app/results';
+import { join } from 'node:path';
+import type { Exec, V1Pod, V1Status } from '@kubernetes/client-node';
+import { CONTAINER, LABEL, POD_NODE, POD_RESULTS_DIR, type Role } from './chart.js';
+import type { ClusterApi } from './cluster.js';
+import type { CallSite } from './errors.js';
 
 const LIST_SCRIPT =
   "try{for(const f of require('fs').readdirSync(process.argv[1]))process.stdout.write(f+'\\n')}catch(e){if(e.code!=='ENOENT')throw e}";
@@ -88,4 +87,45 @@ export async function copyResultFile(
   dir = POD_RESULTS_DIR,
 ): Promise<void> {
   await execToStream(exec, ref, [POD_NODE, '-e', CAT_SCRIPT, `${dir}/${name}`], createWriteStream(dest));
+}
+
+/** One file of the pod's results directory as text. */
+export async function readResultFile(exec: Exec, ref: PodRef, name: string, dir = POD_RESULTS_DIR): Promise<string> {
+  let text = '';
+  const out = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      text += chunk.toString('utf8');
+      cb();
+    },
+  });
+  await execToStream(exec, ref, [POD_NODE, '-e', CAT_SCRIPT, `${dir}/${name}`], out);
+  return text;
+}
+
+/** The livepath container of a pod of the release (exec runs there). */
+export function podRef(namespace: string, p: V1Pod): PodRef {
+  const role = p.metadata?.labels?.[LABEL.role] as Role | undefined;
+  const names = (p.spec?.containers ?? []).map((c) => c.name);
+  const container = role && names.includes(CONTAINER[role]) ? CONTAINER[role] : (names[0] ?? '');
+  return { namespace, pod: p.metadata!.name!, container };
+}
+
+/** Copies <results>/<x>.<rest> of a pod to rawDir/<proc>.<rest>. */
+export async function collectPod(
+  api: ClusterApi,
+  ns: string,
+  p: V1Pod,
+  proc: string,
+  rawDir: string,
+  log: (l: string) => void,
+): Promise<void> {
+  const ref = podRef(ns, p);
+  const site: CallSite = { verb: 'create', resource: 'pods/exec', name: ref.pod };
+  const files = await api.call(site, () => listResultFiles(api.exec, ref));
+  for (const f of files) {
+    const dot = f.indexOf('.');
+    if (dot <= 0) continue;
+    await api.call(site, () => copyResultFile(api.exec, ref, f, join(rawDir, `${proc}${f.slice(dot)}`)));
+  }
+  log(`kubernetes: collected ${files.length} files from ${ref.pod}`);
 }
