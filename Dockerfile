@@ -17,6 +17,10 @@ RUN npm run build \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
  && mkdir -p scenarios grafana
 
+# --- ffmpeg: the origin's real-video ingest (RTMP pull, file/lavfi encode) ------------------------
+# Static PIE binaries with no library dependencies, so they run on the distroless runtime below.
+FROM mwader/static-ffmpeg:7.1.1 AS ffmpeg
+
 # --- runtime: Node only (no shell, no package manager), non-root --------------------------------
 # distroless nodejs20 ships the same major as the build stage; :nonroot runs as uid 65532.
 FROM gcr.io/distroless/nodejs20-debian12:nonroot AS runtime
@@ -33,6 +37,8 @@ COPY --from=build /app/proto ./proto
 COPY --from=build /app/scenarios ./scenarios
 COPY --from=build /app/grafana ./grafana
 COPY --from=build /app/ingest ./ingest
+# On PATH, where the origin looks for it: an rtmp or file source works in the chart.
+COPY --from=ffmpeg /ffmpeg /usr/local/bin/ffmpeg
 USER 65532:65532
 # 7000 relay/gRPC (origin, edge, peers), 7001 tracker, 9464 Prometheus /metrics.
 EXPOSE 7000 7001 9464

@@ -110,9 +110,9 @@ export interface StandaloneService {
  */
 export function startStandalone(
   args: string[],
-  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cli?: string } = {},
 ): Promise<StandaloneService> {
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const child = spawn(process.execPath, [opts.cli ?? CLI, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, ...opts.env },
   });

@@ -4,46 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-
-interface Instruction {
-  keyword: string;
-  args: string;
-  line: number;
-}
-interface Stage {
-  from: string;
-  name?: string;
-  instructions: Instruction[];
-}
-
-/** Splits a Dockerfile into instructions (joining `\` continuations, dropping comments) per stage. */
-function parseDockerfile(text: string): Stage[] {
-  const stages: Stage[] = [];
-  let pending = '';
-  let startLine = 0;
-  text.split('\n').forEach((raw, i) => {
-    const line = raw.trim();
-    if (!pending && (line === '' || line.startsWith('#'))) return;
-    if (pending && line.startsWith('#')) return;
-    if (!pending) startLine = i + 1;
-    if (line.endsWith('\\')) {
-      pending += `${line.slice(0, -1)} `;
-      return;
-    }
-    const full = pending + line;
-    pending = '';
-    const m = /^(\S+)\s*(.*)$/.exec(full)!;
-    const ins = { keyword: m[1]!.toUpperCase(), args: m[2]!, line: startLine };
-    if (ins.keyword === 'FROM') {
-      const f = /^(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?$/i.exec(ins.args)!;
-      stages.push({ from: f[1]!, name: f[2], instructions: [] });
-    } else {
-      assert.ok(stages.length > 0, `line ${ins.line}: ${ins.keyword} before FROM`);
-      stages.at(-1)!.instructions.push(ins);
-    }
-  });
-  return stages;
-}
+import { parseDockerfile } from '../helpers/dockerfile.js';
 
 const dockerfile = readFileSync('Dockerfile', 'utf8');
 const stages = parseDockerfile(dockerfile);
@@ -59,7 +20,7 @@ const NOT_IN_IMAGE: Record<string, string> = {
 test('the parser sees both stages (guards the checks below against parsing nothing)', () => {
   assert.deepEqual(
     stages.map((s) => s.name),
-    ['build', 'runtime'],
+    ['build', 'ffmpeg', 'runtime'],
   );
   assert.ok(parseDockerfile('FROM a:1 AS x\nRUN a \\\n  b\n').at(0)!.instructions[0]!.args === 'a  b');
 });
@@ -158,4 +119,14 @@ test('.dockerignore keeps host build output, modules and secrets out of the buil
   ]) {
     assert.ok(!ignored.includes(p), `.dockerignore must not exclude ${p}`);
   }
+});
+
+test('the runtime image carries ffmpeg on PATH: the origin of an rtmp or file scenario runs it', () => {
+  const copies = runtime.instructions.filter((i) => i.keyword === 'COPY' && i.args.includes('--from=ffmpeg'));
+  assert.deepEqual(
+    copies.map((i) => i.args.split(/\s+/).at(-1)),
+    ['/usr/local/bin/ffmpeg'],
+  );
+  const ffmpeg = stages.find((s) => s.name === 'ffmpeg')!;
+  assert.match(ffmpeg.from, /^mwader\/static-ffmpeg:\d+\.\d+(\.\d+)?$/, 'a static build, pinned');
 });
