@@ -24,8 +24,11 @@ import {
 
 const FONT = 'DejaVu Sans, Helvetica, Arial, sans-serif';
 
-/** Shared look: no external fonts, readable sizes, white background for printing. */
-const CONFIG = {
+/**
+ * The look of every chart of a report, the run's and the sweep's: no external fonts, readable
+ * sizes, white background for printing.
+ */
+export const CHART_CONFIG = {
   // Per-mark ARIA labels repeat every datum as text: they would double the file for no reader.
   aria: false,
   font: FONT,
@@ -56,7 +59,7 @@ export function cdfSpec(points: readonly CdfPoint[]): TopLevelSpec {
     legend: { orient: 'bottom', direction: 'horizontal', columns: 4 },
   } as const;
   return {
-    config: CONFIG,
+    config: CHART_CONFIG,
     width: CHART_WIDTH_PX,
     height: CHART_HEIGHT_PX,
     title: {
@@ -95,7 +98,7 @@ export function stretchSpec(data: StretchData): TopLevelSpec {
   if (data.kind === 'ranks') {
     const series = present(data.ranks.map((r) => r.series));
     return {
-      config: CONFIG,
+      config: CHART_CONFIG,
       width: CHART_WIDTH_PX,
       height: CHART_HEIGHT_PX,
       title: {
@@ -131,7 +134,7 @@ export function stretchSpec(data: StretchData): TopLevelSpec {
       ? ({ field: 'region', type: 'nominal', title: 'viewer region', scale: { scheme: 'tableau10' } } as const)
       : ({ value: PATH_COLOURS['p2p mode · peer path']! } as const);
   return {
-    config: CONFIG,
+    config: CHART_CONFIG,
     width: CHART_HEIGHT_PX + 160,
     height: CHART_HEIGHT_PX + 160,
     title: {
@@ -238,7 +241,7 @@ export function delayOverTimeSpec(series: TimeSeries, modes: readonly string[]):
     };
   });
   return {
-    config: CONFIG,
+    config: CHART_CONFIG,
     // Each mode has its own series, so each row keeps its own colour legend.
     resolve: { scale: { x: 'shared', color: 'independent', strokeDash: 'shared' } },
     title: {
@@ -262,7 +265,7 @@ export function offloadSpec(bars: readonly OffloadBar[]): TopLevelSpec {
     p2p: PATH_COLOURS['p2p mode · peer path']!,
   };
   return {
-    config: CONFIG,
+    config: CHART_CONFIG,
     width: CHART_WIDTH_PX - 300,
     height: { step: 22 },
     title: {
@@ -376,7 +379,7 @@ export function overlayMapSpec(drawing: OverlayDrawing, countriesTopology: objec
     .filter((n) => n.lat !== undefined)
     .sort((a, b) => ROLE_ORDER.indexOf(b.role) - ROLE_ORDER.indexOf(a.role)); // viewers first, under the infrastructure
   return {
-    config: CONFIG,
+    config: CHART_CONFIG,
     width: CHART_WIDTH_PX,
     height: MAP_HEIGHT_PX,
     title: {
@@ -464,7 +467,7 @@ export function overlayGraphSpec(drawing: OverlayDrawing): TopLevelSpec {
     });
   }
   return {
-    config: CONFIG,
+    config: CHART_CONFIG,
     width: CHART_WIDTH_PX,
     height: Math.max(CHART_HEIGHT_PX, Math.min(900, 16 * Math.max(...countPerDepth(drawing)))),
     title: {

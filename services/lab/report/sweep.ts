@@ -6,6 +6,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { SweepResult } from '../commands/sweep.js';
+import { CHART_CONFIG } from './charts.js';
 import { CHART_HEIGHT_PX, CHART_WIDTH_PX, PATH_COLOURS } from './constants.js';
 import { escapeHtml, pageStart } from './html.js';
 import { renderSvg } from './svg.js';
@@ -85,15 +86,8 @@ export function sweepSpec(points: readonly SweepChartPoint[], keys: string): Top
     legend: { orient: 'bottom', direction: 'horizontal' },
   } as const;
   return {
-    config: {
-      aria: false,
-      font: 'DejaVu Sans, Helvetica, Arial, sans-serif',
-      background: 'white',
-      title: { anchor: 'start', fontSize: 15, subtitleFontSize: 12, subtitleColor: '#555', offset: 10 },
-      axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: '#e6e6e6' },
-      legend: { labelFontSize: 11, titleFontSize: 12, symbolStrokeWidth: 3, labelLimit: 300 },
-      view: { stroke: '#ccc' },
-    },
+    // The report's look; the legend's labels name swept values, which run longer.
+    config: { ...CHART_CONFIG, legend: { ...CHART_CONFIG.legend, labelLimit: 300 } },
     width: CHART_WIDTH_PX,
     height: CHART_HEIGHT_PX + 80,
     title: {
