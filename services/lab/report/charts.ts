@@ -39,7 +39,8 @@ export const CHART_CONFIG = {
   view: { stroke: '#ccc' },
 } as const;
 
-function colourScale(domain: readonly string[], palette: Record<string, string>) {
+/** A colour scale over `domain` from `palette`; grey for what the palette does not name. */
+export function colourScale(domain: readonly string[], palette: Record<string, string>) {
   return { domain: [...domain], range: domain.map((d) => palette[d] ?? '#888') };
 }
 

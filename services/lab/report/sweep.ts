@@ -6,7 +6,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { SweepResult } from '../commands/sweep.js';
-import { CHART_CONFIG } from './charts.js';
+import { CHART_CONFIG, colourScale } from './charts.js';
 import { CHART_HEIGHT_PX, CHART_WIDTH_PX, PATH_COLOURS } from './constants.js';
 import { escapeHtml, pageStart } from './html.js';
 import { renderSvg } from './svg.js';
@@ -69,7 +69,7 @@ export function sweepSpec(points: readonly SweepChartPoint[], keys: string): Top
     field: 'series',
     type: 'nominal',
     title: null,
-    scale: { domain: series, range: series.map((s) => SERIES_COLOURS[s] ?? '#888') },
+    scale: colourScale(series, SERIES_COLOURS),
     legend: { orient: 'bottom', direction: 'horizontal' },
   } as const;
   const dash = {
