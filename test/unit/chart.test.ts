@@ -17,6 +17,7 @@ import {
   CHART_DIR,
   CONTAINER,
   FLAG,
+  helmInstallArgs,
   LABEL,
   LINK_SHAPING_ENV,
   PARENT_ANNOTATION,
@@ -589,3 +590,86 @@ function renderAs(release: string): Manifest[] {
     .map((d) => d.toJS() as Manifest | null)
     .filter((m): m is Manifest => m !== null);
 }
+
+test("the install --backend kubernetes --install runs deploys the run's scenario and --image", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'livepath-chart-'));
+  try {
+    const file = join(dir, 'scenario.yaml');
+    const text = readFileSync('scenarios/world.yaml', 'utf8');
+    writeFileSync(file, text);
+    const args = helmInstallArgs({
+      release: 'lp',
+      namespace: 'lab',
+      scenarioPath: file,
+      image: 'registry.example.com:5000/team/livepath:dev',
+    });
+    assert.equal(args[0], 'install');
+    // The same release rendered: `helm template` takes install's flags but --wait/--create-namespace.
+    const r = runHelm(['template', ...args.slice(1).filter((a) => a !== '--wait' && a !== '--create-namespace')]);
+    assert.equal(r.status, 0, r.stderr);
+    const ms = parseAllDocuments(r.stdout)
+      .map((d) => d.toJS() as Manifest | null)
+      .filter((m): m is Manifest => m !== null);
+    assert.equal(find(ms, 'ConfigMap', 'lp-livepath-scenario').data!['scenario.yaml']!.trim(), text.trim());
+    const images = new Set(
+      podSpecs(ms)
+        .filter(([name]) => !name.startsWith('Pod/'))
+        .flatMap(([, spec]) =>
+          spec.containers.filter((c) => LIVEPATH_CONTAINERS.has(c.name)).map((c) => (c as { image?: string }).image),
+        ),
+    );
+    assert.deepEqual([...images], ['registry.example.com:5000/team/livepath:dev']);
+    // world.yaml's three edges, not the chart's default two.
+    const edges = ms.filter((m) => m.kind === 'Deployment' && m.metadata.labels?.[LABEL.role] === 'edge');
+    assert.equal(edges.length, loadPlan('scenarios/world.yaml').edges.length);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const LIVEPATH_CONTAINERS = new Set<string>(Object.values(CONTAINER));
+
+test('every Service the docs port-forward to is one the chart renders for that release', () => {
+  // The docs install release "livepath" (fullname: livepath, not livepath-livepath).
+  const r = runHelm([
+    'template',
+    'livepath',
+    chartDir,
+    '--set',
+    'monitoring.enabled=true',
+    '--set',
+    'ingest.enabled=true',
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  const services = parseAllDocuments(r.stdout)
+    .map((d) => d.toJS() as Manifest | null)
+    .filter((m): m is Manifest => m?.kind === 'Service')
+    .map((m) => m.metadata.name);
+  let named = 0;
+  for (const doc of ['README.md', 'docs/kubernetes.md', 'charts/livepath/README.md']) {
+    for (const m of readFileSync(doc, 'utf8').matchAll(/port-forward svc\/([a-z0-9-]+)/g)) {
+      named++;
+      assert.ok(
+        services.includes(m[1]!),
+        `${doc}: svc/${m[1]} is not a Service of release livepath (${services.join(', ')})`,
+      );
+    }
+  }
+  assert.ok(named >= 2, 'the docs port-forward to Grafana');
+});
+
+test('the image the chart runs by default is the one the docs build', () => {
+  const images = new Set(
+    podSpecs(render())
+      .flatMap(([, spec]) => spec.containers)
+      .filter((c) => LIVEPATH_CONTAINERS.has(c.name))
+      .map((c) => (c as { image?: string }).image),
+  );
+  assert.equal(images.size, 1);
+  const [image] = images;
+  for (const doc of ['README.md', 'docs/kubernetes.md', 'charts/livepath/README.md']) {
+    const built = [...readFileSync(doc, 'utf8').matchAll(/docker build -t (\S+) \./g)].map((m) => m[1]);
+    assert.ok(built.length > 0, `${doc} says how to build the image`);
+    for (const b of built) assert.equal(b, image, `${doc}: docker build -t ${b}, the chart runs ${image}`);
+  }
+});
