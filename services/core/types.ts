@@ -16,6 +16,13 @@ export type Production = 'progressive' | 'segment';
 export const LINK_SHAPINGS = ['linkemu', 'delay-only', 'kernel'] as const;
 export type LinkShaping = (typeof LINK_SHAPINGS)[number];
 
+/**
+ * What a synthetic chunk carries: `virtual`, only its size (cheap: a 2-core machine relays 100s of
+ * Mbit/s of it); `real`, the deterministic bytes of origin/synthetic.ts (a kernel's htb can shape them).
+ */
+export const PAYLOADS = ['virtual', 'real'] as const;
+export type Payload = (typeof PAYLOADS)[number];
+
 export interface StreamPlan {
   streamId: string;
   bitrateBps: number;
@@ -45,6 +52,8 @@ export interface StreamPlan {
   releaseUnitBytes: number;
   /** where the origin's chunks come from; absent = the synthetic generator */
   source?: StreamSource;
+  /** synthetic chunks: virtual or real bytes; absent = the backend's default (see Payload) */
+  payload?: Payload;
 }
 
 /** The broadcaster: synthetic chunks, a broadcast pushed over RTMP, or a file / lavfi test source through ffmpeg. */

@@ -13,7 +13,7 @@ import { RelayNode } from '../relay/node.js';
 import { wireBytes } from '../core/chunks.js';
 import { chunkCount } from '../results/chunks.js';
 import { ChunkSigner } from './signer.js';
-import { fragmentRanges, isKeyframe, virtualChunkDigest } from './synthetic.js';
+import { fragmentRanges, isKeyframe, syntheticPayload, virtualChunkDigest } from './synthetic.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -82,6 +82,7 @@ const realTimers: Timers = {
 /**
  * The synthetic broadcaster: releases each chunk on the stream's schedule (see
  * core/production.ts): frame by frame in progressive production, whole at its end in segment.
+ * Its chunks are virtual unless the plan's stream.payload is `real` (see Payload).
  */
 export class SyntheticSource implements ChunkSource {
   private timer: unknown;
@@ -99,6 +100,8 @@ export class SyntheticSource implements ChunkSource {
 
   start(atUs: number, sink: SourceSink): void {
     const s = this.plan.stream;
+    const real = s.payload === 'real';
+    let bytes: Buffer = EMPTY;
     let releases = chunkReleases(s, 0, atUs);
     let next = 0;
     const step = () => {
@@ -112,11 +115,13 @@ export class SyntheticSource implements ChunkSource {
           // Stamped when it really happened: a late timer delays production, not the measurement.
           const producedAtUs = this.clock.nowUs();
           const keyframe = isKeyframe(s, r.seq);
+          // Real payload: the chunk's bytes are made whole at its first release and handed out in parts.
+          if (real && r.index === 0) bytes = syntheticPayload(s.streamId, r.seq, s.chunkBytes);
           if (r.last) {
             this.nextSeq++;
             sink.emit({
-              payload: EMPTY,
-              virtualBytes: s.chunkBytes,
+              payload: real ? bytes : EMPTY,
+              ...(!real && { virtualBytes: s.chunkBytes }),
               keyframe,
               producedAtUs,
               durationUs: s.chunkDurationUs,
@@ -124,7 +129,13 @@ export class SyntheticSource implements ChunkSource {
             releases = chunkReleases(s, this.nextSeq, atUs);
             next = 0;
           } else {
-            sink.part({ payload: EMPTY, virtualBytes: r.bytes, producedAtUs, keyframe, chunkBytes: s.chunkBytes });
+            sink.part({
+              payload: real ? bytes.subarray(r.offset, r.offset + r.bytes) : EMPTY,
+              ...(!real && { virtualBytes: r.bytes }),
+              producedAtUs,
+              keyframe,
+              chunkBytes: s.chunkBytes,
+            });
             next++;
           }
           step();

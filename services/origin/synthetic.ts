@@ -1,7 +1,8 @@
-// The synthetic broadcaster's content (sans-IO). Its chunks are virtual: only their size travels
-// (moving 100s of Mbit/s of meaningless bytes through grpc-js would saturate a 2-core machine and
-// make the emulation lie); what the origin signs is a digest of (stream, seq, size). Real bytes,
-// a deterministic function of (stream, seq), remain available for benchmarks of the transport.
+// The synthetic broadcaster's content (sans-IO). By default its chunks are virtual: only their size
+// travels (moving 100s of Mbit/s of meaningless bytes through grpc-js would saturate a 2-core
+// machine and make the emulation lie); what the origin signs is a digest of (stream, seq, size).
+// With stream.payload `real` (the mininet default: htb shapes only bytes that travel) the chunks
+// carry these bytes, a deterministic function of (stream, seq), and the origin signs them.
 import { createHash } from 'node:crypto';
 import type { StreamPlan } from '../core/types.js';
 import { fragmentRanges } from '../core/chunks.js';

@@ -4,7 +4,7 @@
 // one metrics registry and serves it on --metrics-port once the service is ready.
 import { mkdirSync } from 'node:fs';
 import pino, { type Logger } from 'pino';
-import type { LinkShaping, RunPlan } from '../core/types.js';
+import type { LinkShaping, Payload, RunPlan } from '../core/types.js';
 import { loadPlan } from './plan.js';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from './clock.js';
@@ -20,6 +20,8 @@ export interface ShellOptions {
   proc: string;
   control: 'stdio' | 'standalone';
   linkShaping?: LinkShaping;
+  /** overrides the scenario's stream.payload (the lab passes the backend's default) */
+  payload?: Payload;
   /** the service's gRPC listen address; its host is the metrics server's default host */
   listen?: string;
   /** serve /metrics on this port (0 = any free port); undefined = no metrics server */
@@ -48,6 +50,8 @@ export interface Shell {
 export function createShell(o: ShellOptions, role: MetricsRole): Shell {
   const log = pino({ name: o.proc, level: process.env.LIVEPATH_LOG_LEVEL ?? 'info' }, pino.destination(2));
   const plan = loadPlan(o.scenario, o.seed);
+  // The plan's other properties are shared with the loaded one (latencyMs is non-enumerable).
+  if (o.payload) plan.stream = { ...plan.stream, payload: o.payload };
   const clock = systemClock;
   const metrics = createMetrics({ role });
   const emulationError = metrics.emulationErrorSeconds;

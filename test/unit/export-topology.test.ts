@@ -57,8 +57,14 @@ describe('exportTopology (graph)', () => {
     assert.deepEqual(t.services.find((x) => x.role === 'tracker')!.modes, ['p2p']);
   });
 
-  it('marks synthetic chunks as virtual: the kernel has no bytes of them to shape', () => {
-    assert.equal(t.virtualPayload, true);
+  it('synthetic chunks carry real bytes on Mininet unless the scenario asks for virtual ones', () => {
+    assert.equal(t.virtualPayload, false, 'stream.payload unset: real bytes for htb to shape');
+    const virtual = { ...plan, stream: { ...plan.stream, payload: 'virtual' as const } };
+    Object.defineProperties(virtual, {
+      latencyMs: { value: plan.latencyMs },
+      bottleneckBps: { value: plan.bottleneckBps },
+    });
+    assert.equal(exportTopology(s, virtual, { scenarioPath: path }).virtualPayload, true);
   });
 
   it('refuses a graph with a cycle: Linux bridges without STP would loop frames', () => {

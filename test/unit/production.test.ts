@@ -17,6 +17,7 @@ import {
   type Timers,
 } from '../../services/origin/origin.js';
 import { wireBytes } from '../../services/core/chunks.js';
+import { syntheticPayload } from '../../services/origin/synthetic.js';
 import { RelayNode, type ChildSink } from '../../services/relay/node.js';
 import { fakePlan, ManualClock } from '../helpers/fake-plan.js';
 
@@ -133,10 +134,11 @@ describe('the origin forwards frame-paced parts at once', () => {
   beforeEach(() => mock.timers.enable({ apis: ['setImmediate'] }));
   afterEach(() => mock.timers.reset());
 
-  const run = async (production: 'progressive' | 'segment') => {
+  const run = async (production: 'progressive' | 'segment', payload?: 'virtual' | 'real') => {
     const clock = new ManualClock(0);
     const timers = new VirtualTimers(clock);
     const plan = fakePlan({ production });
+    if (payload) plan.stream = { ...plan.stream, payload };
     const link = new LinkEmulator({ plan }, { clock });
     const origin = new Origin({ plan }, { clock, link, source: new SyntheticSource(plan, clock, timers) });
     const child = new MemorySink();
@@ -162,6 +164,30 @@ describe('the origin forwards frame-paced parts at once', () => {
     const a = new ChunkAssembler();
     for (const f of chunk0) a.add({ ...f, length: f.virtualLength });
     assert.deepEqual(a.lastCompleted, { seq: 0, totalBytes: 62_500, producedAtUs: 250_000, lastReleaseBytes: 7_813 });
+  });
+
+  for (const production of ['progressive', 'segment'] as const) {
+    test(`${production}, payload real: the fragments carry the chunk's deterministic bytes, in order`, async () => {
+      const { plan, child } = await run(production, 'real');
+      const chunk0 = child.got.filter((f) => f.seq === 0);
+      assert.ok(chunk0.length > 1);
+      assert.ok(chunk0.every((f) => f.virtualLength === 0 && f.payload.length > 0));
+      const bytes = Buffer.alloc(62_500);
+      for (const f of chunk0) bytes.set(f.payload, f.offset);
+      assert.equal(
+        chunk0.reduce((n, f) => n + f.payload.length, 0),
+        62_500,
+      );
+      assert.ok(bytes.equals(syntheticPayload(plan.stream.streamId, 0, 62_500)));
+      const a = new ChunkAssembler();
+      for (const f of chunk0) a.add({ ...f, length: f.payload.length });
+      assert.equal(a.lastCompleted?.totalBytes, 62_500);
+    });
+  }
+
+  test('payload virtual (the default): no bytes travel', async () => {
+    const { child } = await run('progressive');
+    assert.ok(child.got.every((f) => f.payload.length === 0 && f.virtualLength > 0));
   });
 
   test('segment: the whole chunk at its end, its last release the whole chunk', async () => {

@@ -101,8 +101,17 @@ export function chunkBoundMs(viewer: Pick<ViewerPlan, 'boundPropagationMs' | 'bo
 }
 
 function streamPlan(scenario: Scenario): StreamPlan {
-  const { bitrateBps, chunkDurationMs, keyframeIntervalChunks, fragmentBytes, production, frameRate, pacing, source } =
-    scenario.stream;
+  const {
+    bitrateBps,
+    chunkDurationMs,
+    keyframeIntervalChunks,
+    fragmentBytes,
+    production,
+    frameRate,
+    pacing,
+    source,
+    payload,
+  } = scenario.stream;
   const chunkBytes = Math.round((bitrateBps * chunkDurationMs) / 1000 / 8);
   // Frame pacing: the frames that fall in a chunk, at least one; fragment pacing: its fragments.
   const releasesPerChunk =
@@ -125,6 +134,7 @@ function streamPlan(scenario: Scenario): StreamPlan {
     releaseUnitBytes: Math.ceil(chunkBytes / releasesPerChunk),
     // Only when the scenario names one: plans of synthetic scenarios stay as they were.
     ...(source !== undefined && { source }),
+    ...(payload !== undefined && { payload }),
   };
 }
 

@@ -24,6 +24,7 @@ import {
   MAX_VIEWERS_PER_CLUSTER,
   UNCONSTRAINED_BPS,
 } from '../constants.js';
+import { PAYLOADS } from '../types.js';
 
 // ---- building blocks --------------------------------------------------------------------------
 
@@ -66,6 +67,11 @@ const StreamSchema = z.strictObject({
   frameRate: z.number().positive().max(1000).default(DEFAULT_FRAME_RATE),
   /** progressive: one release per frame (frameRate), or one fragmentBytes fragment at a time */
   pacing: z.enum(['frame', 'fragment']).default('frame'),
+  /**
+   * synthetic chunks: virtual (only their size travels) or real (deterministic bytes, so a kernel
+   * can shape them); default: the backend's (virtual on local, real on mininet)
+   */
+  payload: z.enum(PAYLOADS).optional(),
   source: SourceSchema.optional(),
 });
 

@@ -7,8 +7,8 @@ import { dirname, join, resolve } from 'node:path';
 import { jsonLine, onJsonLines } from '../../runtime/control.js';
 import { packageFile } from '../../runtime/package.js';
 import { loadScenarioFile } from '../../runtime/plan.js';
-import type { LinkShaping } from '../../core/types.js';
-import { exportTopology, type Topology } from './topology.js';
+import type { LinkShaping, Payload } from '../../core/types.js';
+import { exportTopology, mininetPayload, type Topology } from './topology.js';
 import type { BackendRunOptions, ProcSpec, RawRunInfo } from './index.js';
 import { runOnPlacement, type Placement } from './placement.js';
 
@@ -144,6 +144,7 @@ export function mininetPlacement(
   hosts: Record<string, MininetHost>,
   linkShaping: LinkShaping,
   originId: string,
+  payload?: Payload,
 ): Placement {
   // The tracker is no scenario host: it shares the origin's (its traffic is control only).
   const hostOf = (spec: ProcSpec) => {
@@ -155,6 +156,7 @@ export function mininetPlacement(
   return {
     name: 'mininet',
     linkShaping,
+    ...(payload && { payload }),
     listenHost: (spec) => hostOf(spec).ip,
     prefix: (spec) => ['mnexec', '-a', String(hostOf(spec).pid)],
     // One viewer per process: its host's access link is its own, as in the scenario.
@@ -163,10 +165,11 @@ export function mininetPlacement(
 }
 
 /**
- * The kernel can only shape bytes that travel. Synthetic chunks are virtual (only their size
- * crosses the wire, see services/origin/synthetic.ts), so for them linkemu keeps emulating latency
- * and bandwidth and the network carries the messages; real video (rtmp/file ingest) is shaped by
- * the kernel: htb for bandwidth, netem for delay where it exists, else linkemu for delay.
+ * The kernel can only shape bytes that travel. Synthetic chunks are real bytes on Mininet unless
+ * the scenario asks for virtual ones (only their size crosses the wire, see
+ * services/origin/synthetic.ts); for virtual chunks linkemu keeps emulating latency and bandwidth
+ * and the network carries the messages. Real bytes are shaped by the kernel: htb for bandwidth,
+ * netem for delay where it exists, else linkemu for delay on top of the kernel's (delay-only).
  */
 export function chooseLinkShaping(topology: Pick<Topology, 'virtualPayload'>, kernel: LinkShaping): LinkShaping {
   return topology.virtualPayload ? 'linkemu' : kernel;
@@ -202,7 +205,7 @@ export async function runMininet(o: BackendRunOptions): Promise<RawRunInfo> {
   try {
     const ready = await network.next('ready', NETWORK_READY_TIMEOUT_MS, logPath);
     const linkShaping = chooseLinkShaping(topology, ready.linkShaping);
-    const placement = mininetPlacement(ready.hosts, linkShaping, o.plan.originId);
+    const placement = mininetPlacement(ready.hosts, linkShaping, o.plan.originId, mininetPayload(o.plan));
     const info = await runOnPlacement({ ...o, signal: abort.signal }, placement);
     if (networkDied) throw new MininetBackendError(`the Mininet network went away during the run; see ${logPath}`);
     // Read before teardown: the counters die with the interfaces.

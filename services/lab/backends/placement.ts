@@ -3,7 +3,7 @@
 // stops when the last chunk has drained. The local backend places every process on 127.0.0.1
 // (local.ts); Mininet places them on its hosts (mininet.ts).
 import { mkdirSync } from 'node:fs';
-import type { LinkShaping, RunPlan } from '../../core/types.js';
+import type { LinkShaping, Payload, RunPlan } from '../../core/types.js';
 import { sliceViewers } from '../../core/viewer-hosts.js';
 import { formatDirectory, type Directory } from '../../runtime/directory.js';
 import type { ControlEvent } from '../../runtime/control.js';
@@ -16,6 +16,8 @@ import { chunkCount } from '../../results/chunks.js';
 export interface Placement {
   name: string;
   linkShaping: LinkShaping;
+  /** what synthetic chunks carry, when the backend decides (else the scenario's stream.payload) */
+  payload?: Payload;
   /** address the process listens on (others reach it there) */
   listenHost(spec: ProcSpec): string;
   /** command prefix to run the process inside its host (e.g. Mininet's mnexec) */
@@ -77,6 +79,7 @@ export async function runOnPlacement(o: BackendRunOptions, placement: Placement)
     placement.linkShaping,
     '--metrics-port',
     '0',
+    ...(placement.payload ? ['--payload', placement.payload] : []),
   ];
   const start = (spec: ProcSpec, args: string[]) =>
     spawnService({

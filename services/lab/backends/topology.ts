@@ -2,7 +2,7 @@
 // (containernet/run_scenario.py reads it), so the scenario file stays the one source of truth.
 // Owns the mapping scenario → hosts, bridges, links, addresses and the services to start.
 import type { Scenario } from '../../core/scenario/schema.js';
-import type { Role, RunPlan } from '../../core/types.js';
+import type { Payload, Role, RunPlan } from '../../core/types.js';
 import { orderEdges } from './placement.js';
 
 export const TOPOLOGY_FORMAT = 'livepath-topology/1';
@@ -62,8 +62,9 @@ export interface Topology {
   drainS: number;
   ipBase: string;
   /**
-   * synthetic chunks carry only their size (services/origin/synthetic.ts): no bytes for the
-   * kernel to shape, so linkemu shapes them whatever the kernel can do
+   * synthetic chunks with stream.payload `virtual` carry only their size (services/origin/synthetic.ts):
+   * no bytes for the kernel to shape, so linkemu shapes them whatever the kernel can do. On Mininet
+   * the payload is `real` unless the scenario says otherwise.
    */
   virtualPayload: boolean;
   /** how link latency maps onto the network; see `approximation` */
@@ -183,7 +184,7 @@ export function exportTopology(scenario: Scenario, plan: RunPlan, o: ExportOptio
     durationS: plan.durationS,
     drainS: o.drainS ?? round3(1.5 + (3 * maxBoundMs) / 1000),
     ipBase: TOPOLOGY_IP_BASE,
-    virtualPayload: (plan.stream.source?.kind ?? 'synthetic') === 'synthetic',
+    virtualPayload: (plan.stream.source?.kind ?? 'synthetic') === 'synthetic' && mininetPayload(plan) === 'virtual',
     latencyModel,
     ...(approximation ? { approximation } : {}),
     hosts,
@@ -191,6 +192,11 @@ export function exportTopology(scenario: Scenario, plan: RunPlan, o: ExportOptio
     links,
     services,
   };
+}
+
+/** What synthetic chunks carry on Mininet: the scenario's stream.payload, else real bytes for htb to shape. */
+export function mininetPayload(plan: RunPlan): Payload {
+  return plan.stream.payload ?? 'real';
 }
 
 /** 10.0.0.1/8, 10.0.0.2/8, … 10.0.1.0/8 … : host i gets the (i+1)-th address of 10.0.0.0/8. */

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { LINK_SHAPINGS, type LinkShaping } from '../../core/types.js';
+import { LINK_SHAPINGS, type LinkShaping, PAYLOADS, type Payload } from '../../core/types.js';
 import { PACKAGE_ROOT } from '../../runtime/package.js';
 
 export const DEFAULT_SCENARIO = 'world';
@@ -64,6 +64,14 @@ export function serviceCommand(program: Command, name: string, description: stri
         .choices(LINK_SHAPINGS)
         .default('linkemu')
         .env('LIVEPATH_LINK_SHAPING'),
+    )
+    .addOption(
+      new Option(
+        '--payload <kind>',
+        "synthetic chunks: virtual (only their size travels) or real (bytes a kernel can shape); default: the scenario's stream.payload, else virtual",
+      )
+        .choices(PAYLOADS)
+        .env('LIVEPATH_PAYLOAD'),
     );
 }
 
@@ -75,6 +83,7 @@ export interface ServiceCliOptions {
   proc: string;
   control: 'stdio' | 'standalone';
   linkShaping: LinkShaping;
+  payload?: Payload;
   metricsPort: number;
   metricsHost?: string;
 }
