@@ -28,7 +28,7 @@ import sys
 import threading
 import time
 
-from mininet.link import TCLink
+from mininet.link import Link, TCIntf
 from mininet.log import setLogLevel
 from mininet.net import Mininet
 from mininet.nodelib import LinuxBridge
@@ -47,6 +47,55 @@ LOCK_PATH = "/run/lock/livepath-mininet.lock"
 IMAGE = os.environ.get("LIVEPATH_IMAGE", "livepath:latest")
 READY_TIMEOUT_S = 30.0
 STOP_GRACE_S = 5.0
+
+
+# htb's token bucket must hold what the link sends in one timer tick (~1 ms), or a fast link is
+# under-shaped; but a full bucket lets that much through at once, ahead of its serialization (with
+# Mininet's fixed 15 kB a 7.8 kB frame crossed a 10 Mbit/s link in no time). Two full-size frames
+# at least; segmentation offload is off so htb sees frames, not 64 kB super-packets.
+HTB_BURST_S = 0.001
+HTB_MIN_BURST_BYTES = 2 * 1514
+# htb's quantum (bytes a class may send per round) defaults to rate / r2q (r2q 10) and the kernel
+# clamps it to [MTU, 200000] with a warning ("quantum of class … is big"): set it for the rate.
+HTB_MAX_QUANTUM = 200000
+HTB_MIN_QUANTUM = 1514
+
+
+def htb_params(mbit_s):
+    """burst and quantum (bytes) for an htb class of `mbit_s`: see HTB_BURST_S and HTB_MAX_QUANTUM."""
+    bytes_s = mbit_s * 1e6 / 8
+    burst = max(HTB_MIN_BURST_BYTES, int(bytes_s * HTB_BURST_S))
+    quantum = min(HTB_MAX_QUANTUM, max(HTB_MIN_QUANTUM, int(bytes_s / 10)))
+    return burst, quantum
+
+
+class ShapedIntf(TCIntf):
+    """Mininet's TCIntf with htb's burst and quantum set for the link's rate (see htb_params)."""
+
+    def config(self, **params):
+        result = TCIntf.config(self, **params)
+        self.cmd("ethtool -K", self, "tso off gso off")
+        return result
+
+    def bwCmds(self, bw=None, **kwargs):
+        cmds, parent = TCIntf.bwCmds(self, bw=bw, **kwargs)
+        if bw is None or kwargs.get("use_hfsc") or kwargs.get("use_tbf"):
+            return cmds, parent
+        burst, quantum = htb_params(bw)
+        out = []
+        for c in cmds:
+            if " htb rate " in c:
+                c = c.replace("burst 15k", "burst %d cburst %d quantum %d" % (burst, burst, quantum))
+            out.append(c)
+        return out, parent
+
+
+class ShapedLink(Link):
+    """TCLink with ShapedIntf on both ends."""
+
+    def __init__(self, node1, node2, **params):
+        params["intf"] = ShapedIntf
+        Link.__init__(self, node1, node2, **params)
 
 
 def log(msg):
@@ -97,7 +146,7 @@ class Network:
         self.use_docker = use_docker
         self.hosts = {}
         cls = Containernet if use_docker else Mininet
-        self.net = cls(topo=None, build=False, controller=None, switch=LinuxBridge, link=TCLink,
+        self.net = cls(topo=None, build=False, controller=None, switch=LinuxBridge, link=ShapedLink,
                        autoSetMacs=True, autoStaticArp=True, waitConnected=False)
         self.repo_root = repo_root
 
@@ -114,10 +163,10 @@ class Network:
             self.hosts[h["id"]] = node
             a = h["access"]
             p1, p2 = link_params(a["uplinkBps"], a["downlinkBps"], a["latencyMs"], self.netem)
-            self.net.addLink(node, switches[a["switch"]], cls=TCLink, params1=p1, params2=p2)
+            self.net.addLink(node, switches[a["switch"]], cls=ShapedLink, params1=p1, params2=p2)
         for l in t["links"]:
             p1, p2 = link_params(l["bandwidthBps"], l["bandwidthBps"], l["latencyMs"], self.netem)
-            self.net.addLink(switches[l["a"]], switches[l["b"]], cls=TCLink, params1=p1, params2=p2)
+            self.net.addLink(switches[l["a"]], switches[l["b"]], cls=ShapedLink, params1=p1, params2=p2)
         self.net.build()
         self.net.start()
 
@@ -279,7 +328,8 @@ def run_standalone(network, topo, shaping, mode, out):
     os.makedirs(logs, exist_ok=True)
     ips = {h["id"]: h["ip"].split("/")[0] for h in topo["hosts"]}
     common = ["--scenario", topo["scenarioPath"], "--seed", str(topo["seed"]), "--out", raw,
-              "--link-shaping", shaping, "--control", "stdio", "--metrics-port", "0"]
+              "--link-shaping", shaping, "--control", "stdio", "--metrics-port", "0",
+              "--payload", "virtual" if topo.get("virtualPayload", True) else "real"]
     directory, services = {}, []
     try:
         tracker = None
@@ -364,7 +414,7 @@ def main():
 
     netem = netem_available()
     kernel_shaping = "kernel" if netem else "delay-only"
-    # Synthetic chunks carry only their size: no bytes for htb/netem to shape, so linkemu does it.
+    # Virtual synthetic chunks carry only their size: no bytes for htb/netem to shape, so linkemu does it.
     shaping = "linkemu" if topo.get("virtualPayload", True) else kernel_shaping
     network = Network(topo, netem, docker_works() and not args.no_docker, repo_root)
     log("%d hosts, %d bridges; netem %s → kernel shapes %s; %s hosts" % (

@@ -11,6 +11,11 @@
 //
 // Model: each host has one access link (uplink, downlink); core links are never bottlenecks here
 // (their latency is in the path latency, their bandwidth is ignored). Mininet emulates every link.
+//
+// delay-only (Mininet without netem: htb shapes real bytes, latency is added here): a message is
+// held until its real arrival at the receiving process (after the kernel serialized and queued it)
+// + the pair's latency, and is forwarded only then, so the kernel's time stays in every hop's delay.
+// The error of such a hop is how late this process released the message against that target.
 import type { LinkShaping, RunPlan } from '../core/types.js';
 import { DownlinkQueue, SequentialUplink, serializationUs } from '../core/linkmodel.js';
 import { UnknownHostError } from '../core/scenario/plan.js';
@@ -110,6 +115,14 @@ export class LinkEmulator {
   }
 
   /**
+   * Whether a message may reach the transport only once the model has it here (delay-only): the
+   * kernel's serialization and queueing must come after the latency of the hop before, not beside it.
+   */
+  get sendsOnArrival(): boolean {
+    return this.mechanism === 'delay-only';
+  }
+
+  /**
    * When to hand a message that leaves `senderId` at `departUs` to the transport (µs): a lead time
    * before it is due at `receiverId` (see HANDOVER_LEAD_US). Under kernel shaping, at once.
    */
@@ -135,32 +148,40 @@ export class LinkEmulator {
     const nowUs = opts.receivedUs ?? this.components.clock.nowUs();
     if (this.mechanism === 'kernel') return { intendedUs: nowUs, arrivalUs: nowUs };
     const latencyUs = this.latencyUs(senderId, receiverId);
-    // delay-only: the kernel serializes, so a late arrival here also holds the kernel's queueing.
-    const intendedUs =
-      this.mechanism === 'delay-only'
-        ? sentAtUs + latencyUs
-        : this.downlink(receiverId).arrive(sentAtUs, bytes, this.host(senderId).uplinkBps, latencyUs);
+    // delay-only: the bytes are here after the kernel's serialization and queueing; the hop's
+    // latency comes on top. Its error is measured when `at` releases it (how late against this).
+    if (this.mechanism === 'delay-only') return { intendedUs: nowUs + latencyUs, arrivalUs: nowUs + latencyUs };
+    const intendedUs = this.downlink(receiverId).arrive(sentAtUs, bytes, this.host(senderId).uplinkBps, latencyUs);
     const arrivalUs = Math.max(intendedUs, nowUs);
-    const errorUs = arrivalUs - intendedUs;
-    if (opts.kind === 'probe') {
-      this.probeErrorMs.record(errorUs / 1000);
-    } else {
-      this.errorMs.record(errorUs / 1000);
-      this.components.onError?.(errorUs / 1e6);
-    }
+    this.recordError(opts.kind ?? 'chunk', arrivalUs - intendedUs);
     return { intendedUs, arrivalUs };
   }
 
-  /** Calls `act()` when the clock reaches `arrivalUs` (from `arrive`); under kernel shaping, now. */
-  at(arrivalUs: number, act: () => void): void {
+  /**
+   * Calls `act()` when the clock reaches `arrivalUs` (from `arrive`); under kernel shaping, now.
+   * With `kind` (the release of a received message) under delay-only, how late that was is the
+   * hop's emulation error: the message is forwarded and recorded only then.
+   */
+  at(arrivalUs: number, act: () => void, kind?: MessageKind): void {
     if (this.mechanism === 'kernel') {
       act();
       return;
     }
     this.scheduler.schedule(arrivalUs, (actualUs) => {
       this.latenessMs.record(Math.abs(actualUs - arrivalUs) / 1000);
+      if (kind !== undefined && this.mechanism === 'delay-only') this.recordError(kind, actualUs - arrivalUs);
       act();
     });
+  }
+
+  private recordError(kind: MessageKind, lateUs: number): void {
+    const errorUs = Math.max(0, lateUs);
+    if (kind === 'probe') {
+      this.probeErrorMs.record(errorUs / 1000);
+    } else {
+      this.errorMs.record(errorUs / 1000);
+      this.components.onError?.(errorUs / 1e6);
+    }
   }
 
   /** `arrive` then `at`: `deliver(arrivalUs)` runs when the message is due at `receiverId`. */
@@ -173,7 +194,7 @@ export class LinkEmulator {
     kind: MessageKind = 'chunk',
   ): void {
     const { arrivalUs } = this.arrive(receiverId, senderId, sentAtUs, bytes, { kind });
-    this.at(arrivalUs, () => deliver(arrivalUs));
+    this.at(arrivalUs, () => deliver(arrivalUs), kind);
   }
 
   /** One-way latency between two hosts (µs), as the scenario defines it. */

@@ -201,9 +201,15 @@ export class RelayNode {
     this.inboxDrain = undefined;
     const batch = this.inbox;
     this.inbox = [];
+    const { link } = this.components;
     for (const { fragment, intendedUs, arrivalUs } of batch) {
+      // delay-only: the copies may reach the kernel only once the model has the bytes here.
+      if (link.sendsOnArrival) {
+        link.at(arrivalUs, () => this.accept(fragment, arrivalUs), 'chunk');
+        continue;
+      }
       this.forward(fragment, intendedUs);
-      this.components.link.at(arrivalUs, () => this.deliver(fragment, arrivalUs));
+      link.at(arrivalUs, () => this.deliver(fragment, arrivalUs));
     }
   }
 

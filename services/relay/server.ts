@@ -62,12 +62,16 @@ export function addRelayService(server: ServiceRegistrar, c: RelayServerComponen
       // The probe crosses the emulated link both ways, like a chunk would. The answer is sent at
       // once, stamped to leave when the probe arrives: timer lateness here is not RTT.
       const { intendedUs } = c.link.arrive(node.id, req.senderId, req.sentAtUs, 64, { kind: 'probe' });
-      callback(null, {
-        responderId: node.id,
-        pingSentAtUs: req.sentAtUs,
-        sentAtUs: c.link.depart(node.id, 64, intendedUs),
-        delayMs: node.delayMs,
-      });
+      const answer = () =>
+        callback(null, {
+          responderId: node.id,
+          pingSentAtUs: req.sentAtUs,
+          sentAtUs: c.link.depart(node.id, 64, intendedUs),
+          delayMs: node.delayMs,
+        });
+      // delay-only: the answer crosses the kernel after the probe's latency, as a chunk would.
+      if (c.link.sendsOnArrival) c.link.at(intendedUs, answer, 'probe');
+      else answer();
     },
   });
 }

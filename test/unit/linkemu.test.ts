@@ -9,7 +9,7 @@ import { fakePlan, ManualClock } from '../helpers/fake-plan.js';
 beforeEach(() => mock.timers.enable({ apis: ['setTimeout', 'setImmediate'] }));
 afterEach(() => mock.timers.reset());
 
-function setup(mechanism?: 'linkemu' | 'kernel') {
+function setup(mechanism?: 'linkemu' | 'kernel' | 'delay-only') {
   const clock = new ManualClock();
   const link = new LinkEmulator({ plan: fakePlan({ latencyMs: 5 }), mechanism }, { clock });
   /** moves the clock and the timers together */
@@ -99,4 +99,31 @@ test('a receiver outside the scenario (a probe, the tracker reading the clock) h
   // A relay with many children hands copies over by their latency: an unknown one made it throw.
   assert.equal(link.latencyUs('edge', 'probe-1234'), 0);
   assert.equal(link.handOverUs('edge', 'tracker', clock.us + 1000), clock.us + 1000 - HANDOVER_LEAD_US);
+});
+
+test('delay-only: held until the real arrival + the latency, however long the kernel took (not sentAt + latency)', () => {
+  const { clock, link, advance } = setup('delay-only');
+  // stamped 12 ms ago: htb serialized and queued it for 12 ms before it reached this process
+  const sentAtUs = clock.us - 12_000;
+  const receivedUs = clock.us;
+  const got: number[] = [];
+  link.receive('v1', 'edge', sentAtUs, 30_000, (arrivalUs) => got.push(arrivalUs));
+  advance(4);
+  assert.deepEqual(got, [], 'the old rule (sentAt + 5 ms) would have released it already');
+  advance(1);
+  assert.deepEqual(got, [receivedUs + 5000]);
+  assert.equal(link.errorMs.summary().max ?? 0, 0, 'released on time: no error');
+  assert.equal(link.sendsOnArrival, true);
+});
+
+test("delay-only: a release later than real arrival + latency is the hop's emulation error", () => {
+  const { clock, link } = setup('delay-only');
+  const got: number[] = [];
+  link.receive('v1', 'edge', clock.us, 1000, (arrivalUs) => got.push(arrivalUs));
+  // the process was busy: the release comes 9 ms after the 5 ms target
+  clock.us += 14_000;
+  mock.timers.tick(14);
+  assert.equal(got.length, 1);
+  const error = link.errorMs.summary().max ?? 0;
+  assert.ok(error > 8.5 && error < 9.5, `error ${error} ms`);
 });
