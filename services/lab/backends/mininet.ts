@@ -17,10 +17,16 @@ export const RUN_SCENARIO_PY = packageFile('containernet', 'run_scenario.py');
 export const MININET_PYTHON = process.env.LIVEPATH_MININET_PYTHON ?? '/usr/bin/python3';
 /** Building a network of a few dozen veths and htb qdiscs takes seconds; more means it is stuck. */
 const NETWORK_READY_TIMEOUT_MS = 60_000;
+/** …plus this per host: Mininet builds hosts, veths and htb classes one after another. */
+const NETWORK_READY_PER_HOST_MS = 1_000;
 /** run_scenario.py kills the hosts' processes (5 s grace) and deletes every link: give it room. */
 const TEARDOWN_TIMEOUT_MS = 30_000;
-/** One host and one process per viewer: beyond this a 2-core machine measures itself, not the network. */
+/**
+ * One host and one process per viewer: beyond this a 2-core machine measures itself, not the
+ * network (README, "Mininet scale"). LIVEPATH_MININET_MAX_VIEWERS raises it, e.g. to measure anew.
+ */
 export const MAX_MININET_VIEWERS = 32;
+const maxViewers = () => Number(process.env.LIVEPATH_MININET_MAX_VIEWERS) || MAX_MININET_VIEWERS;
 
 export class MininetBackendError extends Error {}
 
@@ -177,10 +183,10 @@ export function chooseLinkShaping(topology: Pick<Topology, 'virtualPayload'>, ke
 
 export async function runMininet(o: BackendRunOptions): Promise<RawRunInfo> {
   assertRoot();
-  if (o.plan.viewers.length > MAX_MININET_VIEWERS) {
+  if (o.plan.viewers.length > maxViewers()) {
     throw new MininetBackendError(
       `scenario "${o.plan.scenarioName}" has ${o.plan.viewers.length} viewers; the mininet backend runs one host and one process per viewer ` +
-        `and takes at most ${MAX_MININET_VIEWERS} — use a smaller scenario or the local backend`,
+        `and takes at most ${maxViewers()} — use a smaller scenario or the local backend (LIVEPATH_MININET_MAX_VIEWERS raises the limit)`,
     );
   }
   const modeDir = dirname(resolve(o.rawDir));
@@ -203,7 +209,11 @@ export async function runMininet(o: BackendRunOptions): Promise<RawRunInfo> {
   const onTerm = () => abort.abort();
   process.once('SIGTERM', onTerm);
   try {
-    const ready = await network.next('ready', NETWORK_READY_TIMEOUT_MS, logPath);
+    const ready = await network.next(
+      'ready',
+      NETWORK_READY_TIMEOUT_MS + topology.hosts.length * NETWORK_READY_PER_HOST_MS,
+      logPath,
+    );
     const linkShaping = chooseLinkShaping(topology, ready.linkShaping);
     const placement = mininetPlacement(ready.hosts, linkShaping, o.plan.originId, mininetPayload(o.plan));
     const info = await runOnPlacement({ ...o, signal: abort.signal }, placement);
