@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { Command } from 'commander';
 import { packageFile } from '../runtime/package.js';
+import * as compareBackends from './commands/compare-backends.js';
 import * as dashboards from './commands/dashboards.js';
 import * as edge from './commands/edge.js';
 import * as exportCommand from './commands/export.js';
@@ -41,6 +42,7 @@ const program = new Command('livepath')
 for (const command of [
   run,
   sweep,
+  compareBackends,
   dashboards,
   exportCommand,
   report,
