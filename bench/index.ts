@@ -6,7 +6,8 @@
 // tree, drift, join time), loss under churn, re-parent latency, and the overlay planner's cost per
 // decision. Each issue's done-when figures are printed with their targets, met or not.
 // Real payloads' CPU cost on local (payload), and local against mininet per viewer and path (backends, root).
-// `npm run bench world metro` runs only those sections.
+// `npm run bench world metro` runs only those sections (relay, world, metro, replay, planner, churn,
+// payload, backends, mininet-scale).
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ import { RAW_DIR, RESULTS_FILE } from '../services/results/layout.js';
 import { DECISION_COLUMNS, parseDecisionRow, rawFile } from '../services/results/raw.js';
 import type { Summary } from '../services/results/summary.js';
 import { benchPlannerCost } from './planner-cost.js';
+import { replayPlanner } from './planner-replay.js';
 import { benchRelayHop } from './relay-hop.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -233,6 +235,20 @@ if (want('planner')) {
     const r = benchPlannerCost(n);
     line(
       `${String(n).padStart(5)} viewers: join µs p50 ${f(r.joinUs.p50, 0)}  p95 ${f(r.joinUs.p95, 0)};  improvement round ${f(r.improveMs, 2)} ms`,
+    );
+  }
+  line();
+}
+
+if (want('replay')) {
+  // The planner alone, fed exact RTTs at a run's pace: its share of the planner gap.
+  line("## planner replay: the tracker's planner with exact RTTs, no processes (model delays, ms)");
+  for (const name of ['world', 'metro']) {
+    const r = replayPlanner(loadPlan(scenario(name)));
+    line(
+      `${name.padEnd(6)} reference p50 / p95 ${pair(r.reference)}   final tree ${pair(r.final)}   whole run ${pair(r.run)}` +
+        `   gap of the final tree ${f(r.final.p50! / r.reference.p50!, 3)} / ${f(r.final.p95! / r.reference.p95!, 3)}` +
+        `   root-fed ${f(r.rootFedShare * 100)} %, ${r.moves} moves`,
     );
   }
   line();

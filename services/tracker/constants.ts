@@ -12,6 +12,15 @@ export const UPLOAD_HEADROOM = 1.25;
  */
 export const MAX_FANOUT = 32;
 
+/**
+ * However small the audience, the roots may feed this many viewers directly: a CDN-byte budget of
+ * 7.5 % of the 3 viewers present in the first second is 1 slot, and the whole first wave hung
+ * below the first viewer wherever it was (world: Mumbai and Sydney viewers via São Paulo, chunk
+ * delay +180 ms over the bound for the first 5 s of the run, p95 767 ms, 117 deadline fallbacks).
+ * A handful of entry points costs little: the share takes over from 6 / 7.5 % = 80 viewers on.
+ */
+export const MIN_ROOT_FED = 6;
+
 /** Viewers the origin serves directly in p2p mode (one entry point per cluster is what it needs). */
 export const ORIGIN_SLOTS = 8;
 

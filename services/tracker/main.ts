@@ -46,6 +46,7 @@ export async function runTracker(o: TrackerOptions): Promise<void> {
       headroom: settings.headroom,
       maxFanout: settings.maxFanout,
       rootShare: settings.cdnShare,
+      minRootFed: settings.minRootFed,
       hysteresisMs: HYSTERESIS_MS,
       hysteresisRatio: HYSTERESIS_RATIO,
       cooldownRounds: COOLDOWN_ROUNDS,

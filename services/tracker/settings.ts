@@ -3,7 +3,7 @@
 // tree built under exactly the same limits.
 import { hopModelOf, type HopModel } from '../core/overlay/model.js';
 import type { RunPlan } from '../core/types.js';
-import { EDGE_SLOTS, MAX_FANOUT, ORIGIN_SLOTS, UPLOAD_HEADROOM } from './constants.js';
+import { EDGE_SLOTS, MAX_FANOUT, MIN_ROOT_FED, ORIGIN_SLOTS, UPLOAD_HEADROOM } from './constants.js';
 
 export interface OverlaySettings {
   originSlots: number;
@@ -11,6 +11,8 @@ export interface OverlaySettings {
   maxFanout: number;
   /** roots together serve at most this share of the viewers (undefined: their slots only) */
   cdnShare: number | undefined;
+  /** with a share, the roots may feed at least this many viewers however few have arrived */
+  minRootFed: number;
   headroom: number;
   bitrateBps: number;
   model: HopModel;
@@ -23,6 +25,7 @@ export function overlaySettings(plan: RunPlan, overrides: { originSlots?: number
     edgeSlots: overrides.edgeSlots ?? plan.overlay.edgeSlots ?? EDGE_SLOTS,
     maxFanout: plan.overlay.maxFanout ?? MAX_FANOUT,
     cdnShare: plan.overlay.cdnShare,
+    minRootFed: MIN_ROOT_FED,
     headroom: UPLOAD_HEADROOM,
     bitrateBps: plan.stream.bitrateBps,
     model: hopModelOf(plan.stream),

@@ -107,6 +107,31 @@ test('with no slot anywhere a viewer still gets the CDN (a root over budget)', (
   assert.ok(['origin', 'edge'].includes(d.parentId));
 });
 
+test('while the audience is small the roots feed up to minRootFed viewers, then the share rules', () => {
+  // Three viewers far apart: a 10 % budget of 3 viewers is 1 slot, and the other two would hang
+  // below the first across the world; the floor lets each take a root.
+  const positions: Record<string, number> = { origin: 0, edge: 400, a: 10, b: 200, c: 390 };
+  for (let i = 0; i < 40; i++) positions[`v${i}`] = (i * 37) % 400;
+  const { oneWay } = world(positions);
+  const p = new OverlayPlanner({ ...config, maxFanout: 8, rootShare: 0.1, minRootFed: 3 }, new Prng(3));
+  p.addRoot('origin', 8, 10e9);
+  p.addRoot('edge', 8, 10e9);
+  const rootFed = () => p.peers().filter((id) => ['origin', 'edge'].includes(p.parentOf(id)!)).length;
+  for (const id of ['a', 'b', 'c']) {
+    const d = joinPeer(p, id, 50e6, oneWay);
+    assert.ok(['origin', 'edge'].includes(d.parentId), `${id} is fed by a root, not by ${d.parentId}`);
+    assert.equal(d.overBudget, false);
+  }
+  for (let i = 0; i < 40; i++) {
+    joinPeer(p, `v${i}`, 50e6, oneWay);
+    assert.ok(rootFed() <= Math.max(3, Math.floor(0.1 * p.peerCount)), `root-fed ${rootFed()} at ${p.peerCount}`);
+    assert.deepEqual(p.checkInvariants(), []);
+  }
+  for (let r = 0; r < 4; r++) p.improve(10);
+  assert.ok(rootFed() <= Math.max(3, Math.floor(0.1 * p.peerCount)));
+  assert.deepEqual(p.checkInvariants(), []);
+});
+
 test('improvement moves a viewer to a clearly better parent and then stays put (hysteresis)', () => {
   const positions = { origin: 0, edge: 100, a: 90, b: 10, c: 11 };
   const oneWay = (x: string, y: string) =>

@@ -29,7 +29,8 @@
 //   made, so in a run without churn the tree only improves. O(N · K · depth) per round.
 // Capacity: children ≤ min(maxFanout, ⌊uplink / (bitrate × headroom)⌋) for peers; roots have slots,
 // and with `rootShare` all roots together serve at most that share of the viewers (the CDN-byte
-// budget of the peer path). With no slot anywhere a viewer goes to the best root over budget.
+// budget of the peer path), or `minRootFed` viewers while the audience is small. With no slot
+// anywhere a viewer goes to the best root over budget.
 import type { Prng } from '../prng.js';
 import { childCapacity, queueingMs, transmitMs, type HopModel } from './model.js';
 import { newCoordinate, predictRttMs, updateCoordinate, type Coordinate } from './vivaldi.js';
@@ -51,6 +52,8 @@ export interface PlannerConfig {
   candidatesPerRound: number;
   /** all roots together serve at most this share of the viewers directly (undefined: slots only) */
   rootShare?: number;
+  /** ... but at least this many however few viewers have arrived (default 1) */
+  minRootFed?: number;
 }
 
 export interface Decision {
@@ -417,7 +420,7 @@ export class OverlayPlanner {
 
   private rootFedLimit(): number {
     const share = this.config.rootShare;
-    return share === undefined ? Infinity : Math.max(1, Math.floor(share * this.peerCount));
+    return share === undefined ? Infinity : Math.max(this.config.minRootFed ?? 1, Math.floor(share * this.peerCount));
   }
 
   private rootHasRoom(root: PNode): boolean {

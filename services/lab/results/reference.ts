@@ -45,8 +45,10 @@ export function referenceInputOf(plan: RunPlan): ReferenceInput {
     latencyMs: (a, b) => plan.latencyMs(a, b),
     model: s.model,
     capacity: { bitrateBps: s.bitrateBps, headroom: s.headroom, maxFanout: s.maxFanout },
-    // the tracker's budget: the share of the viewers present, at least one
-    ...(s.cdnShare !== undefined && { rootBudget: Math.max(1, Math.floor(s.cdnShare * plan.viewers.length)) }),
+    // the tracker's budget: the share of the viewers present, at least its floor
+    ...(s.cdnShare !== undefined && {
+      rootBudget: Math.max(s.minRootFed, Math.floor(s.cdnShare * plan.viewers.length)),
+    }),
   };
 }
 
