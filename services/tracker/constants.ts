@@ -17,9 +17,12 @@ export const MAX_FANOUT = 32;
  * 7.5 % of the 3 viewers present in the first second is 1 slot, and the whole first wave hung
  * below the first viewer wherever it was (world: Mumbai and Sydney viewers via São Paulo, chunk
  * delay +180 ms over the bound for the first 5 s of the run, p95 767 ms, 117 deadline fallbacks).
- * A handful of entry points costs little: the share takes over from 6 / 7.5 % = 80 viewers on.
+ * A few entry points cost little and the share takes over from 4 / 5 % = 80 viewers on. In a
+ * replay with exact RTTs (`npm run bench replay`) world's tree at 1 s is 119/141 ms (p50/p95)
+ * with 4 instead of 229/283 with 1; 6 gives 66/131 but would keep metro's 80 viewers at 7.5 %
+ * root-fed, too much for 90 % offload once fast start is counted.
  */
-export const MIN_ROOT_FED = 6;
+export const MIN_ROOT_FED = 4;
 
 /** Viewers the origin serves directly in p2p mode (one entry point per cluster is what it needs). */
 export const ORIGIN_SLOTS = 8;

@@ -132,6 +132,26 @@ test('while the audience is small the roots feed up to minRootFed viewers, then 
   assert.deepEqual(p.checkInvariants(), []);
 });
 
+test('the RTT of a pair is its least sample in either direction: a late answer does not move a viewer away', () => {
+  const p = new OverlayPlanner(config, new Prng(5));
+  p.addRoot('origin', 2, 10e9);
+  p.register('a', 50e6);
+  p.observe('a', [{ nodeId: 'origin', rttMs: 180, delayMs: 1 }]);
+  assert.equal(p.join('a').parentId, 'origin');
+  // b sits next to a, far from the origin: a measured b at 12 ms, b measured a at 10 ms and then
+  // once at 300 ms (an answer from a stalled process).
+  p.register('b', 50e6);
+  p.observe('a', [{ nodeId: 'b', rttMs: 12, delayMs: 0 }]);
+  p.observe('b', [
+    { nodeId: 'origin', rttMs: 240, delayMs: 1 },
+    { nodeId: 'a', rttMs: 10, delayMs: 0 },
+  ]);
+  p.observe('b', [{ nodeId: 'a', rttMs: 300, delayMs: 0 }]);
+  const d = p.join('b');
+  assert.equal(d.parentId, 'a', "via a: 1 + 90 + 5 ms (+ a frame) beats the origin's 1 + 120 ms");
+  assert.ok(d.expectedDelayMs < 100, `expected ${d.expectedDelayMs} ms`);
+});
+
 test('improvement moves a viewer to a clearly better parent and then stays put (hysteresis)', () => {
   const positions = { origin: 0, edge: 100, a: 90, b: 10, c: 11 };
   const oneWay = (x: string, y: string) =>

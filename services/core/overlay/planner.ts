@@ -175,7 +175,10 @@ export class OverlayPlanner {
     );
   }
 
-  /** Records what a peer measured: RTTs (moving both coordinates) and the probed roots' delays. */
+  /**
+   * Records what a peer measured: RTTs (moving both coordinates; the least sample of a pair, in
+   * either direction, is the pair's RTT) and the probed roots' delays.
+   */
   observe(peerId: string, samples: ProbeSample[]): void {
     const self = this.nodes.get(peerId);
     if (!self) throw new PlannerError(`unknown peer ${peerId}`);
@@ -192,8 +195,11 @@ export class OverlayPlanner {
     for (const s of samples) {
       const other = this.nodes.get(s.nodeId);
       if (!other || !(s.rttMs > 0)) continue;
-      self.rtt.set(s.nodeId, s.rttMs);
-      other.rtt.set(peerId, s.rttMs);
+      // The least RTT seen (as ping and BBR's min_rtt do): a probe answered late by a busy
+      // process (the join storm) only ever inflates it.
+      const rtt = Math.min(s.rttMs, self.rtt.get(s.nodeId) ?? Infinity, other.rtt.get(peerId) ?? Infinity);
+      self.rtt.set(s.nodeId, rtt);
+      other.rtt.set(peerId, rtt);
       if (s.delayMs > 0) other.reportedDelayMs = s.delayMs;
     }
     this.delayCache.clear();
