@@ -42,36 +42,83 @@ function freePort(): Promise<number> {
   });
 }
 
+type ProtoRelayClient = grpc.Client & {
+  subscribe(req: object): grpc.ClientReadableStream<{ seq: number; total_bytes: number; stream_id: string }>;
+};
+
+/** A Relay client from the published .proto files, loaded at run time: not the project's ts-proto client. */
+function protoRelayClient(address: string): ProtoRelayClient {
+  const def = loadSync('livepath/v1/relay.proto', {
+    includeDirs: [join(ROOT, 'proto')],
+    longs: Number,
+    defaults: true,
+  });
+  const pkg = grpc.loadPackageDefinition(def) as unknown as {
+    livepath: { v1: { Relay: new (address: string, creds: grpc.ChannelCredentials) => grpc.Client } };
+  };
+  return new pkg.livepath.v1.Relay(address, grpc.credentials.createInsecure()) as ProtoRelayClient;
+}
+
+/** Subscribes from the live edge and collects chunk seqs until `enough` says so. */
+function liveSeqs(
+  client: ProtoRelayClient,
+  enough: (seqs: Set<number>) => boolean,
+  timeoutMs: number,
+  log: () => string,
+): Promise<Set<number>> {
+  return new Promise<Set<number>>((resolve, reject) => {
+    const got = new Set<number>();
+    const call = client.subscribe({ subscriber_id: 'proto-client', from_live: true });
+    const timer = setTimeout(
+      () => reject(new Error(`not enough chunks within ${timeoutMs} ms (${[...got].join(',')}):\n${log()}`)),
+      timeoutMs,
+    );
+    call.on('data', (f) => {
+      got.add(f.seq);
+      if (enough(got)) {
+        clearTimeout(timer);
+        call.cancel();
+        resolve(got);
+      }
+    });
+    call.on('error', (e: grpc.ServiceError) => {
+      if (e.code !== grpc.status.CANCELLED) reject(e);
+    });
+  });
+}
+
 test('a standalone origin delivers chunks to a gRPC client built from proto/ alone', async () => {
   await withServices(async (started) => {
     const origin = await startStandalone(['origin', ...common]);
     started.push(origin);
-    // Not the project's ts-proto client: the published .proto files, loaded at run time.
-    const def = loadSync('livepath/v1/relay.proto', { includeDirs: [join(ROOT, 'proto')], longs: Number });
-    const pkg = grpc.loadPackageDefinition(def) as unknown as {
-      livepath: { v1: { Relay: new (address: string, creds: grpc.ChannelCredentials) => grpc.Client } };
-    };
-    const client = new pkg.livepath.v1.Relay(origin.address, grpc.credentials.createInsecure()) as grpc.Client & {
-      subscribe(req: object): grpc.ClientReadableStream<{ seq: number; total_bytes: number; stream_id: string }>;
-    };
+    const client = protoRelayClient(origin.address);
     try {
-      const seqs = await new Promise<number[]>((resolve, reject) => {
-        const got = new Set<number>();
-        const call = client.subscribe({ subscriber_id: 'proto-client', from_live: true });
-        const timer = setTimeout(() => reject(new Error(`no chunks within 10 s:\n${origin.log()}`)), 10_000);
-        call.on('data', (f) => {
-          got.add(f.seq);
-          if (got.size >= 3) {
-            clearTimeout(timer);
-            call.cancel();
-            resolve([...got]);
-          }
-        });
-        call.on('error', (e: grpc.ServiceError) => {
-          if (e.code !== grpc.status.CANCELLED) reject(e);
-        });
-      });
-      assert.equal(seqs.length, 3);
+      const seqs = await liveSeqs(client, (got) => got.size >= 3, 10_000, origin.log);
+      assert.equal(seqs.size, 3);
+    } finally {
+      client.close();
+    }
+  });
+});
+
+test("a standalone origin streams past the scenario's durationS: a deployment has no end", async () => {
+  // 2 s of scenario = chunks 0…7 at 250 ms; a lab run would end there.
+  const short = writeScenario(dir, 'short', smallScenario('standalone-short', { durationS: 2 }));
+  await withServices(async (started) => {
+    const origin = await startStandalone([
+      'origin',
+      '--scenario',
+      short,
+      '--listen',
+      '127.0.0.1:0',
+      '--metrics-port',
+      '0',
+    ]);
+    started.push(origin);
+    const client = protoRelayClient(origin.address);
+    try {
+      const seqs = await liveSeqs(client, (got) => Math.max(...got) >= 16, 15_000, origin.log);
+      assert.ok(Math.max(...seqs) >= 16, "chunks twice past the scenario's end");
     } finally {
       client.close();
     }
