@@ -299,7 +299,18 @@ test('p2p viewers whose Join the tracker did not take (it was down) join once it
     await tracker.stop();
     const clock = Number(/"startUs":(\d+)/.exec(peers.log())![1]);
     await new Promise((r) => setTimeout(r, Math.max(0, clock / 1000 + 12_000 - Date.now())));
-    started.push(await startStandalone([...trackerArgs, '--directory', directory]));
+    const restarted = await startStandalone([...trackerArgs, '--directory', directory]);
+    started.push(restarted);
+    // Chunks alone do not show the retry: a fast-starting viewer plays from its edge without the
+    // tracker. The restarted tracker must have admitted the viewers whose first Join failed.
+    let admitted = 0;
+    const joinDeadline = Date.now() + 15_000;
+    while (admitted < 4 && Date.now() < joinDeadline) {
+      const text = await (await fetch(restarted.metricsUrl!)).text();
+      admitted = Number(/^livepath_tracker_peers(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1] ?? 0);
+      if (admitted < 4) await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.equal(admitted, 4, `the restarted tracker admitted ${admitted} of 4 viewers\n${peers.log()}`);
     for (const v of ['v1', 'v2', 'v3', 'v4']) {
       const r = await runProbe({ address: peers.address, nodes: [v], seconds: 15 });
       assert.ok(r.ok, `${v}: ${r.message}\n${peers.log()}`);
