@@ -18,6 +18,7 @@ import * as play from './commands/play.js';
 import * as probe from './commands/probe.js';
 import * as report from './commands/report.js';
 import * as run from './commands/run.js';
+import * as sim from './commands/sim.js';
 import * as sweep from './commands/sweep.js';
 import * as tracker from './commands/tracker.js';
 import * as up from './commands/up.js';
@@ -41,6 +42,7 @@ const program = new Command('livepath')
 // In the order `livepath --help` lists them.
 for (const command of [
   run,
+  sim,
   sweep,
   compareBackends,
   dashboards,

@@ -6,6 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { Chunk } from '../gen/livepath/v1/chunk.js';
 import { TrackerClient, type Assignment, type NodeAddress, type RttSample } from '../gen/livepath/v1/tracker.js';
 import type { Clock } from '../core/clock.js';
+import { PROBE_BYTES } from '../core/viewer/constants.js';
 import { ViewerPolicy, type ViewerAction, type ViewerInput } from '../core/viewer/policy.js';
 import type { LinkEmulator } from '../linkemu/emulator.js';
 import type { ClientPool, ParentRef } from '../relay/client.js';
@@ -13,8 +14,6 @@ import { PROBES_PER_TARGET, PROBE_TIMEOUT_MS } from './constants.js';
 import { assignedDetail, reparentDetail, type EventKind } from '../results/events.js';
 import { createClient } from '../runtime/grpc.js';
 import type { Viewer } from './viewer.js';
-
-const PROBE_BYTES = 64;
 
 export interface PeerAgentComponents {
   clock: Clock;

@@ -8,16 +8,8 @@ import { startServer } from '../runtime/grpc.js';
 import { createShell, type ShellOptions } from '../runtime/shell.js';
 import { lookupAddress, type Directory } from '../runtime/directory.js';
 import { decisionRow, proximityRow, rawAppender } from '../results/raw.js';
-import {
-  CANDIDATES_PER_ROUND,
-  COOLDOWN_ROUNDS,
-  HYSTERESIS_MS,
-  HYSTERESIS_RATIO,
-  IMPROVE_INTERVAL_MS,
-  IMPROVE_MAX_MOVES_SHARE,
-  TRACKER_NICE,
-} from './constants.js';
-import { overlaySettings } from './settings.js';
+import { IMPROVE_INTERVAL_MS, IMPROVE_MAX_MOVES_SHARE, TRACKER_NICE } from './constants.js';
+import { overlaySettings, plannerConfig } from './settings.js';
 import { Tracker } from './tracker.js';
 import { StreamClock } from './stream-clock.js';
 import { ClientPool } from '../relay/client.js';
@@ -39,21 +31,7 @@ export async function runTracker(o: TrackerOptions): Promise<void> {
     log.warn({ err: e }, "could not lower the tracker's CPU priority; short hops may see more emulation error");
   }
   const settings = overlaySettings(plan, { originSlots: o.originSlots, edgeSlots: o.edgeSlots });
-  const planner = new OverlayPlanner(
-    {
-      model: settings.model,
-      bitrateBps: settings.bitrateBps,
-      headroom: settings.headroom,
-      maxFanout: settings.maxFanout,
-      rootShare: settings.cdnShare,
-      minRootFed: settings.minRootFed,
-      hysteresisMs: HYSTERESIS_MS,
-      hysteresisRatio: HYSTERESIS_RATIO,
-      cooldownRounds: COOLDOWN_ROUNDS,
-      candidatesPerRound: CANDIDATES_PER_ROUND,
-    },
-    Prng.derive(plan.seed, 'tracker'),
-  );
+  const planner = new OverlayPlanner(plannerConfig(settings), Prng.derive(plan.seed, 'tracker'));
   const samples = shell.outDir ? rawAppender(shell.outDir, shell.proc, 'proximity') : undefined;
   const decisions = shell.outDir ? rawAppender(shell.outDir, shell.proc, 'decisions') : undefined;
   const assignments = shell.metrics.trackerAssignmentsTotal;

@@ -3,7 +3,18 @@
 // tree built under exactly the same limits.
 import { hopModelOf, type HopModel } from '../core/overlay/model.js';
 import type { RunPlan } from '../core/types.js';
-import { EDGE_SLOTS, MAX_FANOUT, MIN_ROOT_FED, ORIGIN_SLOTS, UPLOAD_HEADROOM } from './constants.js';
+import type { PlannerConfig } from '../core/overlay/planner.js';
+import {
+  CANDIDATES_PER_ROUND,
+  COOLDOWN_ROUNDS,
+  EDGE_SLOTS,
+  HYSTERESIS_MS,
+  HYSTERESIS_RATIO,
+  MAX_FANOUT,
+  MIN_ROOT_FED,
+  ORIGIN_SLOTS,
+  UPLOAD_HEADROOM,
+} from './constants.js';
 
 export interface OverlaySettings {
   originSlots: number;
@@ -30,4 +41,20 @@ export function overlaySettings(plan: RunPlan, overrides: { originSlots?: number
     bitrateBps: plan.stream.bitrateBps,
     model: hopModelOf(plan.stream),
   } satisfies OverlaySettings;
+}
+
+/** The planner's configuration under these settings: the tracker's, and the simulator's. */
+export function plannerConfig(settings: OverlaySettings): PlannerConfig {
+  return {
+    model: settings.model,
+    bitrateBps: settings.bitrateBps,
+    headroom: settings.headroom,
+    maxFanout: settings.maxFanout,
+    rootShare: settings.cdnShare,
+    minRootFed: settings.minRootFed,
+    hysteresisMs: HYSTERESIS_MS,
+    hysteresisRatio: HYSTERESIS_RATIO,
+    cooldownRounds: COOLDOWN_ROUNDS,
+    candidatesPerRound: CANDIDATES_PER_ROUND,
+  };
 }

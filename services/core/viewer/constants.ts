@@ -39,3 +39,6 @@ export const REPORT_INTERVAL_MS = 2_000;
 
 /** One parent-lost report per loss burst: the stream retries every few ms until the tracker reassigns. */
 export const PARENT_LOST_REPORT_GAP_MS = 500;
+
+/** Bytes of one proximity probe each way. */
+export const PROBE_BYTES = 64;

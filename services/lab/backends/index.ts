@@ -40,6 +40,11 @@ export interface RawRunInfo {
   /** when chunk 0 began (µs), to map seq ↔ time */
   startUs: number;
   extra?: Partial<Summary>;
+  /**
+   * the viewers whose chunks the raw files hold, when a run records a sample (a large simulated
+   * audience); losses are counted over them, and no reference tree is built
+   */
+  recordedViewers?: ReadonlySet<string>;
 }
 
 /** One service process of a run. */

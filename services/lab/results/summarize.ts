@@ -99,6 +99,7 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
   const lastSeq = info.chunksProduced - 1;
   let lost = 0;
   for (const v of plan.viewers) {
+    if (info.recordedViewers && !info.recordedViewers.has(v.id)) continue;
     const set = got.get(v.id);
     const joinSeq = Math.max(0, Math.ceil((v.joinAtS * 1e6) / chunkUs));
     const first = set && set.size > 0 ? Math.min(...set) : joinSeq;
@@ -145,7 +146,7 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
   writeJsonFile(join(outDir, RESULTS_FILE.overlay), overlaySchema, overlay);
   const delayAll = delay.all.summary();
   const reference =
-    info.mode === 'p2p' && rows > 0
+    info.mode === 'p2p' && rows > 0 && !info.recordedViewers
       ? gradeOverlay(
           plan,
           new Map([...got].map(([viewer, seqs]) => [viewer, seqs.size])),
