@@ -16,3 +16,9 @@ export const AGGREGATE_ABOVE_VIEWERS = 5_000;
 
 /** Viewers whose every chunk goes to chunks.csv in an aggregated run (a seeded uniform sample). */
 export const SAMPLED_VIEWERS = 2_000;
+
+/**
+ * Above this many viewers a simulated run is not graded against a reference tree: its local
+ * search costs minutes at 10^3 viewers and grows faster than n².
+ */
+export const GRADE_MAX_VIEWERS = 500;

@@ -300,3 +300,30 @@ test('children are kept in the order their relay serves them: larger subtrees (p
   const d2 = p.delayOf(second!) - oneWay(parent, second!);
   assert.ok(Math.abs(d2 - d1 - slotMs) < 1e-6, `${d2} − ${d1} = one slot of ${slotMs} ms`);
 });
+
+test('a large audience: candidates come from a bounded pool of peers with room, and the nearer cluster wins', () => {
+  const p = new OverlayPlanner({ ...config, maxFanout: 8, candidatesPerRound: 6 }, new Prng(3));
+  p.addRoot('origin', 8, 10e9);
+  // Two cities 100 ms apart, 1 500 viewers each (more peers with room than NEAREST_POOL).
+  const pos: Record<string, number> = { origin: 0 };
+  for (let i = 0; i < 3000; i++) pos[`v${i}`] = (i % 2) * 100 + (i % 7) * 0.1;
+  const { oneWay } = world(pos);
+  for (let i = 0; i < 3000; i++) joinPeer(p, `v${i}`, 50e6, oneWay);
+  assert.deepEqual(p.checkInvariants(), []);
+  p.register('late', 50e6);
+  pos.late = 100.05;
+  const first = p.candidatesFor('late');
+  assert.equal(first.length, 1 + 6, 'the root and a sample of six');
+  p.observe(
+    'late',
+    first.map((c) => ({ nodeId: c, rttMs: 2 * oneWay('late', c), delayMs: 0 })),
+  );
+  const second = p.candidatesFor('late');
+  assert.equal(second.length, 6);
+  assert.equal(new Set(second).size, 6);
+  for (const c of second) assert.ok(!first.includes(c), `${c} was probed already`);
+  // Coordinates learnt from the first round place the joiner in its city: the nearest are there.
+  const near = second.filter((c) => pos[c]! >= 100).length;
+  assert.ok(near >= 5, `${near} of 6 candidates in the joiner's city`);
+  assert.equal(p.parentOf(joinPeer(p, 'late', 50e6, oneWay).peerId) !== undefined, true);
+});

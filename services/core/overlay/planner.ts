@@ -108,6 +108,42 @@ interface Placement {
   cost: number;
 }
 
+/**
+ * A joining peer's later probe rounds pick the nearest peers with room by coordinates among at
+ * most this many: all of them in an audience this small (the exact nearest), a uniform sample of
+ * this many in a larger one, so a join costs O(1) instead of O(n) (n joins would cost O(n²): 10^4
+ * viewers took minutes). In clustered audiences a sample this large holds hundreds of peers of the
+ * joiner's own city, whose RTTs differ by less than the coordinates' error.
+ */
+export const NEAREST_POOL = 512;
+
+/** A set with O(1) add, delete and uniform draw (swap-remove keeps the array dense). */
+class IndexedSet {
+  readonly items: string[] = [];
+  private readonly at = new Map<string, number>();
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  add(id: string): void {
+    if (this.at.has(id)) return;
+    this.at.set(id, this.items.length);
+    this.items.push(id);
+  }
+
+  delete(id: string): void {
+    const i = this.at.get(id);
+    if (i === undefined) return;
+    const last = this.items.pop()!;
+    this.at.delete(id);
+    if (last !== id) {
+      this.items[i] = last;
+      this.at.set(last, i);
+    }
+  }
+}
+
 export class OverlayPlanner {
   private readonly nodes = new Map<string, PNode>();
   private readonly rootIds: string[] = [];
@@ -115,6 +151,12 @@ export class OverlayPlanner {
   private readonly delayCache = new Map<string, number>();
   /** viewers directly below a root within its budget */
   private rootFed = 0;
+  /** attached peers with room for a child */
+  private readonly withRoom = new IndexedSet();
+  /** attached viewers a root serves over its budget */
+  private readonly overBudgetIds = new Set<string>();
+  /** every node id, sorted (improvement rounds visit them in this order); undefined when stale */
+  private sortedIds: string[] | undefined;
 
   constructor(
     readonly config: PlannerConfig,
@@ -123,6 +165,7 @@ export class OverlayPlanner {
 
   /** A root (origin or edge) that may serve `slots` viewers directly, `delayMs` from the broadcaster. */
   addRoot(id: string, slots: number, uplinkBps: number, delayMs = 0): void {
+    this.sortedIds = undefined;
     this.nodes.set(id, this.newNode(id, true, slots, uplinkBps, Infinity));
     this.nodes.get(id)!.reportedDelayMs = delayMs;
     this.rootIds.push(id);
@@ -158,11 +201,13 @@ export class OverlayPlanner {
       if (!known.root && uplinkBps > 0) {
         known.uplinkBps = uplinkBps;
         known.maxChildren = childCapacity(uplinkBps, this.config);
+        this.refreshRoom(known);
       }
       if (!known.root && downlinkBps > 0) known.downlinkBps = downlinkBps;
       this.delayCache.clear();
       return;
     }
+    this.sortedIds = undefined;
     this.nodes.set(
       peerId,
       this.newNode(
@@ -219,16 +264,43 @@ export class OverlayPlanner {
   candidatesFor(peerId: string): string[] {
     const self = this.nodes.get(peerId);
     const probed = self?.rtt ?? new Map<string, number>();
-    const withRoom = this.peersWithRoom().filter((id) => id !== peerId && !probed.has(id));
     const k = this.config.candidatesPerRound;
-    if (!self || probed.size === 0) {
-      return [...this.rootIds, ...this.prng.shuffle(withRoom).slice(0, k)];
+    const first = !self || probed.size === 0;
+    const pool = this.roomPool(first ? k : NEAREST_POOL, (id) => id !== peerId && !probed.has(id));
+    if (first) return [...this.rootIds, ...pool];
+    // The k nearest, kept sorted as they are found: O(pool · k), not a sort of the pool.
+    const best: Array<readonly [string, number]> = [];
+    const before = (a: readonly [string, number], b: readonly [string, number]) =>
+      a[1] < b[1] || (a[1] === b[1] && a[0] < b[0]);
+    for (const id of pool) {
+      const entry = [id, predictRttMs(self.coord, this.nodes.get(id)!.coord)] as const;
+      if (best.length === k && !before(entry, best[k - 1]!)) continue;
+      let at = best.length;
+      while (at > 0 && before(entry, best[at - 1]!)) at--;
+      best.splice(at, 0, entry);
+      if (best.length > k) best.pop();
     }
-    return withRoom
-      .map((id) => [id, predictRttMs(self.coord, this.nodes.get(id)!.coord)] as const)
-      .sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1))
-      .slice(0, k)
-      .map(([id]) => id);
+    return best.map(([id]) => id);
+  }
+
+  /**
+   * Peers with room that pass `ok`: up to NEAREST_POOL of them in node order (all when that is
+   * every one), shuffled and cut to `want`; in a larger audience, `want` drawn uniformly at random.
+   */
+  private roomPool(want: number, ok: (id: string) => boolean): string[] {
+    if (this.withRoom.size <= NEAREST_POOL) {
+      const all: string[] = [];
+      for (const n of this.nodes.values())
+        if (!n.root && n.parent && n.children.length < n.maxChildren && ok(n.id)) all.push(n.id);
+      return want >= all.length && want === NEAREST_POOL ? all : this.prng.shuffle(all).slice(0, want);
+    }
+    const items = this.withRoom.items;
+    const picked = new Set<string>();
+    for (let tries = 0; picked.size < want && tries < 4 * want; tries++) {
+      const id = items[this.prng.int(0, items.length - 1)]!;
+      if (ok(id)) picked.add(id);
+    }
+    return [...picked];
   }
 
   /** Attaches a registered peer; returns where it goes. */
@@ -245,9 +317,15 @@ export class OverlayPlanner {
     if (!v || v.root) return [];
     this.detach(v);
     this.nodes.delete(peerId);
-    for (const n of this.nodes.values()) n.rtt.delete(peerId);
+    this.withRoom.delete(peerId);
+    this.sortedIds = undefined;
+    // RTTs are recorded both ways (observe), so the nodes that know this one are those it knows.
+    for (const id of v.rtt.keys()) this.nodes.get(id)?.rtt.delete(peerId);
     const orphans = v.children.map((id) => this.nodes.get(id)!).filter(Boolean);
-    for (const o of orphans) o.parent = undefined;
+    for (const o of orphans) {
+      o.parent = undefined;
+      this.withRoom.delete(o.id);
+    }
     orphans.sort((a, b) => b.size - a.size || (a.id < b.id ? -1 : 1));
     return orphans.map((o) => this.attach(o, 'parent-lost'));
   }
@@ -272,8 +350,7 @@ export class OverlayPlanner {
     // Cooldowns count periodic rounds only, not the extra ones new measurements trigger.
     if (periodic) this.round++;
     const moves: Decision[] = [];
-    const ids = [...this.nodes.keys()].sort();
-    for (const id of ids) {
+    for (const id of [...this.overBudgetIds].sort()) {
       if (moves.length >= maxMoves) break;
       const v = this.nodes.get(id)!;
       if (!v.overBudget || !v.parent) continue;
@@ -285,7 +362,8 @@ export class OverlayPlanner {
     if (!periodic) return moves;
     if (moves.length + 2 <= maxMoves) moves.push(...this.displaceAtRoots());
     const candidates: Array<{ v: PNode; gain: number }> = [];
-    for (const id of ids) {
+    this.sortedIds ??= [...this.nodes.keys()].sort();
+    for (const id of this.sortedIds) {
       const v = this.nodes.get(id)!;
       if (v.root || !v.parent || v.overBudget || this.coolingDown(v)) continue;
       const best = this.bestPlacement(v, { current: true });
@@ -359,6 +437,15 @@ export class OverlayPlanner {
       }
     }
     if (rootFed !== this.rootFed) problems.push(`root-fed count ${this.rootFed}, counted ${rootFed}`);
+    const room = new Set(this.withRoom.items);
+    for (const n of this.nodes.values()) {
+      const hasRoom = !n.root && !!n.parent && n.children.length < n.maxChildren;
+      if (room.has(n.id) !== hasRoom) problems.push(`${n.id} ${hasRoom ? 'has room but is not' : 'is'} in withRoom`);
+      if (this.overBudgetIds.has(n.id) !== (n.overBudget && !!n.parent))
+        problems.push(`${n.id}: overBudget ${n.overBudget}, in overBudgetIds ${this.overBudgetIds.has(n.id)}`);
+    }
+    if (room.size !== this.withRoom.size || [...room].some((id) => !this.nodes.has(id)))
+      problems.push('withRoom holds a node that left');
     return problems;
   }
 
@@ -431,12 +518,6 @@ export class OverlayPlanner {
 
   private rootHasRoom(root: PNode): boolean {
     return root.children.length < root.maxChildren && this.rootFed < this.rootFedLimit();
-  }
-
-  private peersWithRoom(): string[] {
-    const out: string[] = [];
-    for (const n of this.nodes.values()) if (!n.root && n.parent && n.children.length < n.maxChildren) out.push(n.id);
-    return out;
   }
 
   private attach(v: PNode, reason: Reason): Decision {
@@ -540,10 +621,14 @@ export class OverlayPlanner {
     v.parent = p.id;
     v.priority = priority;
     v.overBudget = overBudget;
+    if (overBudget) this.overBudgetIds.add(v.id);
+    else this.overBudgetIds.delete(v.id);
     let at = p.children.findIndex((c) => this.nodes.get(c)!.priority < priority);
     if (at < 0) at = p.children.length;
     p.children.splice(at, 0, v.id);
     if (p.root && !overBudget) this.rootFed++;
+    this.refreshRoom(v);
+    this.refreshRoom(p);
     this.resize(p, v.size);
     this.delayCache.clear();
   }
@@ -555,9 +640,18 @@ export class OverlayPlanner {
       p.children = p.children.filter((c) => c !== v.id);
       if (p.root && !v.overBudget) this.rootFed--;
       this.resize(p, -v.size);
+      this.refreshRoom(p);
     }
     v.parent = undefined;
+    this.overBudgetIds.delete(v.id);
+    this.withRoom.delete(v.id);
     this.delayCache.clear();
+  }
+
+  /** Keeps `withRoom` true: attached peers with fewer children than they may have. */
+  private refreshRoom(n: PNode): void {
+    if (!n.root && n.parent && n.children.length < n.maxChildren && this.nodes.get(n.id) === n) this.withRoom.add(n.id);
+    else this.withRoom.delete(n.id);
   }
 
   private resize(from: PNode, delta: number): void {
@@ -577,8 +671,11 @@ export class OverlayPlanner {
     v.parent = p.id;
     v.priority = s.priority;
     v.overBudget = s.overBudget;
+    if (s.overBudget) this.overBudgetIds.add(v.id);
     p.children.splice(Math.min(s.index, p.children.length), 0, v.id);
     if (p.root && !s.overBudget) this.rootFed++;
+    this.refreshRoom(v);
+    this.refreshRoom(p);
     this.resize(p, v.size);
     this.delayCache.clear();
   }

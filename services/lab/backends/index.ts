@@ -45,6 +45,8 @@ export interface RawRunInfo {
    * audience); losses are counted over them, and no reference tree is built
    */
   recordedViewers?: ReadonlySet<string>;
+  /** false: do not grade the overlay against a reference tree (its search is quadratic in viewers) */
+  grade?: boolean;
 }
 
 /** One service process of a run. */

@@ -6,7 +6,7 @@ import { Prng } from '../../core/prng.js';
 import { chunkRow } from '../../results/chunks.js';
 import { eventRow } from '../../results/events.js';
 import { proximityRow, rawAppender } from '../../results/raw.js';
-import { AGGREGATE_ABOVE_VIEWERS, SAMPLED_VIEWERS } from '../../sim/constants.js';
+import { AGGREGATE_ABOVE_VIEWERS, GRADE_MAX_VIEWERS, SAMPLED_VIEWERS } from '../../sim/constants.js';
 import { Simulation, type SimResult } from '../../sim/engine.js';
 import type { Backend, RawRunInfo } from './index.js';
 
@@ -59,6 +59,7 @@ export function simBackend(o: SimBackendOptions = {}): Backend {
       chunksProduced: result.chunksProduced,
       startUs: result.startUs,
       recordedViewers: rate < 1 ? recordedViewers : undefined,
+      grade: plan.viewers.length <= GRADE_MAX_VIEWERS,
       extra: { linkShaping: 'model', reparents: result.reparents, lateChunks: result.fallbacks },
     };
     return info;

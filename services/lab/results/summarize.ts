@@ -146,7 +146,7 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
   writeJsonFile(join(outDir, RESULTS_FILE.overlay), overlaySchema, overlay);
   const delayAll = delay.all.summary();
   const reference =
-    info.mode === 'p2p' && rows > 0 && !info.recordedViewers
+    info.mode === 'p2p' && rows > 0 && !info.recordedViewers && info.grade !== false
       ? gradeOverlay(
           plan,
           new Map([...got].map(([viewer, seqs]) => [viewer, seqs.size])),
