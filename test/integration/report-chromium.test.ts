@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { renderReport } from '../../services/lab/report/render.js';
+import { renderScalingReport } from '../../services/lab/report/scaling.js';
 import { renderSweepReport } from '../../services/lab/report/sweep.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -120,5 +121,43 @@ describe('a sweep report in headless chromium', {
     const bytes = await readFile(png);
     assert.equal(bytes.subarray(1, 4).toString('ascii'), 'PNG');
     assert.ok(bytes.length > 30_000, `${bytes.length} bytes`);
+  });
+});
+
+describe('a scaling report (livepath sim --scale) in headless chromium', {
+  skip: chromiumMissing ? `${CHROMIUM} is not installed (apt-get install -y chromium)` : false,
+}, () => {
+  before(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'livepath-scaling-chromium-'));
+    const dir = join(scratch, 'scaling');
+    // scaling.json of `livepath sim world --scale 30,100,300`
+    await cp(join(FIXTURES, 'scaling'), dir, { recursive: true });
+    reportUrl = pathToFileURL(await renderScalingReport(dir)).href;
+  });
+  after(async () => {
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('parses the five charts against audience size and the sizes table into the DOM', async () => {
+    const dom = await chromium('--dump-dom');
+    assert.equal((dom.match(/<svg role="img"/g) ?? []).length, 5);
+    for (const title of [
+      'Chunk delay against audience size',
+      'Stretch against audience size',
+      'Peer tree depth against audience size',
+      'Planner work per join against audience size',
+      'Offload against audience size',
+    ])
+      assert.ok(dom.includes(`>${title}</text>`), title);
+    // each size links to its own report
+    assert.equal((dom.match(/<tr><th scope="row"><a href="viewers-/g) ?? []).length, 3);
+  });
+
+  it('takes a screenshot with the charts drawn', async () => {
+    const png = join(scratch, 'scaling.png');
+    await chromium(`--screenshot=${png}`);
+    const bytes = await readFile(png);
+    assert.equal(bytes.subarray(1, 4).toString('ascii'), 'PNG');
+    assert.ok(bytes.length > 60_000, `${bytes.length} bytes`);
   });
 });
