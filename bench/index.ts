@@ -4,10 +4,11 @@
 // scenarios in both production regimes (frame-paced and segment: delay, frame delay, stretch,
 // offload, the position cost of fan-out, metro median delay, the planner gap against the reference
 // tree, drift, join time), loss under churn, re-parent latency, and the overlay planner's cost per
-// decision. Each issue's done-when figures are printed with their targets, met or not.
+// decision, and the simulator against the emulation and at scale (sim, sim-scale). Each issue's
+// done-when figures are printed with their targets, met or not.
 // Real payloads' CPU cost on local (payload), and local against mininet per viewer and path (backends, root).
 // `npm run bench world metro` runs only those sections (relay, world, metro, replay, planner, churn,
-// payload, backends, mininet-scale).
+// payload, backends, mininet-scale, sim, sim-scale).
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +27,9 @@ import type { Summary } from '../services/results/summary.js';
 import { benchPlannerCost } from './planner-cost.js';
 import { replayPlanner } from './planner-replay.js';
 import { benchRelayHop } from './relay-hop.js';
+import { simScaleRun } from './sim.js';
+import { agreement, formatAgreement } from '../services/lab/sim/agreement.js';
+import { runSimExperiment } from '../services/lab/sim/run.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const scenario = (name: string) => join(ROOT, 'scenarios', `${name}.yaml`);
@@ -399,4 +403,52 @@ if (want('mininet-scale')) {
   }
 }
 
+if (want('sim')) {
+  line(
+    '## Simulator vs local emulation (issue 15): median viewer within 5 %, p95 within 10 %, offload within 2 points, same losses',
+  );
+  for (const name of ['world', 'metro']) {
+    const path = scenario(name);
+    process.stderr.write(`bench: ${name} emulated and simulated…\n`);
+    await runExperiment({
+      plan: loadPlan(path),
+      scenarioPath: path,
+      modes: ['cdn', 'p2p'],
+      out: join(out, `${name}-emu`),
+    });
+    await runSimExperiment({
+      plan: loadPlan(path),
+      scenarioPath: path,
+      modes: ['cdn', 'p2p'],
+      out: join(out, `${name}-sim`),
+      quiet: true,
+    });
+    const modes = await agreement(join(out, `${name}-emu`), join(out, `${name}-sim`));
+    line(formatAgreement(name, modes));
+    line(`${name}: ${modes.every((m) => m.ok) ? 'met' : 'NOT MET'}`);
+  }
+  line();
+  line('## Simulator at scale (world scenario, clusters scaled, 60 s of stream, one process per run)');
+  const targets: Record<number, number> = { 100000: 60, 1000000: 600 };
+  for (const viewers of [10_000, 100_000, 1_000_000]) {
+    for (const mode of ['cdn', 'p2p'] as const) {
+      const capS = (targets[viewers] ?? 300) * 1.5;
+      process.stderr.write(`bench: sim ${mode} at ${viewers} viewers (stopped after ${capS} s)…\n`);
+      const r = await simScaleRun(viewers, 60, mode, out, capS);
+      const target = targets[viewers];
+      const verdict =
+        target === undefined
+          ? ''
+          : r.wallS !== undefined && r.wallS <= target
+            ? `  target ≤ ${target} s: met`
+            : `  target ≤ ${target} s: NOT MET`;
+      line(
+        r.wallS === undefined
+          ? `${viewers} viewers ${mode}: stopped after ${capS} s (${r.reached.trim() || 'no progress line'})${verdict}`
+          : `${viewers} viewers ${mode}: ${f(r.wallS)} s wall, planner ${f(r.plannerMsPerJoin, 3)} ms per join, peak RSS ${r.peakRssMiB} MiB${verdict}${viewers === 1_000_000 ? `; RSS target ≤ 8192 MiB: ${(r.peakRssMiB ?? Infinity) <= 8192 ? 'met' : 'NOT MET'}` : ''}`,
+      );
+    }
+  }
+  line();
+}
 line(`(results of every bench run: ${out})`);

@@ -19,6 +19,7 @@ export function register(program: Command): void {
         .choices(['cdn', 'p2p', 'both'])
         .default('both'),
     )
+    .option('--duration <s>', "seconds of stream (default: the scenario's durationS)", count)
     .option('--scale <sizes>', 'one run per audience size (e.g. 1e2,1e3,1e4) and the scaling chart', sizes)
     .option('--out <dir>', 'results directory (default results/<timestamp>-<scenario>-sim)')
     .option('--seed <n>', 'override the scenario seed', positiveInt('--seed'))
@@ -36,6 +37,7 @@ export function register(program: Command): void {
         scenarioArg: string | undefined,
         opts: {
           viewers?: number;
+          duration?: number;
           mode: string;
           scale?: number[];
           out?: string;
@@ -45,7 +47,8 @@ export function register(program: Command): void {
         },
       ) => {
         const scenarioPath = resolveScenario(scenarioArg);
-        const scenario = loadScenarioFile(scenarioPath);
+        const file = loadScenarioFile(scenarioPath);
+        const scenario = opts.duration === undefined ? file : { ...file, durationS: opts.duration };
         const modes: Mode[] = opts.mode === 'both' ? ['cdn', 'p2p'] : [opts.mode as Mode];
         const aggregate = opts.aggregate === 'auto' ? undefined : opts.aggregate === 'on';
         const { defaultOutDir } = await import('../experiment.js');

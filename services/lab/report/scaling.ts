@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { z } from 'zod';
 import { readJsonFile } from '../../results/json.js';
+import { CHART_CONFIG, colourScale } from './charts.js';
 import { CHART_HEIGHT_PX, CHART_WIDTH_PX, PATH_COLOURS } from './constants.js';
 import { escapeHtml, pageStart } from './html.js';
 import { renderSvg } from './svg.js';
@@ -49,12 +50,6 @@ export const scalingSchema = z.object({
 export type Scaling = z.infer<typeof scalingSchema>;
 export type ScalingPoint = z.infer<typeof scalingPointSchema>;
 
-const SERIES_COLOURS: Record<string, string> = {
-  'cdn mode · CDN path': PATH_COLOURS['cdn mode · CDN path']!,
-  'p2p mode · peer path': PATH_COLOURS['p2p mode · peer path']!,
-  'p2p mode · CDN path': PATH_COLOURS['p2p mode · CDN path'] ?? '#f58518',
-};
-
 interface Row {
   viewers: number;
   series: string;
@@ -63,21 +58,11 @@ interface Row {
   value: number;
 }
 
-const CONFIG = {
-  aria: false,
-  font: 'DejaVu Sans, Helvetica, Arial, sans-serif',
-  background: 'white',
-  title: { anchor: 'start', fontSize: 15, subtitleFontSize: 12, subtitleColor: '#555', offset: 10 },
-  axis: { labelFontSize: 11, titleFontSize: 12, grid: true, gridColor: '#e6e6e6' },
-  legend: { labelFontSize: 11, titleFontSize: 12, symbolStrokeWidth: 3, labelLimit: 300, orient: 'bottom' },
-  view: { stroke: '#ccc' },
-} as const;
-
 /** One line chart against audience size (log scale), a line per series (and percentile). */
 export function scalingSpec(title: string, subtitle: string, yTitle: string, rows: Row[], yFormat?: string) {
   const series = [...new Set(rows.map((r) => r.series))];
   return {
-    config: CONFIG,
+    config: { ...CHART_CONFIG, legend: { ...CHART_CONFIG.legend, orient: 'bottom' } },
     width: CHART_WIDTH_PX,
     height: CHART_HEIGHT_PX * 0.7,
     title: { text: title, subtitle },
@@ -95,7 +80,7 @@ export function scalingSpec(title: string, subtitle: string, yTitle: string, row
         field: 'series',
         type: 'nominal',
         title: null,
-        scale: { domain: series, range: series.map((s) => SERIES_COLOURS[s] ?? '#888') },
+        scale: colourScale(series, PATH_COLOURS),
       },
       detail: { field: 'line', type: 'nominal' },
     },

@@ -36,8 +36,9 @@ export async function runSimExperiment(o: SimExperimentOptions): Promise<Experim
     backend: simBackend({
       aggregate: o.aggregate,
       onResult: (m, r) => {
+        const rssMiB = process.resourceUsage().maxRSS / 1024;
         say(
-          `[${m}] simulated in ${(r.wallMs / 1000).toFixed(1)} s wall: ${r.events} events${r.aggregate ? `, aggregated per chunk, ${r.sampled} viewers recorded` : ''}\n`,
+          `[${m}] simulated in ${(r.wallMs / 1000).toFixed(1)} s wall: ${r.events} events, planner ${(r.plannerMs / Math.max(1, r.joins)).toFixed(3)} ms per join, peak RSS ${rssMiB.toFixed(0)} MiB${r.aggregate ? `, aggregated per chunk, ${r.sampled} viewers recorded` : ''}\n`,
         );
         o.onResult?.(m, r);
       },
