@@ -110,3 +110,30 @@ describe('simulator', () => {
     assert.throws(() => withAudience(loadScenarioFile(scenario('small')), 10), /graph/);
   });
 });
+
+describe('world cities', () => {
+  test('the bundled table: 1 000 cities by population, each a cluster of its share of the viewers', async () => {
+    const { readWorldCities, withCities } = await import('../../services/lab/sim/cities.js');
+    const cities = readWorldCities();
+    assert.equal(cities.length, 1000);
+    for (let i = 1; i < cities.length; i++) assert.ok(cities[i - 1]!.population >= cities[i]!.population);
+    const s = withAudience(withCities(loadScenarioFile(scenario('world')), cities, 20), 10_000);
+    const clusters = s.geo!.viewers.clusters;
+    assert.equal(clusters.length, 20);
+    assert.equal(new Set(clusters.map((c) => c.name)).size, 20);
+    assert.equal(
+      clusters.reduce((n, c) => n + c.count, 0),
+      10_000,
+    );
+    // shares follow population: the largest city gets the most viewers, in proportion
+    const ratio = clusters[0]!.count / clusters[19]!.count;
+    const expected = cities[0]!.population / cities[19]!.population;
+    assert.ok(Math.abs(ratio - expected) / expected < 0.05, `${ratio} vs ${expected}`);
+    assert.equal(buildPlanFor(s).viewers.length, 10_000);
+    assert.throws(() => withCities(loadScenarioFile(scenario('churn')), cities, 5), /joins viewers by cluster/);
+  });
+});
+
+function buildPlanFor(s: ReturnType<typeof loadScenarioFile>) {
+  return planFor(s, undefined, undefined);
+}

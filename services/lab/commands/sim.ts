@@ -19,6 +19,11 @@ export function register(program: Command): void {
         .choices(['cdn', 'p2p', 'both'])
         .default('both'),
     )
+    .option(
+      '--cities <k>',
+      "viewers in the world's k most populous cities, by population (scenarios/data/world-cities.csv)",
+      count,
+    )
     .option('--duration <s>', "seconds of stream (default: the scenario's durationS)", count)
     .option('--scale <sizes>', 'one run per audience size (e.g. 1e2,1e3,1e4) and the scaling chart', sizes)
     .option('--out <dir>', 'results directory (default results/<timestamp>-<scenario>-sim)')
@@ -37,6 +42,7 @@ export function register(program: Command): void {
         scenarioArg: string | undefined,
         opts: {
           viewers?: number;
+          cities?: number;
           duration?: number;
           mode: string;
           scale?: number[];
@@ -48,7 +54,12 @@ export function register(program: Command): void {
       ) => {
         const scenarioPath = resolveScenario(scenarioArg);
         const file = loadScenarioFile(scenarioPath);
-        const scenario = opts.duration === undefined ? file : { ...file, durationS: opts.duration };
+        let scenario = opts.duration === undefined ? file : { ...file, durationS: opts.duration };
+        if (opts.cities !== undefined) {
+          const { readWorldCities, withCities } = await import('../sim/cities.js');
+          const total = opts.viewers ?? scenario.geo?.viewers.clusters.reduce((n, c) => n + c.count, 0) ?? 0;
+          scenario = withAudience(withCities(scenario, readWorldCities(), opts.cities), total);
+        }
         const modes: Mode[] = opts.mode === 'both' ? ['cdn', 'p2p'] : [opts.mode as Mode];
         const aggregate = opts.aggregate === 'auto' ? undefined : opts.aggregate === 'on';
         const { defaultOutDir } = await import('../experiment.js');
