@@ -428,24 +428,33 @@ if (want('sim')) {
     line(`${name}: ${modes.every((m) => m.ok) ? 'met' : 'NOT MET'}`);
   }
   line();
-  line('## Simulator at scale (world scenario, clusters scaled, 60 s of stream, one process per run)');
-  const targets: Record<number, number> = { 100000: 60, 1000000: 600 };
-  for (const viewers of [10_000, 100_000, 1_000_000]) {
+}
+
+if (want('sim-scale')) {
+  line('## Simulator at scale (world scenario, clusters scaled, 60 s of stream, one `livepath sim` process per run)');
+  // Targets (issue 15) and how long a run may take here before it is stopped and reported as not
+  // met: a run far over its target is not waited for (the lock is shared with other benches).
+  const runs: Array<{ viewers: number; targetS?: number; capS: number }> = [
+    { viewers: 10_000, capS: 180 },
+    { viewers: 100_000, targetS: 60, capS: 120 },
+    { viewers: 1_000_000, targetS: 600, capS: 120 },
+  ];
+  for (const { viewers, targetS, capS } of runs) {
     for (const mode of ['cdn', 'p2p'] as const) {
-      const capS = (targets[viewers] ?? 300) * 1.5;
       process.stderr.write(`bench: sim ${mode} at ${viewers} viewers (stopped after ${capS} s)…\n`);
       const r = await simScaleRun(viewers, 60, mode, out, capS);
-      const target = targets[viewers];
       const verdict =
-        target === undefined
+        targetS === undefined
           ? ''
-          : r.wallS !== undefined && r.wallS <= target
-            ? `  target ≤ ${target} s: met`
-            : `  target ≤ ${target} s: NOT MET`;
+          : `  target ≤ ${targetS} s: ${r.wallS !== undefined && r.wallS <= targetS ? 'met' : 'NOT MET'}`;
+      const rss =
+        viewers === 1_000_000 && r.peakRssMiB !== undefined
+          ? `; RSS target ≤ 8192 MiB: ${r.peakRssMiB <= 8192 ? 'met' : 'NOT MET'}`
+          : '';
       line(
         r.wallS === undefined
-          ? `${viewers} viewers ${mode}: stopped after ${capS} s (${r.reached.trim() || 'no progress line'})${verdict}`
-          : `${viewers} viewers ${mode}: ${f(r.wallS)} s wall, planner ${f(r.plannerMsPerJoin, 3)} ms per join, peak RSS ${r.peakRssMiB} MiB${verdict}${viewers === 1_000_000 ? `; RSS target ≤ 8192 MiB: ${(r.peakRssMiB ?? Infinity) <= 8192 ? 'met' : 'NOT MET'}` : ''}`,
+          ? `${viewers} viewers ${mode}: stopped after ${capS} s wall (${r.reached.trim() || 'before the first progress line'})${verdict}`
+          : `${viewers} viewers ${mode}: ${f(r.wallS)} s wall, planner ${f(r.plannerMsPerJoin, 3)} ms per join, peak RSS ${r.peakRssMiB} MiB${verdict}${rss}`,
       );
     }
   }
