@@ -3,13 +3,23 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { LINK_SHAPINGS, type LinkShaping, PAYLOADS, type Payload } from '../../core/types.js';
+import { LINK_SHAPINGS, type LinkShaping, type Mode, PAYLOADS, type Payload } from '../../core/types.js';
 import { PACKAGE_ROOT } from '../../runtime/package.js';
 
 export const DEFAULT_SCENARIO = 'world';
 
 /** A bad argument the user can fix; printed as one line. */
 export class CliError extends Error {}
+
+/** `--mode cdn|p2p|both`: the paths a command measures; `both` runs them side by side (one option for every command). */
+export function modeOption(description: string): Option {
+  return new Option('--mode <mode>', description).choices(['cdn', 'p2p', 'both']).default('both');
+}
+
+/** The modes a `--mode` value names, in the order they run. */
+export function modesOf(mode: string): Mode[] {
+  return mode === 'both' ? ['cdn', 'p2p'] : [mode as Mode];
+}
 
 export function positiveInt(name: string) {
   return (v: string) => {

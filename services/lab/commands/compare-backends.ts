@@ -2,10 +2,9 @@
 // models every link) and on mininet (the kernel's htb shapes real bytes, latency added per pair),
 // then each viewer's median and p95 chunk delay side by side per path, with their ratios.
 import { join, resolve } from 'node:path';
-import { type Command, Option } from 'commander';
-import type { Mode } from '../../core/types.js';
+import type { Command } from 'commander';
 import { loadPlan } from '../../runtime/plan.js';
-import { positiveInt, resolveScenario } from './common.js';
+import { modeOption, modesOf, positiveInt, resolveScenario } from './common.js';
 
 export function register(program: Command): void {
   program
@@ -14,11 +13,7 @@ export function register(program: Command): void {
       'run a scenario on the local backend and on mininet (root) and print per-viewer median and p95 delay side by side, per path',
     )
     .argument('<scenario>', 'scenario file or shipped name')
-    .addOption(
-      new Option('--mode <mode>', 'which path to measure: cdn, p2p, or both')
-        .choices(['cdn', 'p2p', 'both'])
-        .default('both'),
-    )
+    .addOption(modeOption('which path to measure: cdn, p2p, or both'))
     .option('--out <dir>', 'results directory (default results/<timestamp>-<scenario>-backends)')
     .option('--seed <n>', 'override the scenario seed', positiveInt('--seed'))
     .option(
@@ -32,7 +27,7 @@ export function register(program: Command): void {
       assertRoot();
       const scenarioPath = resolveScenario(scenarioArg);
       const plan = loadPlan(scenarioPath, opts.seed);
-      const modes: Mode[] = opts.mode === 'both' ? ['cdn', 'p2p'] : [opts.mode as Mode];
+      const modes = modesOf(opts.mode);
       const { defaultOutDir } = await import('../experiment.js');
       const out = resolve(opts.out ?? `${defaultOutDir(plan.scenarioName, new Date())}-backends`);
       const { compareBackends } = await import('../compare-backends.js');

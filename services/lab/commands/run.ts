@@ -2,23 +2,18 @@
 // results directory and the report. Each part is imported when the run needs it.
 import { join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
-import type { Mode } from '../../core/types.js';
 import { loadPlan } from '../../runtime/plan.js';
 import type { BackendName } from '../backends/index.js';
 import type { KubernetesBackendOptions } from '../backends/kubernetes/index.js';
 import type { PrometheusRun } from '../prometheus.js';
-import { DEFAULT_SCENARIO, positiveInt, resolveScenario } from './common.js';
+import { DEFAULT_SCENARIO, modeOption, modesOf, positiveInt, resolveScenario } from './common.js';
 
 export function register(program: Command): void {
   program
     .command('run')
     .description('run a scenario (default: the shipped world scenario) and write results + report')
     .argument('[scenario]', `scenario file, or name of a shipped one (${DEFAULT_SCENARIO}, small, metro, churn)`)
-    .addOption(
-      new Option('--mode <mode>', 'which path to measure: cdn, p2p, or both side by side')
-        .choices(['cdn', 'p2p', 'both'])
-        .default('both'),
-    )
+    .addOption(modeOption('which path to measure: cdn, p2p, or both side by side'))
     .option('--out <dir>', 'results directory (default results/<timestamp>-<scenario>, linked as results/latest)')
     .option('--seed <n>', 'override the scenario seed', positiveInt('--seed'))
     .addOption(
@@ -72,7 +67,7 @@ export function register(program: Command): void {
         if (opts.backend === 'mininet') (await import('../backends/mininet.js')).assertRoot();
         const scenarioPath = resolveScenario(scenarioArg);
         const plan = loadPlan(scenarioPath, opts.seed);
-        const modes: Mode[] = opts.mode === 'both' ? ['cdn', 'p2p'] : [opts.mode as Mode];
+        const modes = modesOf(opts.mode);
         const { defaultOutDir, runExperiment } = await import('../experiment.js');
         const out = opts.out ?? defaultOutDir(plan.scenarioName, new Date());
         const abort = new AbortController();
