@@ -1,5 +1,5 @@
 // The livepath drilldown dashboard: where delay comes from — per region, relay queues and fan-out,
-// overlay churn (re-parents, joins, tracker), and whether the link emulation itself is accurate.
+// overlay churn (re-parents, joins, tracker), trust (rejected fragments, bans), and whether the link emulation itself is accurate.
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { RowBuilder } from '@grafana/grafana-foundation-sdk/dashboard';
 
@@ -115,6 +115,42 @@ export function emulationPanels(): Panel[] {
   ];
 }
 
+/** Trust: fragments refused and why, what verifying costs, and what limits and bans cut. */
+export function trustPanels(): Panel[] {
+  return [
+    timeseriesPanel({
+      title: 'Fragments rejected',
+      description:
+        "Fragments refused before being stored, forwarded or played, by reason: signature (not the origin's), " +
+        'unsigned, replay (older than any relay keeps), malformed. Any rate above 0 means a peer is tampering.',
+      unit: 'short',
+      span: 8,
+      queries: [
+        { expr: rateExpr('livepath_fragments_rejected_total', ['reason', 'role']), legend: '{{role}} {{reason}}' },
+      ],
+    }),
+    timeseriesPanel({
+      title: 'Verification CPU',
+      description:
+        'Share of a CPU spent verifying fragment signatures, per role, and verifications per second (one per ' +
+        'distinct fragment per process).',
+      unit: 'short',
+      span: 8,
+      queries: [
+        { expr: rateExpr('livepath_fragment_verify_cpu_seconds_total', ['role']), legend: 'CPU {{role}}' },
+        { expr: rateExpr('livepath_fragment_verifications_total', ['role']), legend: 'verifications/s {{role}}' },
+      ],
+    }),
+    timeseriesPanel({
+      title: 'Limited and banned',
+      description: 'Requests refused or peers cut to keep a process bounded or honest, by reason.',
+      unit: 'short',
+      span: 8,
+      queries: [{ expr: rateExpr('livepath_limited_total', ['reason', 'role']), legend: '{{role}} {{reason}}' }],
+    }),
+  ];
+}
+
 export function drilldownDashboard(): dashboard.Dashboard {
   const builder = livepathDashboard(
     DRILLDOWN_UID,
@@ -127,6 +163,8 @@ export function drilldownDashboard(): dashboard.Dashboard {
   for (const p of relayPanels()) builder.withPanel(p);
   builder.withRow(new RowBuilder('Overlay'));
   for (const p of overlayPanels()) builder.withPanel(p);
+  builder.withRow(new RowBuilder('Trust'));
+  for (const p of trustPanels()) builder.withPanel(p);
   builder.withRow(new RowBuilder('Emulation fidelity'));
   for (const p of emulationPanels()) builder.withPanel(p);
   return numberPanels(builder.build());

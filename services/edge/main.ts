@@ -2,6 +2,7 @@
 // fans chunks out to viewers.
 import { ClientPool, ParentLink } from '../relay/client.js';
 import { RelayNode } from '../relay/node.js';
+import { processIntegrity } from '../relay/integrity.js';
 import { addRelayService, onlyNode } from '../relay/server.js';
 import { startServer } from '../runtime/grpc.js';
 import { createShell, type ShellOptions } from '../runtime/shell.js';
@@ -23,7 +24,9 @@ export async function runEdge(o: EdgeOptions): Promise<void> {
       o.node,
       plan.edges.map((e) => e.id),
     );
-  const node = new RelayNode({ id: o.node, role: 'edge' }, { link });
+  const integrity = processIntegrity(o.originKey, clock.nowUs, shell.integrityCounters);
+  if (!integrity.verifier.publicKey) log.warn({}, 'no --origin-key: fragments are forwarded unverified');
+  const node = new RelayNode({ id: o.node, role: 'edge' }, { link, ...integrity });
   const pool = new ClientPool();
   const parent = new ParentLink(
     { streamId: plan.stream.streamId, fromLive: true },

@@ -67,6 +67,8 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
       onProgress: (p) => o.progress?.(mode, p),
       onServiceReady: o.prometheus && registerTarget(o.prometheus, mode),
     });
+    // The run plan publishes the key the origin made, so the records can be checked later.
+    if (info.originKey) writePlanFile(join(dir, RESULTS_FILE.plan), o.plan, { originKey: info.originKey });
     summaries.push(await summarize(rawDir, dir, info));
   }
   if (o.modes.length > 1) {

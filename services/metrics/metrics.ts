@@ -64,6 +64,14 @@ export interface LivepathMetrics {
   trackerAssignmentsTotal: Counter<'reason'>;
   /** |measured − true| / true RTT of a proximity probe. */
   proximityRttErrorRatio: Histogram;
+  /** Fragments refused by a relay or viewer (never forwarded or played), by reason. */
+  fragmentsRejectedTotal: Counter<'reason'>;
+  /** Ed25519 verifications made (a fragment already verified in the process costs none). */
+  fragmentVerificationsTotal: Counter;
+  /** CPU time spent in those verifications. */
+  fragmentVerifyCpuSecondsTotal: Counter;
+  /** Things refused or cut to keep a process bounded or honest (limits, bans), by reason. */
+  limitedTotal: Counter<'reason'>;
   /**
    * Reads state that already exists in the process (relay nodes' queues, children and sent bytes,
    * the tracker's peer count) when Prometheus scrapes, so the hot paths do no metric work.
@@ -105,6 +113,10 @@ export const METRIC_NAMES = {
   trackerPeers: 'livepath_tracker_peers',
   trackerAssignmentsTotal: 'livepath_tracker_assignments_total',
   proximityRttErrorRatio: 'livepath_proximity_rtt_error_ratio',
+  fragmentsRejectedTotal: 'livepath_fragments_rejected_total',
+  fragmentVerificationsTotal: 'livepath_fragment_verifications_total',
+  fragmentVerifyCpuSecondsTotal: 'livepath_fragment_verify_cpu_seconds_total',
+  limitedTotal: 'livepath_limited_total',
 } as const satisfies Record<Exclude<keyof LivepathMetrics, 'registry' | 'sampleOnScrape'>, string>;
 
 /**
@@ -237,6 +249,26 @@ export function createMetrics(init: MetricsInit): LivepathMetrics {
       'Proximity estimate error: |measured - true| / true round-trip time.',
       [],
       RTT_ERROR_BUCKETS_RATIO,
+    ),
+    fragmentsRejectedTotal: counter(
+      N.fragmentsRejectedTotal,
+      "Fragments refused before being stored, forwarded or played: signature (not the origin's), unsigned, replay (older than any relay keeps), malformed.",
+      ['reason'],
+    ),
+    fragmentVerificationsTotal: counter(
+      N.fragmentVerificationsTotal,
+      'Ed25519 verifications of fragments (once per distinct fragment per process).',
+      [],
+    ),
+    fragmentVerifyCpuSecondsTotal: counter(
+      N.fragmentVerifyCpuSecondsTotal,
+      'CPU time spent verifying fragment signatures.',
+      [],
+    ),
+    limitedTotal: counter(
+      N.limitedTotal,
+      'Requests refused or peers cut to keep this process bounded or honest, by reason.',
+      ['reason'],
     ),
     sampleOnScrape: (s) => {
       source = s;

@@ -5,12 +5,29 @@ import { createShell, type ShellOptions } from '../runtime/shell.js';
 import { movedWithin, stallMs, watchReadiness } from '../runtime/readiness.js';
 import { Origin } from './origin.js';
 import { createIngest, type IngestOptions } from './ingest/index.js';
+import { readFileSync } from 'node:fs';
+import { FragmentSigner, SigningKeyError } from '../relay/integrity.js';
 
 export interface OriginOptions extends ShellOptions, IngestOptions {
   listen: string;
+  /** PKCS#8 PEM file of the origin's Ed25519 key; default: a key pair made at start */
+  signingKey?: string;
+}
+
+/** The origin's key pair: loaded from --signing-key, else made now (nobody else can know it). */
+export function loadSigner(file: string | undefined): FragmentSigner {
+  if (file === undefined) return new FragmentSigner();
+  let pem: Buffer;
+  try {
+    pem = readFileSync(file);
+  } catch (e) {
+    throw new SigningKeyError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return FragmentSigner.fromPem(pem);
 }
 
 export async function runOrigin(o: OriginOptions): Promise<void> {
+  const signer = loadSigner(o.signingKey);
   const shell = createShell(o, 'origin');
   const { clock, link, log, control } = shell;
   // A lab run broadcasts the scenario's durationS; a deployment (standalone) streams until it is
@@ -19,7 +36,7 @@ export async function runOrigin(o: OriginOptions): Promise<void> {
   // Real video (file / RTMP) when the scenario or --ingest asks for it; else the synthetic broadcaster.
   const ingest = await createIngest(plan, o.scenario, o, { clock, log, outDir: shell.outDir });
   if (ingest) shell.onStop(() => ingest.stop());
-  const origin = new Origin({ plan }, { clock, link, source: ingest?.source });
+  const origin = new Origin({ plan }, { clock, link, signer, source: ingest?.source });
   const server = await startServer(o.listen, (s) => addRelayService(s, { link, clock, node: onlyNode(origin.node) }));
   shell.onStop(() => server.stop());
   shell.onStop(() => origin.stop());
@@ -54,6 +71,7 @@ export async function runOrigin(o: OriginOptions): Promise<void> {
       chunks: origin.chunkCount,
       source: ingest?.kind ?? 'synthetic',
       publishUrl: ingest?.publishUrl,
+      originKey: signer.publicKeyBase64,
     },
     'origin ready',
   );
@@ -71,5 +89,6 @@ export async function runOrigin(o: OriginOptions): Promise<void> {
     }),
   );
   shell.metrics.sampleOnScrape({ relays: () => [origin.node] });
-  await shell.ready(server.address);
+  // The public key goes with the address: the lab hands it to every other process (--origin-key).
+  await shell.ready(server.address, { originKey: signer.publicKeyBase64 });
 }

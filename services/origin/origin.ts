@@ -2,8 +2,9 @@
 // broadcaster releases each part of a chunk as it is made (the synthetic one on the stream's
 // release schedule, real video as ffmpeg writes it) and the origin forwards it at once; in
 // segment production the whole chunk goes out when it is complete. Each part crosses the emulated
-// broadcaster → origin link stamped with when it was made; the chunk's last part carries its size
-// and the origin's signature. From there the origin's relay fans it out.
+// broadcaster → origin link stamped with when it was made, each fragment signed on its own
+// (relay/integrity.ts) so every relay can verify it before forwarding; the chunk's last part
+// carries its size. From there the origin's relay fans it out.
 import type { Chunk } from '../gen/livepath/v1/chunk.js';
 import type { RunPlan } from '../core/types.js';
 import { chunkReleases } from '../core/production.js';
@@ -12,8 +13,8 @@ import type { LinkEmulator } from '../linkemu/emulator.js';
 import { RelayNode } from '../relay/node.js';
 import { wireBytes } from '../core/chunks.js';
 import { chunkCount } from '../results/chunks.js';
-import { ChunkSigner } from './signer.js';
-import { fragmentRanges, isKeyframe, syntheticPayload, virtualChunkDigest } from './synthetic.js';
+import type { FragmentSigner } from '../relay/integrity.js';
+import { fragmentRanges, isKeyframe, syntheticPayload } from './synthetic.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -64,6 +65,8 @@ export interface OriginInit {
 export interface OriginComponents {
   clock: Clock;
   link: LinkEmulator;
+  /** the origin's key pair (generated at start, or loaded from --signing-key) */
+  signer: FragmentSigner;
   /** default: the synthetic generator of the scenario's stream */
   source?: ChunkSource;
 }
@@ -154,7 +157,6 @@ export class SyntheticSource implements ChunkSource {
 
 export class Origin {
   readonly node: RelayNode;
-  private readonly signer: ChunkSigner;
   private readonly source: ChunkSource;
   private nextSeq = 0;
   /** bytes of the chunk in progress already released as parts */
@@ -171,7 +173,6 @@ export class Origin {
     private readonly c: OriginComponents,
   ) {
     this.node = new RelayNode({ id: init.plan.originId, role: 'origin' }, { link: c.link });
-    this.signer = new ChunkSigner(init.plan.seed, init.plan.stream.streamId);
     this.source = c.source ?? new SyntheticSource(init.plan, c.clock);
   }
 
@@ -198,22 +199,15 @@ export class Origin {
     if (this.init.plan.stream.production !== 'progressive') return;
     const bytes = p.virtualBytes ?? p.payload.length;
     if (bytes === 0) return;
-    this.release(this.nextSeq, this.sentBytes, p, p.chunkBytes ?? 0, Buffer.alloc(0));
+    this.release(this.nextSeq, this.sentBytes, p, p.chunkBytes ?? 0);
     this.sentBytes += bytes;
   }
 
-  /** The chunk is complete: signs it and releases what the parts did not (all of it in segment mode). */
+  /** The chunk is complete: releases what the parts did not (all of it in segment mode). */
   private produce(chunk: SourceChunk): void {
-    const s = this.init.plan.stream;
     const seq = this.nextSeq++;
     const virtual = chunk.virtualBytes !== undefined;
     const totalBytes = chunk.virtualBytes ?? chunk.payload.length;
-    const signature = this.signer.sign(
-      s.streamId,
-      seq,
-      chunk.producedAtUs,
-      virtual ? virtualChunkDigest(s.streamId, seq, totalBytes) : chunk.payload,
-    );
     const from = Math.min(this.sentBytes, totalBytes);
     this.sentBytes = 0;
     const rest: SourcePart = {
@@ -222,23 +216,21 @@ export class Origin {
       producedAtUs: chunk.producedAtUs,
       keyframe: chunk.keyframe,
     };
-    this.release(seq, from, rest, totalBytes, signature, chunk.durationUs);
+    this.release(seq, from, rest, totalBytes, chunk.durationUs);
     this.produced++;
     this.onProduced?.(seq, chunk.producedAtUs);
   }
 
   /**
    * Sends bytes [offset, offset + part's bytes) of chunk `seq` as fragments over the broadcaster →
-   * origin link, all made at the part's time. With a signature, this is the chunk's last part: its
-   * last fragment carries the signature (a zero-length one when the part has no bytes, so the
-   * chunk's end is still told).
+   * origin link, all made at the part's time, each signed. A part with no bytes (the end of a
+   * chunk whose bytes all left as parts) is one zero-length fragment, so the chunk's end is told.
    */
   private release(
     seq: number,
     offset: number,
     p: SourcePart,
     totalBytes: number,
-    signature: Buffer,
     durationUs = this.init.plan.stream.chunkDurationUs,
   ): void {
     const { plan } = this.init;
@@ -246,10 +238,9 @@ export class Origin {
     const virtual = p.virtualBytes !== undefined;
     const bytes = p.virtualBytes ?? p.payload.length;
     const ranges = bytes > 0 ? fragmentRanges(bytes, s.fragmentBytes) : [{ offset: 0, length: 0 }];
-    const last = signature.length > 0;
     // All of a part is here now, however long forwarding the first fragments to the children takes.
     const receivedUs = this.c.clock.nowUs();
-    ranges.forEach((r, i) => {
+    ranges.forEach((r) => {
       const fragment: Chunk = {
         streamId: s.streamId,
         seq,
@@ -258,7 +249,7 @@ export class Origin {
         payload: virtual ? EMPTY : p.payload.subarray(r.offset, r.offset + r.length),
         virtualLength: virtual ? r.length : 0,
         keyframe: p.keyframe,
-        signature: last && i === ranges.length - 1 ? signature : EMPTY,
+        signature: EMPTY,
         hops: 0,
         offset: offset + r.offset,
         totalBytes,
@@ -266,6 +257,7 @@ export class Origin {
         senderId: plan.broadcasterId,
         viaPeer: false,
       };
+      fragment.signature = this.c.signer.sign(fragment);
       this.node.arrive(fragment, receivedUs);
     });
   }

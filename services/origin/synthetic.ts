@@ -1,8 +1,9 @@
 // The synthetic broadcaster's content (sans-IO). By default its chunks are virtual: only their size
 // travels (moving 100s of Mbit/s of meaningless bytes through grpc-js would saturate a 2-core
-// machine and make the emulation lie); what the origin signs is a digest of (stream, seq, size).
+// machine and make the emulation lie); the origin signs a digest of each fragment's description
+// (relay/integrity.ts: fragmentDigest).
 // With stream.payload `real` (the mininet default: htb shapes only bytes that travel) the chunks
-// carry these bytes, a deterministic function of (stream, seq), and the origin signs them.
+// carry these bytes, a deterministic function of (stream, seq), and the origin signs each fragment's bytes.
 import { createHash } from 'node:crypto';
 import type { StreamPlan } from '../core/types.js';
 import { fragmentRanges } from '../core/chunks.js';
@@ -16,11 +17,6 @@ export function syntheticPayload(streamId: string, seq: number, bytes: number): 
     block = createHash('sha256').update(block).digest();
   }
   return out;
-}
-
-/** What the origin signs for a virtual chunk. */
-export function virtualChunkDigest(streamId: string, seq: number, bytes: number): Buffer {
-  return createHash('sha256').update(`${streamId}/${seq}/${bytes}`).digest();
 }
 
 export function isKeyframe(stream: StreamPlan, seq: number): boolean {

@@ -14,6 +14,7 @@ import { chunkCount, chunkRow } from '../results/chunks.js';
 import { eventRow, type EventKind } from '../results/events.js';
 import { rawAppender } from '../results/raw.js';
 import { Viewer } from './viewer.js';
+import { processIntegrity } from '../relay/integrity.js';
 import { TsRecorder } from '../results/recording.js';
 import { mkdirSync } from 'node:fs';
 import { createTrackerClient, PeerAgent } from './p2p.js';
@@ -46,6 +47,7 @@ export async function runPeers(o: PeersOptions): Promise<void> {
   const mine = selectViewers(plan.viewers, o);
   const viewerMetrics = new ViewerMetrics(shell.metrics, plan, mine);
   const pool = new ClientPool();
+  const integrity = processIntegrity(o.originKey, clock.nowUs, shell.integrityCounters);
   const chunks = shell.outDir ? rawAppender(shell.outDir, shell.proc, 'chunks') : undefined;
   const eventsFile = shell.outDir ? rawAppender(shell.outDir, shell.proc, 'events') : undefined;
   const event = (viewer: string, kind: EventKind, detail: string) =>
@@ -67,6 +69,7 @@ export async function runPeers(o: PeersOptions): Promise<void> {
         clock,
         link,
         pool,
+        ...integrity,
         record: (r) => {
           received++;
           if (r.seq < runChunks) chunks?.row(chunkRow(r));
@@ -99,6 +102,7 @@ export async function runPeers(o: PeersOptions): Promise<void> {
       link,
       pool,
       tracker: t,
+      verifier: integrity.verifier,
       advertise: o.advertise ?? server.address,
       uplinkBps: plan.hosts.get(v.id)?.uplinkBps ?? 0,
       downlinkBps: plan.hosts.get(v.id)?.downlinkBps ?? 0,

@@ -14,6 +14,7 @@ import { PROBES_PER_TARGET, PROBE_TIMEOUT_MS } from './constants.js';
 import { assignedDetail, reparentDetail, type EventKind } from '../results/events.js';
 import { createClient } from '../runtime/grpc.js';
 import type { Viewer } from './viewer.js';
+import { type FragmentVerifier, publicKeyFromBytes } from '../relay/integrity.js';
 
 export interface PeerAgentComponents {
   clock: Clock;
@@ -33,6 +34,8 @@ export interface PeerAgentComponents {
   /** last seq of the broadcast when known (a synthetic source of known length) */
   lastSeq?: number;
   event: (kind: EventKind, detail: string) => void;
+  /** the process' verifier: takes the origin's key from the tracker when it had none */
+  verifier?: FragmentVerifier;
 }
 
 export function createTrackerClient(address: string): TrackerClient {
@@ -57,6 +60,31 @@ export class PeerAgent {
     });
     viewer.onParentLost = () => this.feed({ kind: 'parent-lost' });
     viewer.onChunk = (seq, producedAtUs, durationUs) => this.feed({ kind: 'chunk', seq, producedAtUs, durationUs });
+    viewer.onParentRejected = (parent, reason) => this.reportSuspect(parent.id, reason);
+  }
+
+  /**
+   * The parent sent a bad fragment (or delivered too little): tell the tracker, which bans it and
+   * re-assigns its children. A CDN node is not reported (the tracker trusts its roots): the viewer
+   * retries it. Returns whether a new parent comes from the tracker.
+   */
+  reportSuspect(parentId: string, reason: string): boolean {
+    const parent = this.policy.currentParent;
+    if (!this.policy.assigned || parent?.role !== 'peer' || parent.nodeId !== parentId) return false;
+    this.c.tracker.report(
+      {
+        peerId: this.viewer.id,
+        lastSeq: 0,
+        delayMs: 0,
+        lateChunks: this.policy.fallbacks,
+        parentLost: true,
+        rtts: [],
+        suspectId: parentId,
+        suspectReason: reason,
+      },
+      () => undefined,
+    );
+    return true;
   }
 
   get reparents(): number {
@@ -129,6 +157,8 @@ export class PeerAgent {
             lateChunks: a.lateChunks,
             parentLost: a.kind === 'parent-lost',
             rtts: a.rtts,
+            suspectId: '',
+            suspectReason: '',
           },
           () => undefined,
         );
@@ -169,6 +199,9 @@ export class PeerAgent {
     });
     this.join$ = call;
     call.on('data', (a: Assignment) => {
+      if (this.c.verifier && !this.c.verifier.publicKey && a.originKey.length === 32) {
+        this.c.verifier.setKey(publicKeyFromBytes(a.originKey));
+      }
       if (!a.parent) return;
       this.feed({
         kind: 'assignment',

@@ -10,6 +10,7 @@ import { RelayNode } from '../relay/node.js';
 import { ParentLink, type ClientPool, type ParentRef } from '../relay/client.js';
 import type { ChunkRecord } from '../results/chunks.js';
 import type { EventKind } from '../results/events.js';
+import type { FragmentVerifier, RejectReason } from '../relay/integrity.js';
 
 export interface ViewerInit {
   plan: ViewerPlan;
@@ -22,6 +23,9 @@ export interface ViewerComponents {
   pool: ClientPool;
   record: (r: ChunkRecord) => void;
   event?: (kind: EventKind, detail: string) => void;
+  /** checks every fragment before it is stored, forwarded or played (relay/integrity.ts) */
+  verifier?: FragmentVerifier;
+  onRejected?: (fragment: Chunk, reason: RejectReason) => void;
   /** gets each completed chunk's bytes (--record: the viewer's .ts file) */
   recorder?: { chunk(c: { seq: number; keyframe: boolean; payload: Buffer }): void };
 }
@@ -40,12 +44,20 @@ export class Viewer {
   onParentLost: (() => void) | undefined;
   /** told of each chunk completed (the peer-path policy's deadline check) */
   onChunk: ((seq: number, producedAtUs: number, durationUs: number) => void) | undefined;
+  /**
+   * told when the parent sent a fragment that failed verification (the stream is already cut);
+   * returns true when it finds another parent, else the viewer retries the same one
+   */
+  onParentRejected: ((parent: ParentRef, reason: RejectReason) => boolean) | undefined;
 
   constructor(
     readonly init: ViewerInit,
     private readonly c: ViewerComponents,
   ) {
-    this.node = new RelayNode({ id: init.plan.id, role: 'peer' }, { link: c.link });
+    this.node = new RelayNode(
+      { id: init.plan.id, role: 'peer' },
+      { link: c.link, verifier: c.verifier, onRejected: c.onRejected },
+    );
     this.node.onChunkComplete = (last, actualUs, chunk) => this.complete(last, actualUs, chunk);
     this.parentLink = new ParentLink(
       { streamId: init.streamId, fromLive: true },
@@ -57,6 +69,10 @@ export class Viewer {
         onParentLost: (p, e) => {
           c.event?.('parent-lost', `${p.id}: ${e.message.split('\n')[0]}`);
           this.onParentLost?.();
+        },
+        onRejected: (p, reason) => {
+          c.event?.('rejected', `${p.id}: ${reason}`);
+          return this.onParentRejected?.(p, reason) ?? false;
         },
       },
     );

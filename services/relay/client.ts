@@ -8,6 +8,7 @@ import type { LinkEmulator } from '../linkemu/emulator.js';
 import type { Clock } from '../core/clock.js';
 import { KEEP_CHUNKS, RECONNECT_MAX_MS, RECONNECT_MIN_MS } from './constants.js';
 import type { RelayNode } from './node.js';
+import type { RejectReason } from './integrity.js';
 import { GrpcClientPool } from '../runtime/grpc.js';
 
 /** One Relay client per address, shared by every virtual node of a process. */
@@ -39,6 +40,12 @@ export interface ParentLinkComponents {
   pool: ClientPool;
   /** Told when the stream to the current parent fails (the tracker may want to know). */
   onParentLost?: (parent: ParentRef, error: Error) => void;
+  /**
+   * Told when the parent sent a fragment that failed verification: the stream is cut. Returns
+   * true when the caller finds another parent; otherwise (or without a handler) the link retries
+   * the same parent after its back-off, as after a failure.
+   */
+  onRejected?: (parent: ParentRef, reason: RejectReason) => boolean;
   /** Told on each (re)subscription: the seq asked from. */
   onSubscribed?: (parent: ParentRef, fromSeq: number | 'live') => void;
 }
@@ -128,8 +135,10 @@ export class ParentLink {
     this.c.onSubscribed?.(parent, fromLive ? 'live' : (next ?? 0));
     call.on('data', (f: Chunk) => {
       this.backoffMs = RECONNECT_MIN_MS;
+      if (this.call !== call) return; // cut off by an earlier fragment of this read
+      const rejected = this.c.node.arrive(f);
+      if (rejected) return this.cutOff(parent, call, rejected);
       if (this.firstSeq === undefined) this.firstSeq = f.seq;
-      this.c.node.arrive(f);
     });
     const onEnd = (err: Error) => {
       if (this.call !== call || this.stopped) return;
@@ -140,5 +149,14 @@ export class ParentLink {
     };
     call.on('error', onEnd);
     call.on('end', () => onEnd(new Error(`parent ${parent.id} ended the stream`)));
+  }
+
+  /** The parent sent a bad fragment: nothing more is taken from it. */
+  private cutOff(parent: ParentRef, call: grpc.ClientReadableStream<Chunk>, reason: RejectReason): void {
+    if (this.call !== call) return;
+    this.cancel();
+    if (this.c.onRejected?.(parent, reason)) return;
+    this.retry = setTimeout(() => this.subscribe(), this.backoffMs);
+    this.backoffMs = Math.min(RECONNECT_MAX_MS, this.backoffMs * 2);
   }
 }

@@ -30,3 +30,16 @@ export const HOLD_MIN_CHILDREN = 8;
 /** Reconnect back-off after a parent stream fails: first try fast, then back off to 1 s. */
 export const RECONNECT_MIN_MS = 50;
 export const RECONNECT_MAX_MS = 1_000;
+
+/**
+ * Verified (signature, message) pairs a process remembers, so its other virtual nodes receiving
+ * the same fragment skip the Ed25519 verification: a few hundred fragments per second of stream
+ * times a few seconds of skew between the copies that reach one process.
+ */
+export const VERIFIED_CACHE_ENTRIES = 4096;
+
+/**
+ * A fragment older than KEEP_CHUNKS + this many chunk-times is a replay: no honest relay still
+ * holds it (it keeps KEEP_CHUNKS), and this many cover transit and a resuming child's backlog.
+ */
+export const REPLAY_SLACK_CHUNKS = 8;

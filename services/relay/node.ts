@@ -6,6 +6,7 @@ import type { Chunk } from '../gen/livepath/v1/chunk.js';
 import { ChunkAssembler, type CompletedChunk, type FragmentRef, fragmentLength, wireBytes } from '../core/chunks.js';
 import type { LinkEmulator } from '../linkemu/emulator.js';
 import { ChildTooSlowError, NodeGoneError, type RelayError } from './errors.js';
+import type { FragmentVerifier, RejectReason } from './integrity.js';
 import { DELAY_EWMA_WEIGHT, HOLD_MIN_CHILDREN, KEEP_CHUNKS, MAX_CHILD_QUEUE_FRAGMENTS } from './constants.js';
 
 /** Where a child's fragments go: a gRPC server stream, or an in-memory sink in tests. */
@@ -38,6 +39,10 @@ export interface RelayNodeInit {
 
 export interface RelayNodeComponents {
   link: LinkEmulator;
+  /** checks every fragment that arrives from the network (absent: the origin, which made them) */
+  verifier?: FragmentVerifier;
+  /** told of each fragment refused (never stored, forwarded or played) */
+  onRejected?: (fragment: Chunk, reason: RejectReason) => void;
 }
 
 interface StoredChunk {
@@ -184,8 +189,16 @@ export class RelayNode {
    *
    * Arrival is computed at once; forwarding waits for the end of this event-loop turn, so fragments
    * that came in one socket read are all stamped before the first is copied to 40 children.
+   *
+   * A fragment that fails verification (relay/integrity.ts) is dropped here, before anything
+   * else: the reason is returned so the caller can cut its sender off.
    */
-  arrive(fragment: Chunk, receivedUs?: number): void {
+  arrive(fragment: Chunk, receivedUs?: number): RejectReason | undefined {
+    const rejected = this.components.verifier?.check(fragment);
+    if (rejected) {
+      this.components.onRejected?.(fragment, rejected);
+      return rejected;
+    }
     const { intendedUs, arrivalUs } = this.components.link.arrive(
       this.id,
       fragment.senderId,
@@ -195,6 +208,7 @@ export class RelayNode {
     );
     this.inbox.push({ fragment, intendedUs, arrivalUs });
     this.inboxDrain ??= setImmediate(() => this.drainInbox());
+    return undefined;
   }
 
   private drainInbox(): void {

@@ -18,6 +18,7 @@ export const EVENT_KINDS = [
   'round',
   'join-retry',
   'fast-start',
+  'rejected',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

@@ -67,12 +67,15 @@ export const planSchema = z.object({
     .optional(),
   /** graph scenarios: the links of each node to its parent on the CDN path */
   links: z.array(z.object({ a: z.string(), b: z.string(), latencyMs: z.number().nonnegative() })).optional(),
+  /** since signed fragments: the origin's Ed25519 public key of the run (base64 of 32 bytes) */
+  originKey: z.string().optional(),
 });
 
 export type ResultsPlan = z.infer<typeof planSchema>;
 
-export function writePlanFile(file: string, plan: RunPlan): void {
-  writeJsonFile(file, planSchema, planToJson(plan));
+/** Writes plan.json; again after the run with the key the origin made (`originKey`). */
+export function writePlanFile(file: string, plan: RunPlan, run: { originKey?: string } = {}): void {
+  writeJsonFile(file, planSchema, { ...planToJson(plan), ...run });
 }
 
 export function planToJson(plan: RunPlan): z.input<typeof planSchema> {

@@ -8,7 +8,9 @@ import { CsvAppender, finiteField, integerField, type CsvField } from './csv.js'
 import { CHUNK_COLUMNS } from './chunks.js';
 import { EVENT_COLUMNS } from './events.js';
 import { writeJsonFile } from './json.js';
-import { ingestEndSchema, type IngestEnd } from './summary.js';
+import { ingestEndSchema, integritySchema, type IngestEnd } from './summary.js';
+
+export type { Integrity } from './summary.js';
 
 /** What a process' raw file holds, by the suffix after its process name. */
 export const RAW_SUFFIX = {
@@ -111,6 +113,8 @@ export const linkemuFileSchema = z.object({
    */
   positionWaitMs: z.record(z.string(), encodedHistogramSchema).optional(),
   cpuSeconds: z.number().nonnegative().optional(),
+  /** since signed fragments: what checking the origin's signatures did and cost in this process */
+  integrity: integritySchema.optional(),
 });
 
 export type LinkemuFile = z.infer<typeof linkemuFileSchema>;

@@ -50,6 +50,16 @@ export const ingestEndSchema = z.object({
 
 // Fields are in the order they are written. Those marked "since" are absent from results written
 // before they existed; a run writes them always (see Summary).
+/** A process' (or a run's) fragment checks: how many, how many needed Ed25519, their CPU, refusals. */
+export const integritySchema = z.object({
+  checked: z.number().int().nonnegative(),
+  verifications: z.number().int().nonnegative(),
+  verifyCpuSeconds: z.number().nonnegative(),
+  rejected: z.record(z.string(), z.number().int().nonnegative()),
+});
+
+export type Integrity = z.infer<typeof integritySchema>;
+
 export const summarySchema = z.object({
   scenario: z.string(),
   seed: z.number(),
@@ -107,6 +117,8 @@ export const summarySchema = z.object({
   proximity: z.object({ samples: count, medianRelativeError: z.number(), rankCorrelation: z.number() }).optional(),
   /** since the CPU accounting: CPU seconds each service process used (user + system) */
   cpuSeconds: z.record(z.string(), z.number()).optional(),
+  /** since signed fragments: every process' fragment checks, summed */
+  integrity: integritySchema.optional(),
   /** real video: broadcaster → origin delay of each chunk's first frame (origin.ingest.csv) */
   ingestDelayMs: distributionSchema.optional(),
   /** real video: how the ingest went (source kind, anchor of the delay, early end) */

@@ -4,7 +4,7 @@
 import { createInterface, type Interface } from 'node:readline';
 
 export type ControlEvent =
-  | { event: 'ready'; address: string; metricsUrl?: string; proc: string }
+  | { event: 'ready'; address: string; metricsUrl?: string; proc: string; originKey?: string }
   | { event: 'progress'; proc: string; [k: string]: unknown }
   | { event: 'done'; proc: string; [k: string]: unknown }
   | { event: 'error'; proc: string; message: string };

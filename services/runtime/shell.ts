@@ -10,7 +10,7 @@ import type { Clock } from '../core/clock.js';
 import { systemClock } from './clock.js';
 import { LinkEmulator } from '../linkemu/emulator.js';
 import { standaloneControl, stdioControl, type Control, type ControlCommand } from './control.js';
-import { writeLinkemuFile } from '../results/raw.js';
+import { type Integrity, writeLinkemuFile } from '../results/raw.js';
 import { createMetrics, startMetricsServer, type LivepathMetrics, type MetricsRole } from '../metrics/index.js';
 
 export interface ShellOptions {
@@ -27,6 +27,8 @@ export interface ShellOptions {
   /** serve /metrics on this port (0 = any free port); undefined = no metrics server */
   metricsPort?: number;
   metricsHost?: string;
+  /** the origin's public key (base64): fragments are verified against it */
+  originKey?: string;
 }
 
 export interface Shell {
@@ -39,8 +41,14 @@ export interface Shell {
   proc: string;
   /** The process' one registry: every virtual node of the process observes into it. */
   metrics: LivepathMetrics;
+  /** The integrity counters of the process (relay/integrity.ts IntegrityCounters) */
+  integrityCounters: {
+    checked(): void;
+    verified(cpuUs: number): void;
+    rejected(reason: string, count?: number): void;
+  };
   /** Serves the metrics (when a port was given), then reports 'ready' with both addresses. */
-  ready(address: string): Promise<void>;
+  ready(address: string, extra?: { originKey?: string }): Promise<void>;
   /** Registers cleanup run on stop (in reverse order). */
   onStop(fn: () => void | Promise<void>): void;
   onCommand(fn: (c: ControlCommand) => void): void;
@@ -62,6 +70,7 @@ export function createShell(o: ShellOptions, role: MetricsRole): Shell {
   if (o.out) mkdirSync(o.out, { recursive: true });
   const control = o.control === 'stdio' ? stdioControl() : standaloneControl(clock.nowUs, (e) => log.info(e));
   const stops: Array<() => void | Promise<void>> = [];
+  const integrity: Integrity = { checked: 0, verifications: 0, verifyCpuSeconds: 0, rejected: {} };
   let stopping: Promise<void> | undefined;
   const shell: Shell = {
     plan,
@@ -72,7 +81,22 @@ export function createShell(o: ShellOptions, role: MetricsRole): Shell {
     outDir: o.out,
     proc: o.proc,
     metrics,
-    ready: async (address) => {
+    integrityCounters: {
+      checked: () => {
+        integrity.checked++;
+      },
+      verified: (cpuUs) => {
+        integrity.verifications++;
+        integrity.verifyCpuSeconds += cpuUs / 1e6;
+        metrics.fragmentVerificationsTotal.inc();
+        metrics.fragmentVerifyCpuSecondsTotal.inc(cpuUs / 1e6);
+      },
+      rejected: (reason, count = 1) => {
+        integrity.rejected[reason] = (integrity.rejected[reason] ?? 0) + count;
+        metrics.fragmentsRejectedTotal.inc({ reason }, count);
+      },
+    },
+    ready: async (address, extra) => {
       let metricsUrl: string | undefined;
       if (o.metricsPort !== undefined) {
         const host =
@@ -83,7 +107,7 @@ export function createShell(o: ShellOptions, role: MetricsRole): Shell {
         metricsUrl = server.url;
       }
       if (metricsUrl) log.info({ metricsUrl }, 'metrics served');
-      control.emit({ event: 'ready', proc: o.proc, address, ...(metricsUrl && { metricsUrl }) });
+      control.emit({ event: 'ready', proc: o.proc, address, ...(metricsUrl && { metricsUrl }), ...extra });
     },
     onStop: (fn) => stops.push(fn),
     onCommand: (fn) => control.onCommand(fn),
@@ -107,6 +131,7 @@ export function createShell(o: ShellOptions, role: MetricsRole): Shell {
             latenessMs: link.latenessMs.encode(),
             positionWaitMs: Object.fromEntries([...link.positionWaitMs].map(([p, r]) => [String(p), r.encode()])),
             cpuSeconds: (cpu.user + cpu.system) / 1e6,
+            ...(integrity.checked > 0 && { integrity }),
           });
         }
         control.emit({ event: 'done', proc: o.proc, emulationErrorMs: link.errorMs.summary() });

@@ -11,6 +11,7 @@ import { decisionRow, proximityRow, rawAppender } from '../results/raw.js';
 import { IMPROVE_INTERVAL_MS, IMPROVE_MAX_MOVES_SHARE, TRACKER_NICE } from './constants.js';
 import { overlaySettings, plannerConfig } from './settings.js';
 import { Tracker } from './tracker.js';
+import { originKeyBytes } from '../relay/integrity.js';
 import { StreamClock } from './stream-clock.js';
 import { ClientPool } from '../relay/client.js';
 import { watchReadiness } from '../runtime/readiness.js';
@@ -46,6 +47,7 @@ export async function runTracker(o: TrackerOptions): Promise<void> {
   shell.onStop(() => streamClock.stop());
   const tracker = new Tracker(
     {
+      originKey: o.originKey === undefined ? undefined : originKeyBytes(o.originKey),
       roots: [
         {
           id: plan.originId,
@@ -68,6 +70,7 @@ export async function runTracker(o: TrackerOptions): Promise<void> {
       log,
       onSample: (peer, node, rttMs) => samples?.row(proximityRow({ peer, node, rttMs })),
       streamClock: () => streamClock.answer(),
+      onBan: (_peer, reason) => shell.metrics.limitedTotal.inc({ reason: `banned-${reason}` }),
       onDecision: (d) => {
         assignments.inc({ reason: d.reason });
         decisions?.row(

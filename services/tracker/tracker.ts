@@ -1,6 +1,7 @@
 // The tracker service: admits peers, hands them candidates to probe, and streams parent
 // assignments decided by the overlay planner (services/core/overlay). It sees only what peers
 // measure (RTTs, delays) — never the scenario's latencies.
+import { status, type ServerErrorResponse } from '@grpc/grpc-js';
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import {
@@ -21,9 +22,15 @@ import type { OverlayPlanner, Decision } from '../core/overlay/planner.js';
 import type { ServiceRegistrar } from '../runtime/grpc.js';
 import { IMPROVE_ON_REPORT_MAX_MOVES } from './constants.js';
 
+/** What a peer may report a node for (ReportRequest.suspect_reason); anything else is 'other'. */
+export const SUSPECT_REASONS = ['signature', 'unsigned', 'replay', 'malformed', 'withhold', 'trickle'] as const;
+export type SuspectReason = (typeof SUSPECT_REASONS)[number] | 'other';
+
 export interface TrackerInit {
   /** roots with their addresses: origin first, then edges */
   roots: Array<{ id: string; role: 'origin' | 'edge'; address: string; slots: number; uplinkBps: number }>;
+  /** the origin's public key (32 bytes), handed to every peer in its assignments */
+  originKey?: Buffer;
 }
 
 export interface TrackerComponents {
@@ -34,6 +41,8 @@ export interface TrackerComponents {
   onSample?: (peerId: string, nodeId: string, rttMs: number) => void;
   /** the stream's clock, as this tracker knows it (Tracker.StreamClock) */
   streamClock?: () => StreamClockResponse;
+  /** told when a peer is banned on a child's report */
+  onBan?: (peerId: string, reason: SuspectReason, reporter: string) => void;
 }
 
 interface PeerEntry {
@@ -45,10 +54,12 @@ interface PeerEntry {
 export class Tracker {
   private readonly peers = new Map<string, PeerEntry>();
   private readonly roots: Map<string, NodeAddress>;
+  /** peers reported by a child for a bad fragment or for not delivering: never assigned again */
+  private readonly banned = new Map<string, SuspectReason>();
   assignments = 0;
 
   constructor(
-    init: TrackerInit,
+    private readonly init: TrackerInit,
     private readonly c: TrackerComponents,
   ) {
     this.roots = new Map(init.roots.map((r) => [r.id, { nodeId: r.id, address: r.address, role: r.role }]));
@@ -66,6 +77,7 @@ export class Tracker {
         cb: grpc.sendUnaryData<CandidatesResponse>,
       ) => {
         const { peerId, rtts } = call.request;
+        if (this.banned.has(peerId)) return cb(this.bannedStatus(peerId));
         this.c.planner.register(peerId, 0);
         if (rtts.length > 0) this.observe(peerId, rtts);
         cb(null, {
@@ -82,6 +94,8 @@ export class Tracker {
       ) => cb(null, this.c.streamClock?.() ?? { known: false, startUs: 0, chunkDurationUs: 0 }),
       report: (call: grpc.ServerUnaryCall<ReportRequest, ReportResponse>, cb: grpc.sendUnaryData<ReportResponse>) => {
         const r = call.request;
+        // A believed report already re-assigned the reporter with the suspect's other children.
+        const banned = r.suspectId !== '' && this.suspect(r.peerId, r.suspectId, r.suspectReason);
         if (this.c.planner.has(r.peerId)) {
           this.c.planner.report(r.peerId, r.delayMs);
           if (r.rtts.length > 0) {
@@ -90,7 +104,7 @@ export class Tracker {
             // rather than at the next periodic round.
             this.improve(IMPROVE_ON_REPORT_MAX_MOVES, false);
           }
-          if (r.parentLost) {
+          if (r.parentLost && !banned) {
             const d = this.c.planner.parentLost(r.peerId);
             if (d) this.send(d);
           }
@@ -111,9 +125,47 @@ export class Tracker {
     return moves.length;
   }
 
+  get bannedCount(): number {
+    return this.banned.size;
+  }
+
+  /**
+   * A peer reports `suspectId` (its parent) for a bad fragment or for not delivering. Only the
+   * suspect's own child is believed, so a peer cannot get strangers banned; the suspect's children
+   * are re-assigned at once and it is refused from then on.
+   */
+  private suspect(reporter: string, suspectId: string, reasonText: string): boolean {
+    const { planner } = this.c;
+    if (this.roots.has(suspectId) || this.banned.has(suspectId) || suspectId === reporter) return false;
+    if (planner.parentOf(reporter) !== suspectId) return false;
+    const reason: SuspectReason = (SUSPECT_REASONS as readonly string[]).includes(reasonText)
+      ? (reasonText as SuspectReason)
+      : 'other';
+    this.banned.set(suspectId, reason);
+    this.c.log.warn({ peer: suspectId, reason, reporter }, "peer banned on its child's report");
+    this.c.onBan?.(suspectId, reason, reporter);
+    const entry = this.peers.get(suspectId);
+    const call = entry?.call;
+    if (entry) entry.call = undefined; // told by the status below, not ended as a leave
+    this.remove(suspectId, 'banned');
+    call?.emit('error', this.bannedStatus(suspectId));
+    // A suspect that never joined (or already left) is still in the planner's books.
+    if (!entry && planner.has(suspectId)) for (const d of planner.leave(suspectId)) this.send(d);
+    return true;
+  }
+
+  private bannedStatus(peerId: string): ServerErrorResponse {
+    const details = `peer "${peerId}" was reported by its child (${this.banned.get(peerId)}) and is no longer admitted`;
+    return Object.assign(new Error(details), { code: status.PERMISSION_DENIED, details });
+  }
+
   private join(call: grpc.ServerWritableStream<JoinRequest, Assignment>): void {
     const r = call.request;
     const { planner } = this.c;
+    if (this.banned.has(r.peerId)) {
+      call.emit('error', this.bannedStatus(r.peerId));
+      return;
+    }
     // Candidates registered it before it declared its uplink.
     planner.register(r.peerId, r.uplinkBps, r.downlinkBps);
     this.observe(r.peerId, r.rtts);
@@ -134,7 +186,7 @@ export class Tracker {
     this.send(planner.join(r.peerId));
   }
 
-  private remove(peerId: string, why: 'leave' | 'lost'): void {
+  private remove(peerId: string, why: 'leave' | 'lost' | 'banned'): void {
     const entry = this.peers.get(peerId);
     if (!entry) return;
     this.peers.delete(peerId);
@@ -164,6 +216,7 @@ export class Tracker {
       reason: d.reason,
       fallback: entry.fallback,
       priority: d.priority,
+      originKey: this.init.originKey ?? Buffer.alloc(0),
     });
   }
 

@@ -67,6 +67,16 @@ test('peer path: a relay tree under the origin, offloading the CDN, nothing lost
     rows.some((x) => x.path === 'peer' && x.hops >= 3),
     'chunks relayed over several peers',
   );
+  // Every fragment was verified against the key the origin made at its start, published in the plan.
+  const plan = readJson(join(out, 'plan.json'));
+  assert.equal(Buffer.from(plan.originKey, 'base64').length, 32);
+  const integrity = summary.integrity;
+  assert.ok(integrity.checked >= rows.length, `fragments checked ${integrity.checked} < chunks ${rows.length}`);
+  assert.ok(integrity.verifications > 0 && integrity.verifications < integrity.checked, JSON.stringify(integrity));
+  assert.equal(
+    Object.values(integrity.rejected).reduce((a: number, b) => a + (b as number), 0),
+    0,
+  );
 });
 
 // In segment production (whole chunks through the peers), so both regimes cross peer relays.

@@ -39,6 +39,8 @@ export interface RawRunInfo {
   chunksProduced: number;
   /** when chunk 0 began (µs), to map seq ↔ time */
   startUs: number;
+  /** the origin's public key (base64), as it announced it when ready */
+  originKey?: string;
   extra?: Partial<Summary>;
   /**
    * the viewers whose chunks the raw files hold, when a run records a sample (a large simulated

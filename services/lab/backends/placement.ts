@@ -95,6 +95,7 @@ export async function runOnPlacement(o: BackendRunOptions, placement: Placement)
     });
 
   let startUs = 0;
+  let originKey: string | undefined;
   try {
     const origin = await start({ proc: 'origin', role: 'origin', nodeIds: [plan.originId] }, [
       'origin',
@@ -103,6 +104,9 @@ export async function runOnPlacement(o: BackendRunOptions, placement: Placement)
       ...(o.extraOriginArgs ?? []),
     ]);
     directory.set(plan.originId, origin.address!);
+    // Every other process verifies each fragment against the key the origin made at its start.
+    originKey = origin.originKey;
+    if (originKey) common.push('--origin-key', originKey);
     for (const e of orderEdges(plan)) {
       const p = await start({ proc: e.id, role: 'edge', nodeIds: [e.id] }, [
         'edge',
@@ -155,5 +159,5 @@ export async function runOnPlacement(o: BackendRunOptions, placement: Placement)
   } finally {
     await stopAll(procs);
   }
-  return { plan, mode: o.mode, backend: placement.name, chunksProduced: produced, startUs };
+  return { plan, mode: o.mode, backend: placement.name, chunksProduced: produced, startUs, originKey };
 }

@@ -17,6 +17,8 @@ export interface ServiceProcess {
   address?: string;
   /** where the process serves its Prometheus metrics, when it does */
   metricsUrl?: string;
+  /** the origin's public key, when this is the origin */
+  originKey?: string;
   send(c: ControlCommand): void;
   exited: Promise<number | null>;
 }
@@ -54,6 +56,7 @@ export function spawnService(o: SpawnOptions): Promise<ServiceProcess> {
         ready = true;
         sp.address = e.address;
         sp.metricsUrl = e.metricsUrl;
+        sp.originKey = e.originKey;
         resolve(sp);
       }
       o.onEvent(e);

@@ -82,6 +82,12 @@ export function serviceCommand(program: Command, name: string, description: stri
       )
         .choices(PAYLOADS)
         .env('LIVEPATH_PAYLOAD'),
+    )
+    .addOption(
+      new Option(
+        '--origin-key <base64>',
+        "the origin's Ed25519 public key (the origin logs it as originKey): every fragment is verified against it",
+      ).env('LIVEPATH_ORIGIN_KEY'),
     );
 }
 
@@ -96,4 +102,5 @@ export interface ServiceCliOptions {
   payload?: Payload;
   metricsPort: number;
   metricsHost?: string;
+  originKey?: string;
 }

@@ -24,6 +24,12 @@ export function register(program: Command): void {
       'rtmp source: the on_publish gate of `livepath ingest` (when the push began, for the ingest delay)',
     )
     .option('--record <dir>', 'write the chunks the origin produced to <dir>/origin.ts')
+    .addOption(
+      new Option(
+        '--signing-key <file>',
+        "the origin's Ed25519 private key (PKCS#8 PEM); default: a key pair made at start, its public half logged as originKey",
+      ).env('LIVEPATH_SIGNING_KEY'),
+    )
     .action(async (o: ServiceCliOptions & { ingest?: 'synthetic' | 'rtmp' | 'file' }) => {
       // --ingest is the ingest's `kind` (IngestOptions): a flag the origin silently ignored once.
       const { ingest, ...rest } = o;

@@ -29,7 +29,7 @@ import {
   PROXIMITY_COLUMNS,
   RAW_SUFFIX,
 } from '../../results/raw.js';
-import { ingestEndSchema, summarySchema, type Summary } from '../../results/summary.js';
+import { ingestEndSchema, type Integrity, summarySchema, type Summary } from '../../results/summary.js';
 import type { RawRunInfo } from '../backends/index.js';
 import { gradeOverlay, plannerGap } from './reference.js';
 
@@ -115,6 +115,7 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
   const probeErrors = Q(0.001);
   let linkShaping = 'linkemu';
   const cpuSeconds: Record<string, number> = {};
+  let integrity: Integrity | undefined;
   const positionWait = new Map<number, Recorder>();
   for (const f of files.filter((f) => f.endsWith(RAW_SUFFIX.linkemu))) {
     const j = await readJsonFile(join(rawDir, f), linkemuFileSchema);
@@ -131,6 +132,7 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
       r.merge(encoded);
     }
     if (j.cpuSeconds !== undefined) cpuSeconds[j.proc] = Math.round(j.cpuSeconds * 100) / 100;
+    if (j.integrity) integrity = addIntegrity(integrity, j.integrity);
   }
   const fragmentDelay = { cdn: Q(0.001), peer: Q(0.001), all: Q(0.001) };
   let fragmentsBelowBound = 0;
@@ -196,11 +198,24 @@ export async function summarize(rawDir: string, outDir: string, info: RawRunInfo
     ...(gap && { plannerGap: gap }),
     ...(await proximityAccuracy(rawDir, files, plan, skipped)),
     cpuSeconds,
+    ...(integrity && { integrity }),
     ...ingest,
   };
   Object.assign(summary, info.extra);
   writeJsonFile(join(outDir, RESULTS_FILE.summary), summarySchema, summary);
   return summary;
+}
+
+function addIntegrity(a: Integrity | undefined, b: Integrity): Integrity {
+  if (!a) return { ...b, rejected: { ...b.rejected } };
+  const rejected = { ...a.rejected };
+  for (const [reason, n] of Object.entries(b.rejected)) rejected[reason] = (rejected[reason] ?? 0) + n;
+  return {
+    checked: a.checked + b.checked,
+    verifications: a.verifications + b.verifications,
+    verifyCpuSeconds: a.verifyCpuSeconds + b.verifyCpuSeconds,
+    rejected,
+  };
 }
 
 /** The origin's ingest samples (real video only): column ingestDelayMs of origin.ingest.csv. */

@@ -26,7 +26,13 @@ export interface Chunk {
   /** This fragment's bytes: payload[0] is byte `offset` of the chunk. */
   payload: Buffer;
   keyframe: boolean;
-  /** Ed25519 signature of the origin over the whole chunk; carried by the last fragment only. */
+  /**
+   * Ed25519 signature of the origin over this fragment: stream_id, seq, offset, its length,
+   * total_bytes, produced_at_us, duration_us, keyframe and the SHA-256 of its bytes (of its
+   * description when virtual). Every fragment carries one, so a relay verifies a fragment before
+   * it forwards it (cut-through kept); the hop fields (hops, sent_at_us, sender_id, via_peer)
+   * are not signed.
+   */
   signature: Buffer;
   /** Relay hops the fragment has crossed since the origin (origin → viewer directly is 1). */
   hops: number;

@@ -92,6 +92,11 @@ export interface Assignment {
     | undefined;
   /** Subscribe with this priority: the parent serves larger subtrees first. */
   priority: number;
+  /**
+   * The origin's Ed25519 public key (32 bytes) when the tracker knows it: a peer started without
+   * one verifies every fragment against it from then on.
+   */
+  originKey: Buffer;
 }
 
 export interface ReportRequest {
@@ -102,6 +107,12 @@ export interface ReportRequest {
   /** Set when the peer lost its parent and wants a new one now. */
   parentLost: boolean;
   rtts: RttSample[];
+  /**
+   * A node this peer cut off: it sent a fragment that failed verification (signature, unsigned,
+   * replay, malformed) or delivered too little (withhold, trickle). The tracker stops assigning it.
+   */
+  suspectId: string;
+  suspectReason: string;
 }
 
 export interface ReportResponse {
@@ -815,7 +826,14 @@ export const JoinRequest: MessageFns<JoinRequest> = {
 };
 
 function createBaseAssignment(): Assignment {
-  return { parent: undefined, expectedDelayMs: 0, reason: "", fallback: undefined, priority: 0 };
+  return {
+    parent: undefined,
+    expectedDelayMs: 0,
+    reason: "",
+    fallback: undefined,
+    priority: 0,
+    originKey: Buffer.alloc(0),
+  };
 }
 
 export const Assignment: MessageFns<Assignment> = {
@@ -834,6 +852,9 @@ export const Assignment: MessageFns<Assignment> = {
     }
     if (message.priority !== 0) {
       writer.uint32(40).uint32(message.priority);
+    }
+    if (message.originKey.length !== 0) {
+      writer.uint32(50).bytes(message.originKey);
     }
     return writer;
   },
@@ -891,6 +912,14 @@ export const Assignment: MessageFns<Assignment> = {
             message.priority = reader.uint32();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.originKey = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -914,6 +943,11 @@ export const Assignment: MessageFns<Assignment> = {
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
       fallback: isSet(object.fallback) ? NodeAddress.fromJSON(object.fallback) : undefined,
       priority: isSet(object.priority) ? globalThis.Number(object.priority) : 0,
+      originKey: isSet(object.originKey)
+        ? Buffer.from(bytesFromBase64(object.originKey))
+        : isSet(object.origin_key)
+        ? Buffer.from(bytesFromBase64(object.origin_key))
+        : Buffer.alloc(0),
     };
   },
 
@@ -934,6 +968,9 @@ export const Assignment: MessageFns<Assignment> = {
     if (message.priority !== 0) {
       obj.priority = Math.round(message.priority);
     }
+    if (message.originKey.length !== 0) {
+      obj.originKey = base64FromBytes(message.originKey);
+    }
     return obj;
   },
 
@@ -951,12 +988,22 @@ export const Assignment: MessageFns<Assignment> = {
       ? NodeAddress.fromPartial(object.fallback)
       : undefined;
     message.priority = object.priority ?? 0;
+    message.originKey = object.originKey ?? Buffer.alloc(0);
     return message;
   },
 };
 
 function createBaseReportRequest(): ReportRequest {
-  return { peerId: "", lastSeq: 0, delayMs: 0, lateChunks: 0, parentLost: false, rtts: [] };
+  return {
+    peerId: "",
+    lastSeq: 0,
+    delayMs: 0,
+    lateChunks: 0,
+    parentLost: false,
+    rtts: [],
+    suspectId: "",
+    suspectReason: "",
+  };
 }
 
 export const ReportRequest: MessageFns<ReportRequest> = {
@@ -978,6 +1025,12 @@ export const ReportRequest: MessageFns<ReportRequest> = {
     }
     for (const v of message.rtts) {
       RttSample.encode(v!, writer.uint32(50).fork()).join();
+    }
+    if (message.suspectId !== "") {
+      writer.uint32(58).string(message.suspectId);
+    }
+    if (message.suspectReason !== "") {
+      writer.uint32(66).string(message.suspectReason);
     }
     return writer;
   },
@@ -1043,6 +1096,22 @@ export const ReportRequest: MessageFns<ReportRequest> = {
             message.rtts.push(RttSample.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.suspectId = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.suspectReason = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1085,6 +1154,16 @@ export const ReportRequest: MessageFns<ReportRequest> = {
       rtts: globalThis.Array.isArray(object?.rtts)
         ? object.rtts.map((e: any) => RttSample.fromJSON(e))
         : [],
+      suspectId: isSet(object.suspectId)
+        ? globalThis.String(object.suspectId)
+        : isSet(object.suspect_id)
+        ? globalThis.String(object.suspect_id)
+        : "",
+      suspectReason: isSet(object.suspectReason)
+        ? globalThis.String(object.suspectReason)
+        : isSet(object.suspect_reason)
+        ? globalThis.String(object.suspect_reason)
+        : "",
     };
   },
 
@@ -1108,6 +1187,12 @@ export const ReportRequest: MessageFns<ReportRequest> = {
     if (message.rtts?.length) {
       obj.rtts = message.rtts.map((e) => RttSample.toJSON(e));
     }
+    if (message.suspectId !== "") {
+      obj.suspectId = message.suspectId;
+    }
+    if (message.suspectReason !== "") {
+      obj.suspectReason = message.suspectReason;
+    }
     return obj;
   },
 
@@ -1122,6 +1207,8 @@ export const ReportRequest: MessageFns<ReportRequest> = {
     message.lateChunks = object.lateChunks ?? 0;
     message.parentLost = object.parentLost ?? false;
     message.rtts = object.rtts?.map((e) => RttSample.fromPartial(e)) || [];
+    message.suspectId = object.suspectId ?? "";
+    message.suspectReason = object.suspectReason ?? "";
     return message;
   },
 };
@@ -1458,6 +1545,14 @@ export const TrackerClient = makeGenericClientConstructor(TrackerService, "livep
   service: typeof TrackerService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 function floatToJson(value: number | null | undefined): number | string | null | undefined {
   return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
