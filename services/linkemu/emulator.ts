@@ -151,7 +151,7 @@ export class LinkEmulator {
     // delay-only: the bytes are here after the kernel's serialization and queueing; the hop's
     // latency comes on top. Its error is measured when `at` releases it (how late against this).
     if (this.mechanism === 'delay-only') return { intendedUs: nowUs + latencyUs, arrivalUs: nowUs + latencyUs };
-    const intendedUs = this.downlink(receiverId).arrive(sentAtUs, bytes, this.host(senderId).uplinkBps, latencyUs);
+    const intendedUs = this.downlink(receiverId).arrive(sentAtUs, bytes, this.senderUplinkBps(senderId), latencyUs);
     const arrivalUs = Math.max(intendedUs, nowUs);
     this.recordError(opts.kind ?? 'chunk', arrivalUs - intendedUs);
     return { intendedUs, arrivalUs };
@@ -218,6 +218,15 @@ export class LinkEmulator {
 
   stop(): void {
     this.scheduler.stop();
+  }
+
+  /**
+   * A sender's uplink. The sender id travels unsigned in every fragment and probe: one outside the
+   * scenario (a prober, a peer that lies) is not on an emulated link and must not crash the
+   * receiver (it did, on a fragment whose signature was valid).
+   */
+  private senderUplinkBps(id: string): number {
+    return this.init.plan.hosts.get(id)?.uplinkBps ?? Number.POSITIVE_INFINITY;
   }
 
   private host(id: string) {
