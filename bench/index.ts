@@ -4,11 +4,12 @@
 // scenarios in both production regimes (frame-paced and segment: delay, frame delay, stretch,
 // offload, the position cost of fan-out, metro median delay, the planner gap against the reference
 // tree, drift, join time), loss under churn, re-parent latency, and the overlay planner's cost per
-// decision, and the simulator against the emulation and at scale (sim, sim-scale). Each issue's
+// decision, and the simulator against the emulation and at scale (sim, sim-scale); issue 16's
+// trust figures (verification CPU, adversaries, killed components, fuzz cases). Each issue's
 // done-when figures are printed with their targets, met or not.
 // Real payloads' CPU cost on local (payload), and local against mininet per viewer and path (backends, root).
 // `npm run bench world metro` runs only those sections (relay, world, metro, replay, planner, churn,
-// payload, backends, mininet-scale, sim, sim-scale).
+// payload, backends, mininet-scale, sim, sim-scale, trust, fuzz).
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,10 @@ import { benchRelayHop } from './relay-hop.js';
 import { simScaleRun } from './sim.js';
 import { agreement, formatAgreement } from '../services/lab/sim/agreement.js';
 import { runSimExperiment } from '../services/lab/sim/run.js';
+import { benchVerifyCost, chainScenario, twoEdgeScenario } from './trust.js';
+import { fuzzFragments, fuzzScenarioLoader } from './fuzz.js';
+import { DEFAULT_VIEWERS_PER_HOST } from '../services/lab/constants.js';
+import { isStall } from '../services/results/chunks.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const scenario = (name: string) => join(ROOT, 'scenarios', `${name}.yaml`);
@@ -460,4 +465,156 @@ if (want('sim-scale')) {
   }
   line();
 }
+
+if (want('trust')) {
+  line('## trust (issue 16): signatures, adversaries, killed components');
+  const world = loadPlan(scenario('world'));
+  benchVerifyCost(world.stream, 500); // warms the JIT up
+  const cost = benchVerifyCost(world.stream);
+  const perViewer = (cost.fragmentsPerS * cost.rememberedUs) / 1e6;
+  const perHost = (cost.fragmentsPerS * (cost.verifyUs + DEFAULT_VIEWERS_PER_HOST * cost.rememberedUs)) / 1e6;
+  line(
+    `verification per fragment: Ed25519 ${f(cost.verifyUs)} µs CPU; already verified in the process ${f(cost.rememberedUs, 2)} µs (world stream: ${f(cost.fragmentsPerS, 0)} fragments/s)`,
+  );
+  const verifyShare = (s: Summary) => {
+    const total = Object.values(s.cpuSeconds).reduce((a, b) => a + b, 0);
+    return s.integrity && total > 0 ? s.integrity.verifyCpuSeconds / total : null;
+  };
+  target('verification CPU per viewer (share of a core)', `${f(perViewer * 100, 3)} %`, '≤ 5 %', perViewer <= 0.05);
+  target(`… per process of ${DEFAULT_VIEWERS_PER_HOST} viewers`, `${f(perHost * 100, 2)} %`, '≤ 5 %', perHost <= 0.05);
+  const sigPath = join(out, 'trust-sig.yaml');
+  writeFileSync(
+    sigPath,
+    chainScenario(
+      'trust-sig',
+      16,
+      '  - { kind: tamper, atS: 3, viewers: [v1, v2] }\n  - { kind: replay, atS: 12, viewers: [v3, v4] }',
+    ),
+  );
+  process.stderr.write('bench: running trust-sig (tamper + replay adversaries)…\n');
+  const [sig] = (
+    await runExperiment({ plan: loadPlan(sigPath), scenarioPath: sigPath, modes: ['p2p'], out: join(out, 'trust-sig') })
+  ).summaries;
+  const share = verifyShare(sig!);
+  if (share !== null)
+    target("verification CPU ÷ the run's CPU (trust-sig)", `${f(share * 100, 2)} %`, '≤ 5 %', share <= 0.05);
+  const integrity = sig!.integrity;
+  const forged = await forgedPlays(join(out, 'trust-sig'));
+  line(
+    `adversaries sent: tampered ${integrity?.adversaries?.tampered ?? 0}, replayed ${integrity?.adversaries?.replayed ?? 0}; refused: ${JSON.stringify(integrity?.rejected ?? {})}`,
+  );
+  target('forged or replayed chunks played', String(forged), '0', forged === 0);
+  target('lost chunks (tamper + replay)', String(sig!.lostChunks), '0', sig!.lostChunks === 0);
+  const delPath = join(out, 'trust-delivery.yaml');
+  writeFileSync(
+    delPath,
+    chainScenario(
+      'trust-delivery',
+      10,
+      '  - { kind: withhold, atS: 3, viewers: [v1] }\n  - { kind: trickle, atS: 3, viewers: [v2] }',
+    ),
+  );
+  process.stderr.write('bench: running trust-delivery (withhold + trickle adversaries)…\n');
+  const [del] = (
+    await runExperiment({
+      plan: loadPlan(delPath),
+      scenarioPath: delPath,
+      modes: ['p2p'],
+      out: join(out, 'trust-delivery'),
+    })
+  ).summaries;
+  const honest = await honestStallFree(join(out, 'trust-delivery'), loadPlan(delPath));
+  target(
+    'honest viewers without a stall (withhold + trickle)',
+    `${honest.ok} / ${honest.all}`,
+    '≥ 95 %',
+    honest.ok >= 0.95 * honest.all,
+  );
+  target('lost chunks (withhold + trickle)', String(del!.lostChunks), '0', del!.lostChunks === 0);
+  const edgePath = join(out, 'trust-edge.yaml');
+  writeFileSync(edgePath, twoEdgeScenario('trust-edge', '  - { kind: kill-edge, atS: 4, edge: edge1 }'));
+  process.stderr.write('bench: running trust-edge (edge1 killed at 4 s)…\n');
+  const [edge] = (
+    await runExperiment({
+      plan: loadPlan(edgePath),
+      scenarioPath: edgePath,
+      modes: ['cdn'],
+      out: join(out, 'trust-edge'),
+    })
+  ).summaries;
+  const resume = await resumeAfterFault(join(out, 'trust-edge'));
+  target('edge killed: its viewers resume, worst', `${f(resume)} ms`, '≤ 1000 ms', resume !== null && resume <= 1000);
+  target('edge killed: lost chunks', String(edge!.lostChunks), '0', edge!.lostChunks === 0);
+  const trackerPath = join(out, 'trust-tracker.yaml');
+  writeFileSync(
+    trackerPath,
+    twoEdgeScenario(
+      'trust-tracker',
+      '  - { kind: restart-tracker, atS: 4, downS: 1 }',
+      'overlay: { originSlots: 1, edgeSlots: 0, maxFanout: 2 }',
+    ),
+  );
+  process.stderr.write('bench: running trust-tracker (tracker killed at 4 s, back at 5 s)…\n');
+  const [tr] = (
+    await runExperiment({
+      plan: loadPlan(trackerPath),
+      scenarioPath: trackerPath,
+      modes: ['p2p'],
+      out: join(out, 'trust-tracker'),
+    })
+  ).summaries;
+  target('tracker killed and restarted: lost chunks', String(tr!.lostChunks), '0', tr!.lostChunks === 0);
+  target('tracker killed and restarted: stalls', String(tr!.stalls), '0', tr!.stalls === 0);
+  line();
+}
+
+if (want('fuzz')) {
+  // The full count of the bad-input properties CI runs a seeded subset of (test/unit/fuzz.test.ts).
+  const runs = Number(process.env.LIVEPATH_FUZZ_RUNS ?? 50_000);
+  const base = parse(readFileSync(scenario('small'), 'utf8')) as object;
+  const t0 = Date.now();
+  const cases = fuzzScenarioLoader(runs, 16, base) + fuzzFragments(runs, 16);
+  line('## bad input (issue 16): fast-check, scenario loader + verifying relay node');
+  target('fuzz cases, 0 crashes', `${cases} in ${f((Date.now() - t0) / 1000)} s`, '≥ 100 000', cases >= 100_000);
+  line();
+}
+
+/** Rows whose production time differs from the first row of the same seq (a forgery played). */
+async function forgedPlays(dir: string): Promise<number> {
+  const producedAt = new Map<number, number>();
+  const seen = new Set<string>();
+  let forged = 0;
+  await streamChunksCsv(join(dir, RESULTS_FILE.chunks), (c) => {
+    const first = producedAt.get(c.seq) ?? c.producedAtUs;
+    producedAt.set(c.seq, first);
+    const key = `${c.viewer}/${c.seq}`;
+    if (c.producedAtUs !== first || seen.has(key)) forged++;
+    seen.add(key);
+  });
+  return forged;
+}
+
+/** Honest viewers (no adversary) of a run, and how many of them never stalled. */
+async function honestStallFree(dir: string, plan: ReturnType<typeof loadPlan>): Promise<{ ok: number; all: number }> {
+  const honest = new Set(plan.viewers.filter((v) => !v.adversary).map((v) => v.id));
+  const stalled = new Set<string>();
+  await streamChunksCsv(join(dir, RESULTS_FILE.chunks), (c) => {
+    if (honest.has(c.viewer) && isStall(c.delayMs)) stalled.add(c.viewer);
+  });
+  return { ok: honest.size - stalled.size, all: honest.size };
+}
+
+/** Worst time from the run's fault to each moved viewer's first chunk from its new parent (ms). */
+async function resumeAfterFault(dir: string): Promise<number | null> {
+  const events = await readEventsCsv(join(dir, RESULTS_FILE.events));
+  const fault = events.find((e) => e.kind === 'fault');
+  if (!fault) return null;
+  const firstAfter = new Map<string, number>();
+  await streamChunksCsv(join(dir, RESULTS_FILE.chunks), (c) => {
+    if (c.receivedAtUs > fault.atUs && !firstAfter.has(c.viewer)) firstAfter.set(c.viewer, c.receivedAtUs);
+    else if (c.receivedAtUs > fault.atUs) firstAfter.set(c.viewer, Math.min(firstAfter.get(c.viewer)!, c.receivedAtUs));
+  });
+  return firstAfter.size === 0 ? null : Math.max(...[...firstAfter.values()].map((t) => (t - fault.atUs) / 1000));
+}
+
 line(`(results of every bench run: ${out})`);

@@ -97,7 +97,16 @@ export interface ViewerPlan {
   leaveAtS?: number;
   /** how it leaves: graceful Leave or killed without notice */
   leaveKind?: 'graceful' | 'kill';
+  /** the scenario makes this viewer an adversary from atS on (scenario `adversaries:`) */
+  adversary?: { kind: AdversaryKind; atS: number };
 }
+
+export type AdversaryKind = 'tamper' | 'replay' | 'withhold' | 'trickle';
+
+/** A component the lab kills on purpose (scenario `faults:`), seconds from the broadcast start. */
+export type FaultPlan =
+  | { kind: 'kill-edge'; atS: number; edgeId: string }
+  | { kind: 'restart-tracker'; atS: number; downS: number };
 
 export interface EdgePlan {
   id: string;
@@ -126,6 +135,7 @@ export interface RunPlan {
   edges: EdgePlan[];
   viewers: ViewerPlan[];
   churn: ChurnEvent[];
+  faults: FaultPlan[];
   /** peer-path planner budget (tracker defaults where unset) */
   overlay: { originSlots?: number; edgeSlots?: number; maxFanout?: number; cdnShare?: number };
   /**

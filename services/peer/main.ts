@@ -11,10 +11,11 @@ import { selectViewers, ViewerSelectionError } from '../core/viewer-hosts.js';
 import { createShell, type ShellOptions } from '../runtime/shell.js';
 import { lookupAddress, type Directory } from '../runtime/directory.js';
 import { chunkCount, chunkRow } from '../results/chunks.js';
-import { eventRow, type EventKind } from '../results/events.js';
+import { eventRow, type EventKind, reparentDetail } from '../results/events.js';
 import { rawAppender } from '../results/raw.js';
 import { Viewer } from './viewer.js';
 import { processIntegrity } from '../relay/integrity.js';
+import { type AdversaryTally, adversaryHook } from './adversary.js';
 import { TsRecorder } from '../results/recording.js';
 import { mkdirSync } from 'node:fs';
 import { createTrackerClient, PeerAgent } from './p2p.js';
@@ -135,9 +136,21 @@ export async function runPeers(o: PeersOptions): Promise<void> {
     for (const v of viewers.values()) v.leave();
   });
 
+  const adversaries: AdversaryTally = { tampered: 0, replayed: 0, withheld: 0, trickled: 0 };
+  if (mine.some((vp) => vp.adversary)) shell.adversaries = adversaries;
   const joinViewer = (vp: ViewerPlan) => {
     const v = makeViewer(vp);
     viewers.set(vp.id, v);
+    if (vp.adversary) {
+      // Fault injection: this viewer turns adversary at its time (a repeating schedule: each period).
+      const fromUs = startUs! + vp.adversary.atS * 1e6;
+      v.node.misbehave = adversaryHook(
+        { kind: vp.adversary.kind, fromUs, bitrateBps: plan.stream.bitrateBps },
+        clock.nowUs,
+        adversaries,
+      );
+      event(v.id, 'adversary', `${vp.adversary.kind} from ${vp.adversary.atS} s`);
+    }
     viewerMetrics.joined(v.id, clock.nowUs());
     if (o.mode === 'p2p') {
       const agent = makeAgent(v, tracker!);
@@ -149,6 +162,20 @@ export async function runPeers(o: PeersOptions): Promise<void> {
     const edgeId = vp.edgeId;
     event(v.id, 'join', edgeId);
     v.join({ id: edgeId, address: lookupAddress(o.directory, edgeId) });
+    // A lost edge (killed, crashed): fail over to the next nearest edge this host can reach; the
+    // viewer resumes there from its next missing seq, which every edge still holds.
+    const edges = plan.edges
+      .map((e) => e.id)
+      .filter((id) => o.directory.has(id))
+      .sort((a, b) => plan.latencyMs(vp.id, a) - plan.latencyMs(vp.id, b));
+    if (edges.length > 1) {
+      v.onParentLost = () => {
+        const lost = v.parentLink.current?.id ?? edgeId;
+        const next = edges[(edges.indexOf(lost) + 1) % edges.length]!;
+        event(v.id, 'reparent', reparentDetail({ from: lost, to: next, reason: 'parent-lost' }));
+        v.attach({ id: next, address: lookupAddress(o.directory, next) });
+      };
+    }
   };
   const leaveViewer = (v: Viewer, kind: 'graceful' | 'kill') => {
     event(v.id, kind === 'kill' ? 'kill' : 'leave', '');

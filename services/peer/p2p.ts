@@ -10,7 +10,7 @@ import { PROBE_BYTES } from '../core/viewer/constants.js';
 import { ViewerPolicy, type ViewerAction, type ViewerInput } from '../core/viewer/policy.js';
 import type { LinkEmulator } from '../linkemu/emulator.js';
 import type { ClientPool, ParentRef } from '../relay/client.js';
-import { PROBES_PER_TARGET, PROBE_TIMEOUT_MS } from './constants.js';
+import { LATE_CHUNKS_TO_REPORT, PROBES_PER_TARGET, PROBE_TIMEOUT_MS, WITHHOLD_SILENCE_MS } from './constants.js';
 import { assignedDetail, reparentDetail, type EventKind } from '../results/events.js';
 import { createClient } from '../runtime/grpc.js';
 import type { Viewer } from './viewer.js';
@@ -47,6 +47,8 @@ export class PeerAgent {
   private join$: grpc.ClientReadableStream<Assignment> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private timerAtUs: number | undefined;
+  /** deadline fallbacks under the current peer parent */
+  private late = { parentId: '', count: 0 };
 
   constructor(
     readonly viewer: Viewer,
@@ -85,6 +87,22 @@ export class PeerAgent {
       () => undefined,
     );
     return true;
+  }
+
+  /**
+   * A chunk missed its deadline under the current parent: a peer parent that makes this happen
+   * LATE_CHUNKS_TO_REPORT times is reported (withhold when it went silent, else trickle) and the
+   * tracker gives this viewer another one.
+   */
+  private lateUnderParent(): void {
+    const parent = this.policy.currentParent;
+    if (parent?.role !== 'peer') return;
+    if (this.late.parentId !== parent.nodeId) this.late = { parentId: parent.nodeId, count: 0 };
+    if (++this.late.count !== LATE_CHUNKS_TO_REPORT) return;
+    const silentMs = (this.c.clock.nowUs() - this.viewer.parentLink.lastFragmentAtUs) / 1000;
+    const reason = silentMs > WITHHOLD_SILENCE_MS ? 'withhold' : 'trickle';
+    this.c.event('rejected', `${parent.nodeId}: ${reason}`);
+    this.reportSuspect(parent.nodeId, reason);
   }
 
   get reparents(): number {
@@ -165,6 +183,7 @@ export class PeerAgent {
         return;
       case 'fetch':
         this.fetchFromEdge(a.seq, a.edge);
+        this.lateUnderParent();
         return;
       case 'leave':
         clearTimeout(this.timer);

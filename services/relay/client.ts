@@ -60,6 +60,8 @@ export class ParentLink {
   private firstSeq: number | undefined;
   private resumeSeq: number | undefined;
   private priority: number;
+  /** when the current parent last sent a fragment that passed (µs; 0 = never) */
+  lastFragmentAtUs = 0;
 
   constructor(
     private readonly init: ParentLinkInit,
@@ -139,6 +141,7 @@ export class ParentLink {
       const rejected = this.c.node.arrive(f);
       if (rejected) return this.cutOff(parent, call, rejected);
       if (this.firstSeq === undefined) this.firstSeq = f.seq;
+      this.lastFragmentAtUs = this.c.clock.nowUs();
     });
     const onEnd = (err: Error) => {
       if (this.call !== call || this.stopped) return;

@@ -143,6 +143,11 @@ export class RelayNode {
    * that completed it and the chunk's production time and last release unit.
    */
   onChunkComplete: ((last: Chunk, actualUs: number, chunk: CompletedChunk) => void) | undefined;
+  /**
+   * Fault injection (a scenario's adversaries, peer/adversary.ts): rewrites each copy this node
+   * sends a child, or drops it (undefined). Honest nodes leave it unset.
+   */
+  misbehave: ((out: Chunk, childId: string) => Chunk | undefined) | undefined;
   /** Called for each fragment the emulated network delivers here for the first time. */
   onFragmentDelivered: ((fragment: Chunk, arrivalUs: number) => void) | undefined;
 
@@ -194,7 +199,12 @@ export class RelayNode {
    * else: the reason is returned so the caller can cut its sender off.
    */
   arrive(fragment: Chunk, receivedUs?: number): RejectReason | undefined {
-    const rejected = this.components.verifier?.check(fragment);
+    // A seq older than this node's window is a replay even when its signature is fresh: the node
+    // has forgotten it, so it would be stored, forwarded and played a second time.
+    const stale = fragment.seq < this.newestSeq - (this.init.keepChunks ?? KEEP_CHUNKS) + 1;
+    const { verifier } = this.components;
+    let rejected = verifier?.check(fragment);
+    if (!rejected && verifier && stale) rejected = 'replay';
     if (rejected) {
       this.components.onRejected?.(fragment, rejected);
       return rejected;
@@ -331,7 +341,7 @@ export class RelayNode {
     }
     const { link } = this.components;
     const bytes = wireBytes(fragmentLength(fragment));
-    const out: Chunk = {
+    let out: Chunk = {
       ...fragment,
       hops: fragment.hops + 1,
       senderId: this.id,
@@ -345,6 +355,11 @@ export class RelayNode {
         : link.depart(this.id, bytes, Math.max(arrivalUs, link.nowUs())),
       viaPeer: fragment.viaPeer || this.init.role === 'peer',
     };
+    if (this.misbehave) {
+      const sent = this.misbehave(out, child.id);
+      if (!sent) return;
+      out = sent;
+    }
     this.sentBytes += bytes;
     // Only a relay with a wide fan-out holds copies back: its bursts are what cost milliseconds of
     // CPU, and holding costs the receiver slack (a peer's few copies leave at once).

@@ -19,6 +19,8 @@ export const EVENT_KINDS = [
   'join-retry',
   'fast-start',
   'rejected',
+  'adversary',
+  'fault',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
 

@@ -59,6 +59,8 @@ export const planSchema = z.object({
       joinAtS: z.number().nonnegative(),
       leaveAtS: z.number().nonnegative().nullish(),
       leaveKind: z.enum(['graceful', 'kill']).optional(),
+      /** since adversaries: this viewer misbehaves from atS on */
+      adversary: z.object({ kind: z.enum(['tamper', 'replay', 'withhold', 'trickle']), atS: z.number() }).optional(),
     }),
   ),
   /** since */
@@ -67,6 +69,17 @@ export const planSchema = z.object({
     .optional(),
   /** graph scenarios: the links of each node to its parent on the CDN path */
   links: z.array(z.object({ a: z.string(), b: z.string(), latencyMs: z.number().nonnegative() })).optional(),
+  /** since faults: components the lab killed on purpose */
+  faults: z
+    .array(
+      z.object({
+        kind: z.enum(['kill-edge', 'restart-tracker']),
+        atS: z.number(),
+        edgeId: z.string().optional(),
+        downS: z.number().optional(),
+      }),
+    )
+    .optional(),
   /** since signed fragments: the origin's Ed25519 public key of the run (base64 of 32 bytes) */
   originKey: z.string().optional(),
 });
@@ -104,8 +117,10 @@ export function planToJson(plan: RunPlan): z.input<typeof planSchema> {
       joinAtS: v.joinAtS,
       leaveAtS: v.leaveAtS,
       leaveKind: v.leaveKind,
+      adversary: v.adversary,
     })),
     churn: plan.churn,
+    faults: plan.faults,
     ...(plan.kind === 'graph' ? { links: graphLinks(plan) } : {}),
   };
 }

@@ -56,6 +56,8 @@ export const integritySchema = z.object({
   verifications: z.number().int().nonnegative(),
   verifyCpuSeconds: z.number().nonnegative(),
   rejected: z.record(z.string(), z.number().int().nonnegative()),
+  /** since adversaries: copies the scenario's adversaries rewrote or withheld, by kind */
+  adversaries: z.object({ tampered: count, replayed: count, withheld: count, trickled: count }).optional(),
 });
 
 export type Integrity = z.infer<typeof integritySchema>;

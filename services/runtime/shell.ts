@@ -42,6 +42,8 @@ export interface Shell {
   /** The process' one registry: every virtual node of the process observes into it. */
   metrics: LivepathMetrics;
   /** The integrity counters of the process (relay/integrity.ts IntegrityCounters) */
+  /** what this process' adversaries did (peer/adversary.ts), written with the integrity figures */
+  adversaries?: NonNullable<Integrity['adversaries']>;
   integrityCounters: {
     checked(): void;
     verified(cpuUs: number): void;
@@ -131,7 +133,9 @@ export function createShell(o: ShellOptions, role: MetricsRole): Shell {
             latenessMs: link.latenessMs.encode(),
             positionWaitMs: Object.fromEntries([...link.positionWaitMs].map(([p, r]) => [String(p), r.encode()])),
             cpuSeconds: (cpu.user + cpu.system) / 1e6,
-            ...(integrity.checked > 0 && { integrity }),
+            ...(integrity.checked > 0 && {
+              integrity: { ...integrity, ...(shell.adversaries && { adversaries: shell.adversaries }) },
+            }),
           });
         }
         control.emit({ event: 'done', proc: o.proc, emulationErrorMs: link.errorMs.summary() });

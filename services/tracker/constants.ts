@@ -64,3 +64,15 @@ export const IMPROVE_MAX_MOVES_SHARE = 0.1;
 
 /** Moves a report carrying new RTTs may trigger at once (the periodic round does the rest). */
 export const IMPROVE_ON_REPORT_MAX_MOVES = 2;
+
+/**
+ * Delivery reports (withhold, trickle) that ban a peer: one child's report moves that child only,
+ * since a busy machine can make an honest parent late once; a second report means the parent.
+ */
+export const BAN_DELIVERY_STRIKES = 2;
+
+/**
+ * A peer that reported its own parent within this long is starved, not withholding: its
+ * children's reports against it do not count (the tracker already moved it).
+ */
+export const STARVED_BY_PARENT_MS = 3_000;

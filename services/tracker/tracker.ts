@@ -20,7 +20,7 @@ import {
 } from '../gen/livepath/v1/tracker.js';
 import type { OverlayPlanner, Decision } from '../core/overlay/planner.js';
 import type { ServiceRegistrar } from '../runtime/grpc.js';
-import { IMPROVE_ON_REPORT_MAX_MOVES } from './constants.js';
+import { BAN_DELIVERY_STRIKES, IMPROVE_ON_REPORT_MAX_MOVES, STARVED_BY_PARENT_MS } from './constants.js';
 
 /** What a peer may report a node for (ReportRequest.suspect_reason); anything else is 'other'. */
 export const SUSPECT_REASONS = ['signature', 'unsigned', 'replay', 'malformed', 'withhold', 'trickle'] as const;
@@ -41,6 +41,8 @@ export interface TrackerComponents {
   onSample?: (peerId: string, nodeId: string, rttMs: number) => void;
   /** the stream's clock, as this tracker knows it (Tracker.StreamClock) */
   streamClock?: () => StreamClockResponse;
+  /** the clock for report windows (ms); default Date.now */
+  nowMs?: () => number;
   /** told when a peer is banned on a child's report */
   onBan?: (peerId: string, reason: SuspectReason, reporter: string) => void;
 }
@@ -56,6 +58,10 @@ export class Tracker {
   private readonly roots: Map<string, NodeAddress>;
   /** peers reported by a child for a bad fragment or for not delivering: never assigned again */
   private readonly banned = new Map<string, SuspectReason>();
+  /** delivery reports against each peer so far */
+  private readonly strikes = new Map<string, number>();
+  /** when each peer last reported its own parent (ms) */
+  private readonly reportedAtMs = new Map<string, number>();
   assignments = 0;
 
   constructor(
@@ -131,8 +137,11 @@ export class Tracker {
 
   /**
    * A peer reports `suspectId` (its parent) for a bad fragment or for not delivering. Only the
-   * suspect's own child is believed, so a peer cannot get strangers banned; the suspect's children
-   * are re-assigned at once and it is refused from then on.
+   * suspect's own child is believed, so a peer cannot get strangers banned. A bad fragment bans
+   * the suspect at once (its children are re-assigned, it is refused from then on). Not
+   * delivering is only a strike (the reporter alone moves, as for a lost parent): a parent starved
+   * by its own parent looks the same to its child, so a suspect that itself reported its parent
+   * lately is not blamed, and BAN_DELIVERY_STRIKES strikes ban.
    */
   private suspect(reporter: string, suspectId: string, reasonText: string): boolean {
     const { planner } = this.c;
@@ -141,6 +150,15 @@ export class Tracker {
     const reason: SuspectReason = (SUSPECT_REASONS as readonly string[]).includes(reasonText)
       ? (reasonText as SuspectReason)
       : 'other';
+    const nowMs = (this.c.nowMs ?? Date.now)();
+    this.reportedAtMs.set(reporter, nowMs);
+    if (reason === 'withhold' || reason === 'trickle' || reason === 'other') {
+      const own = this.reportedAtMs.get(suspectId);
+      if (own !== undefined && nowMs - own < STARVED_BY_PARENT_MS) return false;
+      const strikes = (this.strikes.get(suspectId) ?? 0) + 1;
+      this.strikes.set(suspectId, strikes);
+      if (strikes < BAN_DELIVERY_STRIKES) return false;
+    }
     this.banned.set(suspectId, reason);
     this.c.log.warn({ peer: suspectId, reason, reporter }, "peer banned on its child's report");
     this.c.onBan?.(suspectId, reason, reporter);

@@ -59,6 +59,7 @@ export function smallScenario(name: string, keys: Record<string, unknown> = {}):
 export interface ChunkRow {
   viewer: string;
   seq: number;
+  producedAtUs: number;
   delayMs: number;
   boundMs: number;
   path: string;
@@ -75,6 +76,7 @@ export function readChunks(dir: string): ChunkRow[] {
     return {
       viewer: get('viewer'),
       seq: Number(get('seq')),
+      producedAtUs: Number(get('producedAtUs')),
       delayMs: Number(get('delayMs')),
       boundMs: Number(get('boundMs')),
       path: get('path'),

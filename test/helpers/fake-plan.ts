@@ -59,6 +59,7 @@ export function fakePlan(
       joinAtS: 0,
     })),
     churn: [],
+    faults: [],
     overlay: {},
     latencyMs: (a, b) => (a === b ? 0 : (opts.latencyMs ?? 5)),
     bottleneckBps: () => opts.downlinkBps ?? 100e6,

@@ -13,7 +13,16 @@ import { greatCircleKm, randomPointInDisc, type LatLon } from '../geo.js';
 import { Graph, type ShortestPathTree } from '../graph.js';
 import { serializationMs } from '../linkmodel.js';
 import { Prng } from '../prng.js';
-import type { ChurnEvent, EdgePlan, HostPlan, RunPlan, StreamPlan, ViewerPlan } from '../types.js';
+import type {
+  AdversaryKind,
+  ChurnEvent,
+  EdgePlan,
+  FaultPlan,
+  HostPlan,
+  RunPlan,
+  StreamPlan,
+  ViewerPlan,
+} from '../types.js';
 import { orderedJoins, type GeoSection, type GraphSection, type Scenario } from './schema.js';
 
 /** Thrown when latencyMs/bottleneckBps is asked about an id that is not a host of the plan. */
@@ -47,6 +56,7 @@ export function buildPlan(scenario: Scenario, opts: BuildPlanOptions = {}): RunP
 
   const joinAtS = arrivalTimes(scenario, network, seed);
   const departures = expandChurn(scenario, network, joinAtS, seed);
+  const adversaries = chooseAdversaries(scenario, network, joinAtS, departures.byViewer, seed);
 
   const viewers: ViewerPlan[] = network.viewerIds.map((id) => {
     const boundPropagationMs = network.latencyMs(broadcasterId, id);
@@ -66,6 +76,8 @@ export function buildPlan(scenario: Scenario, opts: BuildPlanOptions = {}): RunP
       viewer.leaveAtS = departure.atS;
       viewer.leaveKind = departure.kind === 'kill' ? 'kill' : 'graceful';
     }
+    const adversary = adversaries.get(id);
+    if (adversary !== undefined) viewer.adversary = adversary;
     return viewer;
   });
 
@@ -81,6 +93,7 @@ export function buildPlan(scenario: Scenario, opts: BuildPlanOptions = {}): RunP
     edges: network.edges,
     viewers,
     churn: departures.events,
+    faults: planFaults(scenario, network),
     overlay: { ...scenario.overlay },
   };
   // Non-enumerable so deepStrictEqual compares the plan's data, not two distinct closures.
@@ -376,6 +389,42 @@ function arrivalTimes(scenario: Scenario, network: Network, seed: number): Map<s
     else joinAtS.set(id, spreadS > 0 ? Number(floorToResolution(prng.next() * spreadS).toFixed(6)) : 0);
   }
   return joinAtS;
+}
+
+/**
+ * The adversaries of the scenario: named viewers, or a seeded draw among viewers present at atS
+ * that stay to the end (an adversary that leaves proves nothing) and are not adversaries already.
+ */
+function chooseAdversaries(
+  scenario: Scenario,
+  network: Network,
+  joinAtS: Map<string, number>,
+  departing: Map<string, unknown>,
+  seed: number,
+): Map<string, { kind: AdversaryKind; atS: number }> {
+  const prng = Prng.derive(seed, 'adversaries');
+  const chosen = new Map<string, { kind: AdversaryKind; atS: number }>();
+  for (const a of scenario.adversaries) {
+    let ids: string[];
+    if (a.viewers !== undefined) ids = a.viewers.filter((id) => !chosen.has(id));
+    else {
+      const eligible = network.viewerIds.filter(
+        (id) => !chosen.has(id) && !departing.has(id) && (joinAtS.get(id) ?? 0) <= a.atS,
+      );
+      const count = a.count ?? Math.round((a.fraction ?? 0) * eligible.length);
+      ids = prng.shuffle(eligible).slice(0, count);
+    }
+    for (const id of ids) chosen.set(id, { kind: a.kind, atS: a.atS });
+  }
+  return chosen;
+}
+
+/** The scenario's faults with their targets: an edge killed is the one named, else the first. */
+function planFaults(scenario: Scenario, network: Network): FaultPlan[] {
+  return scenario.faults.map((f): FaultPlan => {
+    if (f.kind === 'kill-edge') return { kind: f.kind, atS: f.atS, edgeId: f.edge ?? network.edges[0]?.id ?? '' };
+    return { kind: f.kind, atS: f.atS, downS: f.downS };
+  });
 }
 
 /**

@@ -196,6 +196,30 @@ const ChurnSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
+/**
+ * Adversarial peers: from atS on, the chosen viewers keep their children but send them tampered
+ * fragments (tamper), stale ones (replay), nothing (withhold) or everything at 10 % of the bitrate
+ * (trickle). Chosen by `count` or `fraction` (seeded, among viewers present then) or by name.
+ */
+export const ADVERSARY_KINDS = ['tamper', 'replay', 'withhold', 'trickle'] as const;
+const AdversarySchema = z.strictObject({
+  kind: z.enum(ADVERSARY_KINDS),
+  atS: Seconds,
+  count: Count.optional(),
+  fraction: z.number().gt(0).max(1).optional(),
+  viewers: z.array(Id).min(1).optional(),
+});
+
+/**
+ * Components killed on purpose by the lab: an edge (SIGKILL; its viewers fail over to the next
+ * nearest edge), the tracker (SIGKILL, restarted on the same address after downS; peers keep
+ * streaming from their parents and join again).
+ */
+const FaultSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('kill-edge'), atS: Seconds, edge: Id.optional() }),
+  z.strictObject({ kind: z.literal('restart-tracker'), atS: Seconds, downS: Seconds.default(1) }),
+]);
+
 /** Peer-path knobs a tracker is configured with (its planner's budget, not the network). */
 const OverlaySchema = z.strictObject({
   /** viewers the origin may serve directly */
@@ -220,6 +244,8 @@ const ScenarioShape = z.strictObject({
   graph: GraphSchema.optional(),
   arrivals: ArrivalsSchema.prefault({}),
   churn: z.array(ChurnSchema).default([]),
+  adversaries: z.array(AdversarySchema).default([]),
+  faults: z.array(FaultSchema).default([]),
   overlay: OverlaySchema.prefault({}),
 });
 
@@ -232,6 +258,8 @@ export type Scenario = z.output<typeof ScenarioSchema>;
 export type GeoSection = z.output<typeof GeoSchema>;
 export type GraphSection = z.output<typeof GraphSchema>;
 export type ChurnSpec = Scenario['churn'][number];
+export type AdversarySpec = Scenario['adversaries'][number];
+export type FaultSpec = Scenario['faults'][number];
 export type GraphRole = (typeof GRAPH_ROLES)[number];
 
 // ---- cross-field rules -------------------------------------------------------------------------
@@ -280,6 +308,29 @@ export function checkScenario(s: z.output<typeof ScenarioShape>): RuleIssue[] {
       issues.push({
         path: ['churn', i, 'atS'],
         message: `must be before the end of the broadcast (durationS ${s.durationS}, got ${event.atS}) — fix: move the event earlier or lengthen durationS`,
+      });
+    }
+  });
+  s.adversaries.forEach((a, i) => {
+    if (a.atS >= s.durationS) {
+      issues.push({
+        path: ['adversaries', i, 'atS'],
+        message: `must be before the end of the broadcast (durationS ${s.durationS}, got ${a.atS}) — fix: move it earlier`,
+      });
+    }
+    const selectors = [a.count, a.fraction, a.viewers].filter((x) => x !== undefined).length;
+    if (selectors !== 1) {
+      issues.push({
+        path: ['adversaries', i],
+        message: 'an adversary needs exactly one of `count`, `fraction` or `viewers` — fix: e.g. `count: 1`',
+      });
+    }
+  });
+  s.faults.forEach((f, i) => {
+    if (f.atS >= s.durationS) {
+      issues.push({
+        path: ['faults', i, 'atS'],
+        message: `must be before the end of the broadcast (durationS ${s.durationS}, got ${f.atS}) — fix: move it earlier`,
       });
     }
   });

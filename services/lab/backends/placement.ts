@@ -11,6 +11,8 @@ import { DEFAULT_VIEWERS_PER_HOST, DRAIN_GRACE_MS, START_LEAD_MS } from '../cons
 import { spawnService, stopAll, type ServiceProcess } from './procs.js';
 import type { BackendRunOptions, ProcSpec, RawRunInfo } from './index.js';
 import { chunkCount } from '../../results/chunks.js';
+import { eventRow } from '../../results/events.js';
+import { rawAppender } from '../../results/raw.js';
 
 /** Where and how each process of a run runs. */
 export interface Placement {
@@ -81,10 +83,10 @@ export async function runOnPlacement(o: BackendRunOptions, placement: Placement)
     '0',
     ...(placement.payload ? ['--payload', placement.payload] : []),
   ];
-  const start = (spec: ProcSpec, args: string[]) =>
+  const start = (spec: ProcSpec, args: string[], listen = `${placement.listenHost(spec)}:0`) =>
     spawnService({
       proc: spec.proc,
-      args: [...args, '--listen', `${placement.listenHost(spec)}:0`, ...common, '--proc', spec.proc],
+      args: [...args, '--listen', listen, ...common, '--proc', spec.proc],
       logDir: o.logDir,
       onEvent,
       prefix: placement.prefix?.(spec),
@@ -93,11 +95,66 @@ export async function runOnPlacement(o: BackendRunOptions, placement: Placement)
       await o.onServiceReady?.(spec, p);
       return p;
     });
+  /** The processes of the run by role and node, for the scenario's faults. */
+  const byNode = new Map<string, { spec: ProcSpec; args: string[]; proc: ServiceProcess }>();
+  const started = async (spec: ProcSpec, args: string[]) => {
+    const proc = await start(spec, args);
+    byNode.set(spec.nodeIds[0] ?? spec.role, { spec, args, proc });
+    return proc;
+  };
+  const faultsFile = rawAppender(o.rawDir, 'lab', 'events');
+  const faultTimers: NodeJS.Timeout[] = [];
+  /**
+   * The scenario's faults, at their time on the stream's clock: SIGKILL (no goodbye, as a crash),
+   * and for a restart the same command on the same address after downS, told the stream's start.
+   */
+  const scheduleFaults = (atUs: number) => {
+    for (const f of plan.faults) {
+      const target = byNode.get(f.kind === 'kill-edge' ? f.edgeId : 'tracker');
+      if (!target) {
+        process.stderr.write(
+          `livepath: fault ${f.kind} at ${f.atS} s skipped: this run has no ${f.kind === 'kill-edge' ? `edge "${f.edgeId}"` : 'tracker (cdn mode)'}\n`,
+        );
+        continue;
+      }
+      faultTimers.push(
+        setTimeout(
+          () => {
+            target.proc.child.kill('SIGKILL');
+            faultsFile.row(
+              eventRow({ atUs: Date.now() * 1000, kind: 'fault', viewer: '', detail: `${f.kind} ${target.spec.proc}` }),
+            );
+            if (f.kind === 'kill-edge') return;
+            const address = target.proc.address!;
+            faultTimers.push(
+              setTimeout(() => {
+                // A new name: the killed process' raw files stay as it left them.
+                const spec = { ...target.spec, proc: `${target.spec.proc}-r${f.atS}` };
+                void start(spec, target.args, address).then((p) => {
+                  target.proc = p;
+                  p.send({ cmd: 'start', atUs });
+                  faultsFile.row(
+                    eventRow({
+                      atUs: Date.now() * 1000,
+                      kind: 'fault',
+                      viewer: '',
+                      detail: `restarted ${target.spec.proc}`,
+                    }),
+                  );
+                });
+              }, f.downS * 1000),
+            );
+          },
+          Math.max(0, atUs / 1000 + f.atS * 1000 - Date.now()),
+        ),
+      );
+    }
+  };
 
   let startUs = 0;
   let originKey: string | undefined;
   try {
-    const origin = await start({ proc: 'origin', role: 'origin', nodeIds: [plan.originId] }, [
+    const origin = await started({ proc: 'origin', role: 'origin', nodeIds: [plan.originId] }, [
       'origin',
       '--node',
       plan.originId,
@@ -108,7 +165,7 @@ export async function runOnPlacement(o: BackendRunOptions, placement: Placement)
     originKey = origin.originKey;
     if (originKey) common.push('--origin-key', originKey);
     for (const e of orderEdges(plan)) {
-      const p = await start({ proc: e.id, role: 'edge', nodeIds: [e.id] }, [
+      const p = await started({ proc: e.id, role: 'edge', nodeIds: [e.id] }, [
         'edge',
         '--node',
         e.id,
@@ -119,7 +176,7 @@ export async function runOnPlacement(o: BackendRunOptions, placement: Placement)
     }
     const peerArgs: string[] = [];
     if (o.mode === 'p2p') {
-      const tracker = await start({ proc: 'tracker', role: 'tracker', nodeIds: [] }, [
+      const tracker = await started({ proc: 'tracker', role: 'tracker', nodeIds: [] }, [
         'tracker',
         '--directory',
         formatDirectory(directory),
@@ -149,6 +206,7 @@ export async function runOnPlacement(o: BackendRunOptions, placement: Placement)
     );
     startUs = Date.now() * 1000 + START_LEAD_MS * 1000;
     for (const p of procs) p.send({ cmd: 'start', atUs: startUs });
+    scheduleFaults(startUs);
     const aborted = new Promise<void>((r) => o.signal?.addEventListener('abort', () => r(), { once: true }));
     const originExit = origin.exited.then(() => undefined);
     await Promise.race([finishedP, aborted, originExit]);
@@ -157,7 +215,9 @@ export async function runOnPlacement(o: BackendRunOptions, placement: Placement)
       await Promise.race([new Promise((r) => setTimeout(r, DRAIN_GRACE_MS + 3 * maxBoundMs)), aborted]);
     }
   } finally {
+    for (const t of faultTimers) clearTimeout(t);
     await stopAll(procs);
+    await faultsFile.close();
   }
   return { plan, mode: o.mode, backend: placement.name, chunksProduced: produced, startUs, originKey };
 }

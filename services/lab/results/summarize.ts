@@ -210,11 +210,21 @@ function addIntegrity(a: Integrity | undefined, b: Integrity): Integrity {
   if (!a) return { ...b, rejected: { ...b.rejected } };
   const rejected = { ...a.rejected };
   for (const [reason, n] of Object.entries(b.rejected)) rejected[reason] = (rejected[reason] ?? 0) + n;
+  const x = a.adversaries;
+  const y = b.adversaries;
   return {
     checked: a.checked + b.checked,
     verifications: a.verifications + b.verifications,
     verifyCpuSeconds: a.verifyCpuSeconds + b.verifyCpuSeconds,
     rejected,
+    ...((x || y) && {
+      adversaries: {
+        tampered: (x?.tampered ?? 0) + (y?.tampered ?? 0),
+        replayed: (x?.replayed ?? 0) + (y?.replayed ?? 0),
+        withheld: (x?.withheld ?? 0) + (y?.withheld ?? 0),
+        trickled: (x?.trickled ?? 0) + (y?.trickled ?? 0),
+      },
+    }),
   };
 }
 
