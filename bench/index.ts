@@ -32,7 +32,7 @@ import { simScaleRun } from './sim.js';
 import { agreement, formatAgreement } from '../services/lab/sim/agreement.js';
 import { runSimExperiment } from '../services/lab/sim/run.js';
 import { benchVerifyCost, chainScenario, twoEdgeScenario } from './trust.js';
-import { fuzzFragments, fuzzScenarioLoader } from './fuzz.js';
+import { fuzzFragments, fuzzRpcs, fuzzScenarioLoader } from './fuzz.js';
 import { DEFAULT_VIEWERS_PER_HOST } from '../services/lab/constants.js';
 import { isStall } from '../services/results/chunks.js';
 
@@ -573,8 +573,9 @@ if (want('fuzz')) {
   const runs = Number(process.env.LIVEPATH_FUZZ_RUNS ?? 50_000);
   const base = parse(readFileSync(scenario('small'), 'utf8')) as object;
   const t0 = Date.now();
-  const cases = fuzzScenarioLoader(runs, 16, base) + fuzzFragments(runs, 16);
-  line('## bad input (issue 16): fast-check, scenario loader + verifying relay node');
+  const rpc = await fuzzRpcs(Math.ceil(runs / 2), 16);
+  const cases = fuzzScenarioLoader(runs, 16, base) + fuzzFragments(runs, 16) + rpc.fields + rpc.frames;
+  line('## bad input (issue 16): fast-check, scenario loader, verifying relay node, Relay + Tracker RPCs');
   target('fuzz cases, 0 crashes', `${cases} in ${f((Date.now() - t0) / 1000)} s`, '≥ 100 000', cases >= 100_000);
   line();
 }

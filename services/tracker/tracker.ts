@@ -26,6 +26,11 @@ import { BAN_DELIVERY_STRIKES, IMPROVE_ON_REPORT_MAX_MOVES, STARVED_BY_PARENT_MS
 export const SUSPECT_REASONS = ['signature', 'unsigned', 'replay', 'malformed', 'withhold', 'trickle'] as const;
 export type SuspectReason = (typeof SUSPECT_REASONS)[number] | 'other';
 
+/** A capacity a peer declares: a positive finite number, else unknown (0). */
+function capacityBps(bps: number): number {
+  return Number.isFinite(bps) && bps > 0 ? bps : 0;
+}
+
 export interface TrackerInit {
   /** roots with their addresses: origin first, then edges */
   roots: Array<{ id: string; role: 'origin' | 'edge'; address: string; slots: number; uplinkBps: number }>;
@@ -83,7 +88,8 @@ export class Tracker {
         cb: grpc.sendUnaryData<CandidatesResponse>,
       ) => {
         const { peerId, rtts } = call.request;
-        if (this.banned.has(peerId)) return cb(this.bannedStatus(peerId));
+        const refused = this.refuse(peerId);
+        if (refused) return cb(refused);
         this.c.planner.register(peerId, 0);
         if (rtts.length > 0) this.observe(peerId, rtts);
         cb(null, {
@@ -100,10 +106,12 @@ export class Tracker {
       ) => cb(null, this.c.streamClock?.() ?? { known: false, startUs: 0, chunkDurationUs: 0 }),
       report: (call: grpc.ServerUnaryCall<ReportRequest, ReportResponse>, cb: grpc.sendUnaryData<ReportResponse>) => {
         const r = call.request;
+        const refused = this.refuse(r.peerId);
+        if (refused) return cb(refused);
         // A believed report already re-assigned the reporter with the suspect's other children.
         const banned = r.suspectId !== '' && this.suspect(r.peerId, r.suspectId, r.suspectReason);
         if (this.c.planner.has(r.peerId)) {
-          this.c.planner.report(r.peerId, r.delayMs);
+          this.c.planner.report(r.peerId, Number.isFinite(r.delayMs) && r.delayMs >= 0 ? r.delayMs : 0);
           if (r.rtts.length > 0) {
             this.observe(r.peerId, r.rtts);
             // New measurements may give a CDN-served viewer a peer parent: act on them now
@@ -180,12 +188,13 @@ export class Tracker {
   private join(call: grpc.ServerWritableStream<JoinRequest, Assignment>): void {
     const r = call.request;
     const { planner } = this.c;
-    if (this.banned.has(r.peerId)) {
-      call.emit('error', this.bannedStatus(r.peerId));
+    const refused = this.refuse(r.peerId);
+    if (refused) {
+      call.emit('error', refused);
       return;
     }
     // Candidates registered it before it declared its uplink.
-    planner.register(r.peerId, r.uplinkBps, r.downlinkBps);
+    planner.register(r.peerId, capacityBps(r.uplinkBps), capacityBps(r.downlinkBps));
     this.observe(r.peerId, r.rtts);
     const edges = r.rtts.filter((s) => this.roots.get(s.nodeId)?.role === 'edge').sort((a, b) => a.rttMs - b.rttMs);
     const fallback = this.roots.get(
@@ -217,7 +226,23 @@ export class Tracker {
     }
   }
 
-  private observe(peerId: string, rtts: Array<{ nodeId: string; rttMs: number; delayMs: number }>): void {
+  /**
+   * Why a peer's request is refused, as the status it gets: a banned peer, or an id that is not a
+   * peer's (empty, or a CDN node's: a peer posing as the origin looped the planner once).
+   */
+  private refuse(peerId: string): ServerErrorResponse | undefined {
+    if (this.banned.has(peerId)) return this.bannedStatus(peerId);
+    const invalid = (details: string) => Object.assign(new Error(details), { code: status.INVALID_ARGUMENT, details });
+    if (peerId === '') return invalid('peer_id is empty: a peer sends its own node id');
+    if (this.roots.has(peerId)) return invalid(`peer_id "${peerId}" is a CDN node's id: a peer sends its own node id`);
+    return undefined;
+  }
+
+  private observe(peerId: string, samples: Array<{ nodeId: string; rttMs: number; delayMs: number }>): void {
+    // What a peer measured, as far as it can be true: finite, not negative, not to itself.
+    const rtts = samples
+      .filter((x) => x.nodeId !== '' && x.nodeId !== peerId && Number.isFinite(x.rttMs) && x.rttMs >= 0)
+      .map((x) => ({ ...x, delayMs: Number.isFinite(x.delayMs) && x.delayMs >= 0 ? x.delayMs : 0 }));
     this.c.planner.observe(peerId, rtts);
     for (const s of rtts) this.c.onSample?.(peerId, s.nodeId, s.rttMs);
   }
