@@ -44,6 +44,34 @@ export function colourScale(domain: readonly string[], palette: Record<string, s
   return { domain: [...domain], range: domain.map((d) => palette[d] ?? '#888') };
 }
 
+/**
+ * A two-percentile line encoding: the first value of `domain` (p50, median) solid, the second (p95)
+ * dashed — one dash for every chart of the run, sweep and scaling reports.
+ */
+export function percentileDash(field: string, domain: readonly [string, string], title: string | null = null) {
+  return {
+    field,
+    type: 'nominal',
+    title,
+    scale: {
+      domain: [...domain],
+      range: [
+        [1, 0],
+        [6, 4],
+      ],
+    },
+  } as const;
+}
+
+/** Offload on an axis: the share of chunk bytes viewers got from peers, 0–100 %. */
+export const OFFLOAD_AXIS = {
+  field: 'offload',
+  type: 'quantitative' as const,
+  title: 'offload (share of chunk bytes from peers)',
+  scale: { domain: [0, 1] },
+  axis: { format: '.0%' },
+};
+
 function present(values: readonly string[]): string[] {
   return [...new Set(values)];
 }
@@ -200,18 +228,7 @@ export function delayOverTimeSpec(series: TimeSeries, modes: readonly string[]):
             scale: colourScale(lineSeries, PATH_COLOURS),
             legend: { orient: 'right' },
           },
-          strokeDash: {
-            field: 'statistic',
-            type: 'nominal',
-            title: 'statistic',
-            scale: {
-              domain: ['median', 'p95'],
-              range: [
-                [1, 0],
-                [4, 3],
-              ],
-            },
-          },
+          strokeDash: percentileDash('statistic', ['median', 'p95'], 'statistic'),
           detail: { field: 'statistic', type: 'nominal' },
         },
       },
@@ -277,13 +294,7 @@ export function offloadSpec(bars: readonly OffloadBar[]): TopLevelSpec {
     data: { values: [...bars] },
     encoding: {
       y: { field: 'label', type: 'nominal', title: null, sort: null, axis: { labelLimit: 320 } },
-      x: {
-        field: 'offload',
-        type: 'quantitative',
-        title: 'offload (% of chunk bytes from peers)',
-        scale: { domain: [0, 1] },
-        axis: { format: '.0%' },
-      },
+      x: OFFLOAD_AXIS,
     },
     layer: [
       {

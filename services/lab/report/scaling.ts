@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { z } from 'zod';
 import { readJsonFile } from '../../results/json.js';
-import { CHART_CONFIG, colourScale } from './charts.js';
+import { CHART_CONFIG, colourScale, percentileDash } from './charts.js';
 import { CHART_HEIGHT_PX, CHART_WIDTH_PX, PATH_COLOURS } from './constants.js';
 import { escapeHtml, pageStart } from './html.js';
 import { renderSvg } from './svg.js';
@@ -88,18 +88,7 @@ export function scalingSpec(title: string, subtitle: string, yTitle: string, row
       {
         mark: { type: 'line', strokeWidth: 2 },
         encoding: {
-          strokeDash: {
-            field: 'percentile',
-            type: 'nominal',
-            title: null,
-            scale: {
-              domain: ['p50', 'p95'],
-              range: [
-                [1, 0],
-                [6, 4],
-              ],
-            },
-          },
+          strokeDash: percentileDash('percentile', ['p50', 'p95']),
         },
       },
       { mark: { type: 'point', filled: true, size: 50 } },

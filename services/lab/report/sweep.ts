@@ -6,7 +6,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import type { SweepResult } from '../commands/sweep.js';
-import { CHART_CONFIG, colourScale } from './charts.js';
+import { CHART_CONFIG, colourScale, OFFLOAD_AXIS, percentileDash } from './charts.js';
 import { CHART_HEIGHT_PX, CHART_WIDTH_PX, PATH_COLOURS } from './constants.js';
 import { escapeHtml, pageStart } from './html.js';
 import { renderSvg } from './svg.js';
@@ -72,19 +72,7 @@ export function sweepSpec(points: readonly SweepChartPoint[], keys: string): Top
     scale: colourScale(series, SERIES_COLOURS),
     legend: { orient: 'bottom', direction: 'horizontal' },
   } as const;
-  const dash = {
-    field: 'percentile',
-    type: 'nominal',
-    title: null,
-    scale: {
-      domain: ['p50', 'p95'],
-      range: [
-        [1, 0],
-        [6, 4],
-      ],
-    },
-    legend: { orient: 'bottom', direction: 'horizontal' },
-  } as const;
+  const dash = percentileDash('percentile', ['p50', 'p95']);
   return {
     // The report's look; the legend's labels name swept values, which run longer.
     config: { ...CHART_CONFIG, legend: { ...CHART_CONFIG.legend, labelLimit: 300 } },
@@ -99,13 +87,7 @@ export function sweepSpec(points: readonly SweepChartPoint[], keys: string): Top
     },
     data: { values: [...points] },
     encoding: {
-      x: {
-        field: 'offload',
-        type: 'quantitative',
-        title: 'offload (share of chunk bytes from peers)',
-        scale: { domain: [0, 1] },
-        axis: { format: '.0%' },
-      },
+      x: OFFLOAD_AXIS,
       y: { field: 'delayMs', type: 'quantitative', title: 'chunk delay (ms)', scale: { zero: true } },
       color: colour,
       detail: { field: 'line', type: 'nominal' },
