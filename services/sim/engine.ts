@@ -360,13 +360,11 @@ export class Simulation {
       if (kids.length === 0) continue;
       const up = this.uplink(n);
       const fromPeer = viaPeer || this.roles[n] === 'peer';
-      let position = 0;
       for (const child of kids) {
         if (seq < child.fromSeq || (child.toSeq >= 0 && seq > child.toSeq)) continue;
         const sentAt = Math.ceil(
           up.departFragment(arrival, seq, this.ids[child.node]!, offsetWire, frag.wire, totalWire),
         );
-        position++;
         const childArrival = this.downlink(child.node).arrive(
           sentAt,
           frag.wire,
