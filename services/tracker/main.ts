@@ -10,7 +10,7 @@ import { lookupAddress, type Directory } from '../runtime/directory.js';
 import { decisionRow, proximityRow, rawAppender } from '../results/raw.js';
 import { IMPROVE_INTERVAL_MS, IMPROVE_MAX_MOVES_SHARE, TRACKER_NICE } from './constants.js';
 import { overlaySettings, plannerConfig } from './settings.js';
-import { Tracker } from './tracker.js';
+import { SUSPECT_REASONS, Tracker } from './tracker.js';
 import { originKeyBytes } from '../relay/integrity.js';
 import { StreamClock } from './stream-clock.js';
 import { ClientPool } from '../relay/client.js';
@@ -36,6 +36,8 @@ export async function runTracker(o: TrackerOptions): Promise<void> {
   const samples = shell.outDir ? rawAppender(shell.outDir, shell.proc, 'proximity') : undefined;
   const decisions = shell.outDir ? rawAppender(shell.outDir, shell.proc, 'decisions') : undefined;
   const assignments = shell.metrics.trackerAssignmentsTotal;
+  // Every ban reason has a series from the start (0 until a ban), so the dashboard's panel is not empty.
+  for (const reason of SUSPECT_REASONS) shell.metrics.limitedTotal.inc({ reason: `banned-${reason}` }, 0);
   // Every reason exported from the start, at 0: a dashboard shows "none yet", not "No data".
   for (const reason of ['join', 'parent-lost', 'improve'] as const) assignments.inc({ reason }, 0);
   const uplinkOf = (id: string) => plan.hosts.get(id)?.uplinkBps ?? 10e9;

@@ -79,6 +79,9 @@ describe('per-run Prometheus', { skip }, () => {
     tracker = createMetrics({ role: 'tracker' });
     let tick = 0;
     observeChunks(peer, tick);
+    // As the services do at start: each rejection and ban reason has a series at 0.
+    edge.fragmentsRejectedTotal.inc({ reason: 'signature' }, 0);
+    tracker.limitedTotal.inc({ reason: 'banned-signature' }, 0);
     // Keep counting so every rate() over the scrape window is non-zero, as in a live run.
     ticker = setInterval(() => {
       tick++;
