@@ -8,30 +8,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { isStall } from '../../services/results/chunks.js';
 import { readChunks, readJson, runCli, tempDir, writeScenario } from '../helpers/cli.js';
+import { chainScenario } from '../../bench/trust.js';
 
-// Six viewers behind one switch in a chain (fan-out 1, one origin slot, no edge slot): every
-// viewer but the last has a child, so an adversary always has someone to wrong.
-const chain = (name: string, durationS: number, adversaries: string) => `
-name: ${name}
-seed: 5
-durationS: ${durationS}
-stream: { bitrateBps: 2e6, chunkDurationMs: 250 }
-graph:
-  nodes:
-    - { id: b, role: broadcaster }
-    - { id: origin, role: origin, uplinkBps: 1e9 }
-    - { id: edge1, role: edge, uplinkBps: 1e9 }
-    - { id: s1, role: switch }
-${[1, 2, 3, 4, 5, 6].map((i) => `    - { id: v${i}, role: peer, uplinkBps: 20e6, downlinkBps: 50e6 }`).join('\n')}
-  links:
-    - { a: b, b: origin, latencyMs: 1 }
-    - { a: origin, b: s1, latencyMs: 10 }
-    - { a: origin, b: edge1, latencyMs: 5 }
-    - { a: edge1, b: s1, latencyMs: 10 }
-${[1, 2, 3, 4, 5, 6].map((i) => `    - { a: s1, b: v${i}, latencyMs: ${i} }`).join('\n')}
-overlay: { originSlots: 1, edgeSlots: 0, maxFanout: 1 }
-adversaries:
-${adversaries}`;
+// Six viewers in a chain (fan-out 1): every viewer but the last has a child an adversary can wrong.
+// The bench's trust section runs the same scenario.
+const chain = chainScenario;
 
 interface Viewer {
   id: string;
